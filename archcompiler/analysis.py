@@ -1,0 +1,100 @@
+"""Static analysis: shape inference and exact costs over the IR, then the design rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from .diagnostics import Diagnostic, Severity, error
+from .ir import Graph, Shape
+from .lower import lower
+from .ops import OPS, ShapeError
+from .resolved import ResolvedSpec
+
+MAC_CONVENTION = ("MACs are conv + linear multiply-accumulates (torchvision's 'GFLOPS' metadata; "
+                  "FlopCounterMode's total / 2)")
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    """What analysis knows about one node."""
+
+    name: str
+    op: str
+    shape: Shape | None
+    params: int
+    macs: int
+
+
+@dataclass
+class Report:
+    """The result of `analyze`: the graph, every node's shape and cost, and the diagnostics."""
+
+    spec: ResolvedSpec
+    graph: Graph
+    nodes: dict[str, NodeInfo]
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def params(self) -> int:
+        """Total parameters (weights and biases; BN running stats are buffers, not counted)."""
+        return sum(n.params for n in self.nodes.values())
+
+    @property
+    def macs(self) -> int:
+        """Total multiply-accumulates for one input, conv + linear."""
+        return sum(n.macs for n in self.nodes.values())
+
+    @property
+    def input_shape(self) -> Shape:
+        """The input shape, CxHxW."""
+        return self.spec.input_shape
+
+    @property
+    def output_shape(self) -> Shape | None:
+        """The output shape, or None when inference stopped early."""
+        return self.nodes[self.graph.output].shape
+
+    @property
+    def ok(self) -> bool:
+        """True when no diagnostic is an error."""
+        return not any(d.severity is Severity.ERROR for d in self.diagnostics)
+
+    def shape(self, name: str) -> Shape | None:
+        """Return the output shape of node `name`."""
+        return self.nodes[name].shape
+
+
+def infer(graph: Graph) -> tuple[dict[str, NodeInfo], list[Diagnostic]]:
+    """Infer every node's shape, params and MACs; stop at the first node that cannot be shaped."""
+    shapes: dict[str, Shape] = {}
+    infos: dict[str, NodeInfo] = {}
+    diags: list[Diagnostic] = []
+    for node in graph.nodes:
+        op = OPS.get(node.op)
+        ins = [shapes[i] for i in node.inputs if i in shapes]
+        shape: Shape | None = None
+        macs = 0
+        # After the first failure, later shapes would only repeat it, so leave them unknown.
+        if len(ins) == len(node.inputs) and not diags:
+            try:
+                shape = op.infer(node.attrs, ins)
+                macs = op.macs(node.attrs, shape)
+                shapes[node.name] = shape
+            except ShapeError as exc:
+                diags.append(error(exc.code, f"{node.name}: {exc.message}", node.span,
+                                   hint=exc.hint, node=node.name))
+        infos[node.name] = NodeInfo(node.name, node.op, shape, op.params(node.attrs), macs)
+    return infos, diags
+
+
+def analyze_resolved(spec: ResolvedSpec, input_shape: Shape | None = None) -> Report:
+    """Lower, infer and check a resolved spec, optionally at another input size."""
+    from .rules import check_rules
+
+    if input_shape is not None:
+        spec = replace(spec, input_shape=(input_shape[0], input_shape[1], input_shape[2]))
+    graph = lower(spec)
+    nodes, diags = infer(graph)
+    report = Report(spec, graph, nodes, diags)
+    report.diagnostics.extend(check_rules(report))
+    return report

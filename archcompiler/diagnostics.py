@@ -1,0 +1,134 @@
+"""Diagnostics as values: a stable code, a severity, a message, a hint and a source span."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Severity(str, Enum):
+    """How bad a diagnostic is; `off` is a rule setting and never appears on a diagnostic."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+@dataclass(frozen=True)
+class Span:
+    """A position in a source file: 1-based line and column of the start of a value."""
+
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One finding about a spec; the CLI and API only format these."""
+
+    code: str
+    severity: Severity
+    message: str
+    span: Span | None = None
+    hint: str | None = None
+    node: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        """Return a JSON-ready mapping of this diagnostic."""
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "message": self.message,
+            "hint": self.hint,
+            "node": self.node,
+            "file": self.span.file if self.span else None,
+            "line": self.span.line if self.span else None,
+            "col": self.span.col if self.span else None,
+        }
+
+
+def error(code: str, message: str, span: Span | None, hint: str | None = None,
+          node: str | None = None) -> Diagnostic:
+    """Build an error diagnostic."""
+    return Diagnostic(code, Severity.ERROR, message, span, hint, node)
+
+
+def has_errors(diags: Iterable[Diagnostic]) -> bool:
+    """Return True when any diagnostic is an error."""
+    return any(d.severity is Severity.ERROR for d in diags)
+
+
+@dataclass
+class SpecError(Exception):
+    """Raised by the Python API when a spec has errors; carries every diagnostic."""
+
+    diagnostics: list[Diagnostic]
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return format_text(self.diagnostics, self.sources, color=False)
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """Return a 'did you mean' phrase for the closest choice, or None."""
+    options = list(choices)
+    same_letters = [c for c in options if c.lower() == word.lower()]
+    matches = same_letters or difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    return f"did you mean '{matches[0]}'?" if matches else None
+
+
+def _source_line(sources: Mapping[str, str], span: Span) -> str | None:
+    text = sources.get(span.file)
+    if text is None:
+        return None
+    lines = text.splitlines()
+    if 1 <= span.line <= len(lines):
+        return lines[span.line - 1]
+    return None
+
+
+def format_one(diag: Diagnostic, sources: Mapping[str, str], color: bool = False) -> str:
+    """Render one diagnostic as `FILE:LINE:COL: sev[CODE]: msg`, the line, a caret and a hint."""
+    sev = diag.severity.value
+    if color:
+        tint = {"error": "\033[31;1m", "warning": "\033[33;1m", "note": "\033[36;1m"}[sev]
+        sev = f"{tint}{sev}\033[0m"
+    where = f"{diag.span}: " if diag.span else ""
+    out = [f"{where}{sev}[{diag.code}]: {diag.message}"]
+    if diag.span is not None:
+        line = _source_line(sources, diag.span)
+        if line is not None:
+            gutter = f"{diag.span.line:>5} | "
+            # Tabs would misplace the caret, so expand them on both lines alike.
+            shown = line.expandtabs(4)
+            prefix = line[: diag.span.col - 1].expandtabs(4)
+            out.append(gutter + shown)
+            out.append(" " * (len(gutter) - 2) + "| " + " " * len(prefix) + "^")
+    if diag.hint:
+        out.append(f"  = hint: {diag.hint}")
+    return "\n".join(out)
+
+
+def sort_key(diag: Diagnostic) -> tuple[str, int, int, str]:
+    """Order diagnostics by file, line, column, then code."""
+    if diag.span is None:
+        return ("", 0, 0, diag.code)
+    return (diag.span.file, diag.span.line, diag.span.col, diag.code)
+
+
+def format_text(diags: Sequence[Diagnostic], sources: Mapping[str, str],
+                color: bool = False) -> str:
+    """Render diagnostics for a terminal, one block per diagnostic."""
+    return "\n".join(format_one(d, sources, color) for d in diags)
+
+
+def format_json(diags: Sequence[Diagnostic]) -> str:
+    """Render diagnostics as a JSON array."""
+    return json.dumps([d.to_dict() for d in diags], indent=2)

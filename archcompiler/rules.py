@@ -1,0 +1,204 @@
+"""Design rules of He et al. 2015 (section 3.3) as a registry of checks with stable codes.
+
+Each rule reads the analysis report (never torch), and each finding points at the spec line
+that caused it. A spec sets each rule to error, warn or off under `rules:`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from .blocks import BLOCKS
+from .diagnostics import Diagnostic, Severity, Span
+from .registry import Registry
+from .shortcuts import shape_changes
+
+Finding = tuple[str, Span | None, str, str | None]  # message, span, hint, node
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A design rule: its code, its spec key, what it checks, and the check itself."""
+
+    code: str
+    key: str
+    summary: str
+    check: Callable[["Report"], Iterator[Finding]]
+
+
+RULES: Registry[Rule] = Registry("rule")
+
+
+def rule(code: str, key: str, summary: str) -> Callable[[Callable[["Report"], Iterator[Finding]]],
+                                                        Callable[["Report"], Iterator[Finding]]]:
+    """Register a check function as a rule."""
+    def wrap(fn: Callable[["Report"], Iterator[Finding]]) -> Callable[["Report"],
+                                                                        Iterator[Finding]]:
+        RULES.register(key, Rule(code, key, summary, fn))
+        return fn
+    return wrap
+
+
+def stage_maps(report: "Report") -> list[tuple[int, int] | None]:
+    """Output map (H, W) of each stage, or None where shape inference did not reach it."""
+    out: list[tuple[int, int] | None] = []
+    for stage in report.spec.stages:
+        shape = report.shape(f"{stage.blocks[-1].name}.relu_out")
+        out.append((shape[1], shape[2]) if shape is not None and len(shape) == 3 else None)
+    return out
+
+
+def stage_input_map(report: "Report", index: int) -> tuple[int, int] | None:
+    """The map a stage receives: the previous stage's output, or the stem's."""
+    first = report.graph.by_name()[f"{report.spec.stages[index].blocks[0].name}.conv1"]
+    shape = report.shape(first.inputs[0])
+    return (shape[1], shape[2]) if shape is not None and len(shape) == 3 else None
+
+
+@rule("ARC301", "same_map_same_width", "layers with the same map size have the same width")
+def _same_map_same_width(report: "Report") -> Iterator[Finding]:
+    seen: dict[tuple[int, int], tuple[str, int]] = {}
+    for stage, hw in zip(report.spec.stages, stage_maps(report)):
+        if hw is None:
+            continue
+        if hw in seen and seen[hw][1] != stage.width:
+            other, width = seen[hw]
+            yield (f"{stage.name} has width {stage.width}, but {other} makes the same "
+                   f"{hw[0]}x{hw[1]} map with width {width} (rule i)", stage.width_span,
+                   f"use width {width}, or give {stage.name} stride 2 so the map halves",
+                   stage.blocks[0].name)
+        seen.setdefault(hw, (stage.name, stage.width))
+
+
+@rule("ARC302", "double_on_halve", "the width doubles exactly when the map halves")
+def _double_on_halve(report: "Report") -> Iterator[Finding]:
+    stages, maps = report.spec.stages, stage_maps(report)
+    for i in range(1, len(stages)):
+        before, after = maps[i - 1], maps[i]
+        prev, cur = stages[i - 1], stages[i]
+        if before is None or after is None or before == after:
+            continue
+        halved = after == (-(-before[0] // 2), -(-before[1] // 2))
+        if not halved:
+            yield (f"{cur.name} shrinks the map from {before[0]}x{before[1]} to "
+                   f"{after[0]}x{after[1]}; the design halves it at each downsampling (rule ii)",
+                   cur.stride_span, "use stride 2 on the first block of a stage, 1 elsewhere",
+                   cur.blocks[0].name)
+        elif cur.width != 2 * prev.width:
+            yield (f"{cur.name} halves the map but its width goes {prev.width} -> {cur.width}, "
+                   f"not {2 * prev.width} (rule ii)", cur.width_span,
+                   f"use width {2 * prev.width} to preserve the time complexity per layer",
+                   cur.blocks[0].name)
+
+
+@rule("ARC303", "shortcut_shapes", "shortcuts match the shapes they join")
+def _shortcut_shapes(report: "Report") -> Iterator[Finding]:
+    for stage in report.spec.stages:
+        for b in stage.blocks:
+            if b.shortcut == "identity" and shape_changes(b.stride, b.in_channels,
+                                                          b.out_channels):
+                yield (f"{b.name} maps {b.in_channels} channels to {b.out_channels} with stride "
+                       f"{b.stride}, but its shortcut is an identity", stage.shortcut_span,
+                       "use shortcut B (projection) or A (zero-pad) where shapes change", b.name)
+            if b.shortcut == "A" and b.out_channels < b.in_channels:
+                yield (f"{b.name} shrinks {b.in_channels} channels to {b.out_channels}; option A "
+                       "can only pad channels", stage.shortcut_span,
+                       "use shortcut B or C for this stage", b.name)
+
+
+@rule("ARC304", "exact_downsampling", "every stride divides the map it reduces")
+def _exact_downsampling(report: "Report") -> Iterator[Finding]:
+    done: set[str] = set()
+    for node in report.graph.nodes:
+        stride = node.attrs.get("stride", 1)
+        key = node.block or node.name
+        if stride == 1 or key in done or node.op not in ("conv2d", "max_pool", "avg_pool"):
+            continue
+        shape = report.shape(node.inputs[0])
+        if shape is None or len(shape) != 3:
+            continue
+        if shape[1] % stride or shape[2] % stride:
+            done.add(key)
+            yield (f"{node.name} applies stride {stride} to a {shape[1]}x{shape[2]} map, which "
+                   "it does not divide; border pixels are dropped unevenly",
+                   _stride_span(report, node),
+                   "change the input size or the stride so the map divides", node.name)
+
+
+def _main_conv_macs(report: "Report", stage_index: int) -> float | None:
+    convs = [n for n in report.graph.nodes if n.stage == stage_index and n.op == "conv2d"
+             and n.role == "main"]
+    if not convs or any(report.shape(n.name) is None for n in convs):
+        return None
+    return sum(report.nodes[n.name].macs for n in convs) / len(convs)
+
+
+def macs_per_layer(report: "Report") -> list[float | None]:
+    """Mean MACs per main-path conv of each stage (the paper's time complexity per layer)."""
+    return [_main_conv_macs(report, s.index) for s in report.spec.stages]
+
+
+def _stride_span(report: "Report", node: "Node") -> Span | None:
+    """A strided conv inside a block owes its stride to the stage's `strides` entry."""
+    return report.spec.stages[node.stage].stride_span if node.stage is not None else node.span
+
+
+@rule("ARC305", "complexity_preserved", "MACs per layer stay within 2x across stages")
+def _complexity(report: "Report") -> Iterator[Finding]:
+    per_layer = macs_per_layer(report)
+    first = per_layer[0] if per_layer else None
+    if not first:
+        return
+    for stage, macs in zip(report.spec.stages, per_layer):
+        ratio = macs / first if macs is not None else 1.0
+        if macs is not None and not 0.5 <= ratio <= 2.0:
+            yield (f"{stage.name} costs {macs / 1e6:.1f}M MACs per conv layer, {ratio:.2f}x "
+                   f"{report.spec.stages[0].name}'s; the design keeps this roughly constant",
+                   stage.width_span, "double the width where the map halves, and only there",
+                   stage.blocks[0].name)
+
+
+@rule("ARC306", "name_matches_depth", "a name like resnet50 matches the counted layers")
+def _name_depth(report: "Report") -> Iterator[Finding]:
+    match = re.search(r"(?:resnet|plain)(\d+)(?!\d)", report.spec.name)
+    if not match:
+        return
+    depth = 2 + sum(BLOCKS.get(b.kind).weighted_layers for b in report.spec.blocks)
+    if depth != int(match.group(1)):
+        yield (f"the name says {match.group(1)} layers but the spec has {depth} (stem conv, "
+               "block convs and fc)", report.spec.name_span,
+               "check depths (and that strides and depths are not swapped), or rename", None)
+
+
+@rule("ARC307", "stride_within_kernel", "no main-path conv strides past its kernel")
+def _stride_within_kernel(report: "Report") -> Iterator[Finding]:
+    for node in report.graph.nodes:
+        if node.op == "conv2d" and node.role != "shortcut" and \
+                node.attrs["stride"] > node.attrs["kernel"]:
+            yield (f"{node.name} has stride {node.attrs['stride']} but kernel "
+                   f"{node.attrs['kernel']}, so some input pixels are never read",
+                   _stride_span(report, node),
+                   "stride the 3x3 conv instead (downsample_at: 3x3), or set this rule off",
+                   node.name)
+
+
+_SEVERITY = {"error": Severity.ERROR, "warn": Severity.WARNING}
+
+
+def check_rules(report: "Report") -> list[Diagnostic]:
+    """Run every rule not switched off by the spec, at the severity the spec gives it."""
+    out: list[Diagnostic] = []
+    for key in RULES.names():
+        level = report.spec.rules.get(key, "error")
+        if level == "off":
+            continue
+        r = RULES.get(key)
+        for message, span, hint, node in r.check(report):
+            out.append(Diagnostic(r.code, _SEVERITY[level], message, span, hint, node))
+    return out
+
+
+from .analysis import Report  # noqa: E402  (import last: analysis imports this module lazily)
+from .ir import Node  # noqa: E402

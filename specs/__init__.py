@@ -1,0 +1,1 @@
+"""Built-in specs, shipped as package data of archcompiler.specs."""
