@@ -6,13 +6,26 @@ from typing import TYPE_CHECKING, Any
 
 from .analysis import MAC_CONVENTION, Report
 from .api import analyze, load_spec, resolve
-from .diagnostics import Diagnostic, Severity, SpecError, Span
+from .diagnostics import Diagnostic, Severity, Span, SpecError
 from .resolved import ResolvedSpec
 
 __version__ = "0.1.0"
 
-__all__ = ["MAC_CONVENTION", "Diagnostic", "Report", "ResolvedSpec", "Severity", "SpecError",
-           "Span", "analyze", "build_module", "load_spec", "render", "resolve", "to_dot"]
+__all__ = [
+    "MAC_CONVENTION",
+    "Diagnostic",
+    "Report",
+    "ResolvedSpec",
+    "Severity",
+    "Span",
+    "SpecError",
+    "analyze",
+    "build_module",
+    "load_spec",
+    "render",
+    "resolve",
+    "to_dot",
+]
 
 if TYPE_CHECKING:
     from .backends.render import render, to_dot

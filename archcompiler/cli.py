@@ -137,7 +137,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise UsageError(f"`archc build` needs torch ({exc}); install it with "
                          "`pip install torch==2.13.0`") from exc
-    return cli_build(report, Path(args.output), args.format, args.check, args.seed)
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    return int(cli_build(report, Path(args.output), args.format, args.check, args.seed))
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -148,7 +149,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     _print_diags(report.diagnostics, report.spec.sources)
     from .backends.render import cli_render
 
-    return cli_render(report, Path(args.output), args.detail, args.rankdir)
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    return int(cli_render(report, Path(args.output), args.detail, args.rankdir))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -209,6 +211,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `archc summary ... | head` closed the pipe: not an error
+        sys.stderr.close()
+        return EXIT_OK
     except Exception as exc:  # a bug: say so plainly instead of dumping a traceback
         print(f"archc: internal error: {type(exc).__name__}: {exc}\n"
               "this is a bug in archcompiler; please report it with the spec", file=sys.stderr)

@@ -75,12 +75,12 @@ def _conv_infer(a: Attrs, ins: list[Shape]) -> Shape:
 
 def _conv_params(a: Attrs) -> int:
     weight = a["out_channels"] * (a["in_channels"] // a["groups"]) * a["kernel"] ** 2
-    return weight + (a["out_channels"] if a["bias"] else 0)
+    return int(weight + (a["out_channels"] if a["bias"] else 0))
 
 
 def _conv_macs(a: Attrs, out: Shape) -> int:
     per_pixel = a["out_channels"] * (a["in_channels"] // a["groups"]) * a["kernel"] ** 2
-    return per_pixel * out[1] * out[2]
+    return int(per_pixel * out[1] * out[2])
 
 
 def _pool_infer(a: Attrs, ins: list[Shape]) -> Shape:

@@ -25,23 +25,23 @@ class Rule:
     code: str
     key: str
     summary: str
-    check: Callable[["Report"], Iterator[Finding]]
+    check: Callable[[Report], Iterator[Finding]]
 
 
 RULES: Registry[Rule] = Registry("rule")
 
 
-def rule(code: str, key: str, summary: str) -> Callable[[Callable[["Report"], Iterator[Finding]]],
-                                                        Callable[["Report"], Iterator[Finding]]]:
+def rule(code: str, key: str, summary: str) -> Callable[[Callable[[Report], Iterator[Finding]]],
+                                                        Callable[[Report], Iterator[Finding]]]:
     """Register a check function as a rule."""
-    def wrap(fn: Callable[["Report"], Iterator[Finding]]) -> Callable[["Report"],
+    def wrap(fn: Callable[[Report], Iterator[Finding]]) -> Callable[[Report],
                                                                         Iterator[Finding]]:
         RULES.register(key, Rule(code, key, summary, fn))
         return fn
     return wrap
 
 
-def stage_maps(report: "Report") -> list[tuple[int, int] | None]:
+def stage_maps(report: Report) -> list[tuple[int, int] | None]:
     """Output map (H, W) of each stage, or None where shape inference did not reach it."""
     out: list[tuple[int, int] | None] = []
     for stage in report.spec.stages:
@@ -50,7 +50,7 @@ def stage_maps(report: "Report") -> list[tuple[int, int] | None]:
     return out
 
 
-def stage_input_map(report: "Report", index: int) -> tuple[int, int] | None:
+def stage_input_map(report: Report, index: int) -> tuple[int, int] | None:
     """The map a stage receives: the previous stage's output, or the stem's."""
     first = report.graph.by_name()[f"{report.spec.stages[index].blocks[0].name}.conv1"]
     shape = report.shape(first.inputs[0])
@@ -58,7 +58,7 @@ def stage_input_map(report: "Report", index: int) -> tuple[int, int] | None:
 
 
 @rule("ARC301", "same_map_same_width", "layers with the same map size have the same width")
-def _same_map_same_width(report: "Report") -> Iterator[Finding]:
+def _same_map_same_width(report: Report) -> Iterator[Finding]:
     seen: dict[tuple[int, int], tuple[str, int]] = {}
     for stage, hw in zip(report.spec.stages, stage_maps(report)):
         if hw is None:
@@ -73,7 +73,7 @@ def _same_map_same_width(report: "Report") -> Iterator[Finding]:
 
 
 @rule("ARC302", "double_on_halve", "the width doubles exactly when the map halves")
-def _double_on_halve(report: "Report") -> Iterator[Finding]:
+def _double_on_halve(report: Report) -> Iterator[Finding]:
     stages, maps = report.spec.stages, stage_maps(report)
     for i in range(1, len(stages)):
         before, after = maps[i - 1], maps[i]
@@ -94,7 +94,7 @@ def _double_on_halve(report: "Report") -> Iterator[Finding]:
 
 
 @rule("ARC303", "shortcut_shapes", "shortcuts match the shapes they join")
-def _shortcut_shapes(report: "Report") -> Iterator[Finding]:
+def _shortcut_shapes(report: Report) -> Iterator[Finding]:
     for stage in report.spec.stages:
         for b in stage.blocks:
             if b.shortcut == "identity" and shape_changes(b.stride, b.in_channels,
@@ -109,7 +109,7 @@ def _shortcut_shapes(report: "Report") -> Iterator[Finding]:
 
 
 @rule("ARC304", "exact_downsampling", "every stride divides the map it reduces")
-def _exact_downsampling(report: "Report") -> Iterator[Finding]:
+def _exact_downsampling(report: Report) -> Iterator[Finding]:
     done: set[str] = set()
     for node in report.graph.nodes:
         stride = node.attrs.get("stride", 1)
@@ -127,7 +127,7 @@ def _exact_downsampling(report: "Report") -> Iterator[Finding]:
                    "change the input size or the stride so the map divides", node.name)
 
 
-def _main_conv_macs(report: "Report", stage_index: int) -> float | None:
+def _main_conv_macs(report: Report, stage_index: int) -> float | None:
     convs = [n for n in report.graph.nodes if n.stage == stage_index and n.op == "conv2d"
              and n.role == "main"]
     if not convs or any(report.shape(n.name) is None for n in convs):
@@ -135,18 +135,18 @@ def _main_conv_macs(report: "Report", stage_index: int) -> float | None:
     return sum(report.nodes[n.name].macs for n in convs) / len(convs)
 
 
-def macs_per_layer(report: "Report") -> list[float | None]:
+def macs_per_layer(report: Report) -> list[float | None]:
     """Mean MACs per main-path conv of each stage (the paper's time complexity per layer)."""
     return [_main_conv_macs(report, s.index) for s in report.spec.stages]
 
 
-def _stride_span(report: "Report", node: "Node") -> Span | None:
+def _stride_span(report: Report, node: Node) -> Span | None:
     """A strided conv inside a block owes its stride to the stage's `strides` entry."""
     return report.spec.stages[node.stage].stride_span if node.stage is not None else node.span
 
 
 @rule("ARC305", "complexity_preserved", "MACs per layer stay within 2x across stages")
-def _complexity(report: "Report") -> Iterator[Finding]:
+def _complexity(report: Report) -> Iterator[Finding]:
     per_layer = macs_per_layer(report)
     first = per_layer[0] if per_layer else None
     if not first:
@@ -161,7 +161,7 @@ def _complexity(report: "Report") -> Iterator[Finding]:
 
 
 @rule("ARC306", "name_matches_depth", "a name like resnet50 matches the counted layers")
-def _name_depth(report: "Report") -> Iterator[Finding]:
+def _name_depth(report: Report) -> Iterator[Finding]:
     match = re.search(r"(?:resnet|plain)(\d+)(?!\d)", report.spec.name)
     if not match:
         return
@@ -173,7 +173,7 @@ def _name_depth(report: "Report") -> Iterator[Finding]:
 
 
 @rule("ARC307", "stride_within_kernel", "no main-path conv strides past its kernel")
-def _stride_within_kernel(report: "Report") -> Iterator[Finding]:
+def _stride_within_kernel(report: Report) -> Iterator[Finding]:
     for node in report.graph.nodes:
         if node.op == "conv2d" and node.role != "shortcut" and \
                 node.attrs["stride"] > node.attrs["kernel"]:
@@ -187,7 +187,7 @@ def _stride_within_kernel(report: "Report") -> Iterator[Finding]:
 _SEVERITY = {"error": Severity.ERROR, "warn": Severity.WARNING}
 
 
-def check_rules(report: "Report") -> list[Diagnostic]:
+def check_rules(report: Report) -> list[Diagnostic]:
     """Run every rule not switched off by the spec, at the severity the spec gives it."""
     out: list[Diagnostic] = []
     for key in RULES.names():

@@ -5,7 +5,7 @@ The JSON Schema, the docs and editor tooltips all come from the `description` of
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -81,7 +81,7 @@ class BottleneckBlock(_Model):
         64, description="Inner width = int(width x width_per_group / 64) x groups, as torchvision.")
 
 
-BlockConfig = Annotated[Union[BasicBlock, BottleneckBlock], Field(discriminator="type")]
+BlockConfig = Annotated[BasicBlock | BottleneckBlock, Field(discriminator="type")]
 
 
 class WidthRule(_Model):

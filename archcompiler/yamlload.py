@@ -19,7 +19,8 @@ from .diagnostics import Diagnostic, Span, error
 MAX_BYTES = 1 << 20
 MAX_DEPTH = 32
 MAX_ALIASES = 64
-MAX_NODES = 100_000
+MAX_NODES = 20_000  # ~100x a large spec; composing this many takes ~0.2 s
+MAX_DIGITS = 30  # longer integer literals are out of every range (and int() refuses > 4300)
 
 Scalar = Union[str, int, float, bool, None]
 LValue = Union[dict[str, "LNode"], list["LNode"], Scalar]
@@ -70,6 +71,11 @@ def _resolve_plain(text: str, span: Span, diags: list[Diagnostic]) -> Scalar:
     if text in _FALSE:
         return False
     if _INT.match(text):
+        if len(text.lstrip("+-")) > MAX_DIGITS:
+            diags.append(error(
+                "ARC104", f"a {len(text.lstrip('+-'))}-digit integer is out of range", span,
+                hint="every count in a spec fits in a few digits"))
+            return text
         return int(text)
     if _LEADING_ZERO.match(text):
         diags.append(error(

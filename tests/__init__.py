@@ -1,0 +1,1 @@
+"""archcompiler test suite."""

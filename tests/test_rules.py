@@ -1,0 +1,152 @@
+"""One small test per design rule: each fires at the spec line that caused it, and obeys `rules:`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import archcompiler
+from archcompiler.diagnostics import Severity
+from archcompiler.rules import RULES
+from archcompiler.zoo import builtin_names
+
+from .helpers import write_spec
+
+
+def codes(report: archcompiler.Report, severity: Severity | None = None) -> list[str]:
+    return [d.code for d in report.diagnostics if severity is None or d.severity is severity]
+
+
+@pytest.mark.parametrize("name", builtin_names())
+def test_zoo_specs_are_clean(name: str) -> None:
+    assert archcompiler.analyze(name).diagnostics == []
+
+
+def test_rule_registry_codes_are_unique_and_every_rule_has_a_severity_field() -> None:
+    from archcompiler.schema import Rules
+
+    all_codes = [RULES.get(k).code for k in RULES.names()]
+    assert len(all_codes) == len(set(all_codes))
+    assert set(RULES.names()) == set(Rules.model_fields)
+
+
+def test_rule_ii_flags_the_offending_width(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, """
+        spec_version: 1
+        extends: resnet18
+        name: widths
+        stages:
+          widths: [64, 64, 256, 512]
+    """)
+    report = archcompiler.analyze(spec)
+    found = [d for d in report.diagnostics if d.code == "ARC302"]
+    # widths[1] (64, should be 128) and widths[2] (256 after 64: x4, not x2).
+    assert [(d.span.line, d.span.col) for d in found] == [(5, 16), (5, 20)]
+    assert all(d.severity is Severity.ERROR for d in found)
+    assert "128" in found[0].hint
+
+
+def test_rule_i_same_map_same_width(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, """
+        spec_version: 1
+        extends: resnet18
+        name: rule_i
+        stages:
+          widths: [64, 128, 256, 512]
+          strides: [1, 1, 2, 2]
+    """)
+    report = archcompiler.analyze(spec)
+    found = [d for d in report.diagnostics if d.code == "ARC301"]
+    assert len(found) == 1 and found[0].span.line == 5 and found[0].span.col == 16
+    assert "layer1" in found[0].message
+
+
+def test_identity_shortcuts_across_a_width_change_are_flagged(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, """
+        spec_version: 1
+        extends: resnet18
+        name: plain_identity
+        stages: {shortcut: identity}
+    """)
+    report = archcompiler.analyze(spec)
+    found = [d for d in report.diagnostics if d.code == "ARC303"]
+    assert found and found[0].span.line == 4 and found[0].node == "layer2.0"
+    assert not report.ok
+
+
+def test_option_a_cannot_shrink_channels(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, """
+        spec_version: 1
+        extends: resnet20
+        name: shrink
+        stages: {widths: [64, 32, 64], strides: [1, 1, 2]}
+        rules: {same_map_same_width: off, double_on_halve: off, complexity_preserved: off}
+    """)
+    report = archcompiler.analyze(spec)
+    assert "ARC303" in codes(report, Severity.ERROR)
+    assert "ARC206" in codes(report, Severity.ERROR)  # and the shapes cannot be built either
+
+
+def test_swapped_strides_and_depths_are_caught_before_building(tmp_path: Path) -> None:
+    # What a hand-written builder produces when its stride and block-count arguments are swapped.
+    spec = write_spec(tmp_path, """
+        spec_version: 1
+        extends: resnet50
+        name: resnet50
+        stages: {depths: [1, 1, 1, 1], strides: [3, 4, 6, 3]}
+    """)
+    report = archcompiler.analyze(spec)
+    assert not report.ok
+    assert {"ARC301", "ARC302", "ARC304", "ARC306"} <= set(codes(report))
+    depth = next(d for d in report.diagnostics if d.code == "ARC306")
+    assert "14" in depth.message and depth.span.line == 3
+
+
+def test_exact_downsampling_warns_on_odd_maps() -> None:
+    report = archcompiler.analyze("resnet18", (3, 225, 225))
+    found = [d for d in report.diagnostics if d.code == "ARC304"]
+    assert found and found[0].severity is Severity.WARNING and report.ok
+
+
+def test_complexity_preserved_reports_stage_costs(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, """
+        spec_version: 1
+        extends: resnet18
+        name: flat
+        stages: {widths: {base: 64, rule: constant}}
+        rules: {double_on_halve: off}
+    """)
+    report = archcompiler.analyze(spec)
+    assert [d.code for d in report.diagnostics].count("ARC305") == 3  # layers 2, 3 and 4
+    assert report.ok  # a warning by default
+
+
+def test_stride_within_kernel_flags_v1_unless_switched_off(tmp_path: Path) -> None:
+    assert archcompiler.analyze("resnet50_v1").diagnostics == []  # the zoo spec sets it off
+    spec = write_spec(tmp_path, """
+        spec_version: 1
+        extends: resnet50
+        name: resnet50_v1_warned
+        stages:
+          block: {downsample_at: 1x1}
+    """)
+    report = archcompiler.analyze(spec)
+    assert codes(report) == ["ARC307"] * 3
+    assert report.diagnostics[0].node == "layer2.0.conv1"
+
+
+@pytest.mark.parametrize(("level", "expected"), [
+    ("error", Severity.ERROR), ("warn", Severity.WARNING), ("off", None)])
+def test_each_spec_sets_rule_severity(tmp_path: Path, level: str, expected: Severity | None) -> None:
+    spec = write_spec(tmp_path, f"""
+        spec_version: 1
+        extends: resnet18
+        name: widths
+        stages:
+          widths: [64, 64, 256, 512]
+        rules: {{double_on_halve: {level}, complexity_preserved: off}}
+    """)
+    report = archcompiler.analyze(spec)
+    found = [d.severity for d in report.diagnostics if d.code == "ARC302"]
+    assert found == ([expected, expected] if expected else [])
