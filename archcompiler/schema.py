@@ -22,7 +22,8 @@ Stride = Annotated[int, Field(gt=0, le=64)]
 class _Model(BaseModel):
     """Base of every spec model: unknown keys, coercion, NaN and mutation are all refused."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False,
+                              defer_build=True)
 
 
 class InputSpec(_Model):
