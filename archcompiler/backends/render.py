@@ -7,10 +7,10 @@ package and needs no `dot` binary. Only `render` and `archc render` to an image 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from ..analysis import Report, analyze_resolved
@@ -19,7 +19,7 @@ from ..ir import Shape
 from .render_dot import DETAILS, RANKDIRS
 from .render_graph import to_dot_text
 
-FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
+FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot"}
 INSTALL_HINT = ("install graphviz to get images: `apt-get install graphviz` (Debian/Ubuntu), "
                 "`brew install graphviz` (macOS) or `conda install graphviz`")
 
@@ -61,9 +61,11 @@ def to_dot(spec_or_report: SpecLike | Report, *, detail: str = "block", rankdir:
 
 def _atomic_write(path: Path, data: bytes) -> None:
     """Write via a temporary file in the same folder, so readers never see half a file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # open(..., "xb") rather than mkstemp: mkstemp's files are 0600, and a diagram should get
+    # the same permissions (umask) as any file the user writes.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
-        with os.fdopen(fd, "wb") as fh:
+        with open(tmp, "xb") as fh:
             fh.write(data)
         os.replace(tmp, path)
     except BaseException:
@@ -90,7 +92,7 @@ def _format(path: Path) -> str:
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise ValueError(f"cannot render to '{path.suffix or path.name}': use a file ending in "
-                         f"{', '.join(s for s in FORMATS if s != '.gv')}")
+                         f"{', '.join(FORMATS)}")
     return fmt
 
 

@@ -7,6 +7,7 @@ so user text (spec names, file paths, diagnostic messages) can never break the D
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -29,7 +30,6 @@ SKIP_STYLES: dict[str, dict[str, str]] = {
                  "penwidth": "1.2"},
 }
 FLAG = {"color": "red", "penwidth": "2"}  # a node or stage a diagnostic points at
-_FONT = "Helvetica"
 
 
 class Html(str):
@@ -102,7 +102,8 @@ def op_text(node: Node) -> str:
         return f"zero-pad {a['in_channels']}→{a['out_channels']}" + (
             f", /{a['stride']}" if a["stride"] > 1 else "")
     if node.op == "activation":
-        return str(a["kind"]).upper() if a["kind"] == "relu" else str(a["kind"])
+        kind = str(a["kind"])
+        return {"relu": "ReLU", "silu": "SiLU", "gelu": "GELU"}.get(kind, kind)
     if node.op == "linear":
         return f"fc {a['in_features']}→{a['out_features']}"
     if node.op == "dropout":
@@ -115,10 +116,8 @@ def where(span: Span | None) -> str:
     """`file:line` of a span; built-in specs are shown by file name alone."""
     if span is None:
         return "(no source line)"
-    zoo = str(specs_dir())
-    file = span.file
-    if file.startswith(zoo):
-        file = file[len(zoo):].lstrip("/\\")
+    zoo = os.path.join(str(specs_dir()), "")  # with the trailing separator
+    file = span.file[len(zoo):] if span.file.startswith(zoo) else span.file
     return f"{file}:{span.line}"
 
 

@@ -15,6 +15,7 @@ from .render_dot import (
     BlockView,
     DotWriter,
     Html,
+    attr_list,
     block_views,
     cost_note,
     diag_line,
@@ -82,6 +83,8 @@ class Drawer:
             if node.block is not None:
                 if node.role == "shortcut" and self._has_proj(node.block):
                     return f"{self._block_id(node.block)}.downsample"
+                if node.role == "merge":
+                    return f"{self._block_id(node.block)}.add"
                 return self._block_id(node.block)
             return {"stem": "stem", "head": "head"}.get(node.role, "input")
         stage = stage_of_span(self.report.spec.stages, d.span)
@@ -110,10 +113,11 @@ class Drawer:
         title = (f"{r.spec.name}: {si(r.params)} params, {si(r.macs)} MACs, input "
                  f"{fmt_shape(r.input_shape)} → {fmt_shape(r.output_shape)}")
         sep = ("0.22", "0.28") if self.detail == "layer" else ("0.3", "0.3")
-        w.stmt("graph " + " ".join(f"{k}={quote(v)}" for k, v in {
-            "rankdir": self.rankdir, "label": title, "labelloc": "t", "fontname": "Helvetica",
-            "fontsize": "18", "nodesep": sep[0], "ranksep": sep[1], "newrank": "true",
-            "tooltip": f"{r.spec.name} ({where(r.spec.name_span)})"}.items()) + ";")
+        w.stmt("graph " + attr_list({
+            "rankdir": self.rankdir, "bgcolor": "white", "label": title, "labelloc": "t",
+            "fontname": "Helvetica", "fontsize": "18", "nodesep": sep[0], "ranksep": sep[1],
+            "newrank": "true",
+            "tooltip": f"{r.spec.name} ({where(r.spec.name_span)})"}) + ";")
         w.stmt('node [shape=box, style="rounded,filled", fillcolor="white", '
                'fontname="Helvetica", fontsize=13, margin="0.15,0.06"];')
         w.stmt('edge [fontname="Helvetica", fontsize=11, color="#444444", arrowsize=0.7];')
@@ -151,8 +155,11 @@ class Drawer:
         elif node.op == "input":
             attrs.update({"shape": "oval", "label": label("input", [fmt_shape(info.shape)])})
         else:
-            title = node.name.rsplit(".", 1)[-1] if short else node.name
-            note = cost_note(info.params, info.macs) if info.params or info.macs else ""
+            # Inside a block cluster the block's name is already on the cluster.
+            title = node.name[len(node.block) + 1:] if short and node.block else node.name
+            parts = [f"{si(info.params)} params" if info.params else "",
+                     f"{si(info.macs)} MACs" if info.macs else ""]
+            note = " · ".join(p for p in parts if p)
             attrs["label"] = label(title, [op_text(node)], note)
         if node.role == "shortcut":
             attrs.update({"color": SKIP_STYLES["projection"]["color"], "penwidth": "2"}
@@ -173,10 +180,9 @@ class Drawer:
         if self.detail == "layer":
             self.w.open("cluster_stem", {"label": Html("<B>stem</B>"), "style": "rounded",
                                          "color": "#999999"})
-            prev = inp.name
             for n in body:
                 self._ir_node(n, extra=_MAIN)
-                self._main_edge(prev, n.name, prev)
+                self._main_edge(n.inputs[0], n.name, n.inputs[0])
             self.w.close()
             return body[-1].name if body else inp.name
         if not body:
@@ -239,7 +245,7 @@ class Drawer:
         attrs: dict[str, str] = {"label": label(head, [], cost_note(params, macs)),
                                  "style": "rounded,filled",
                                  "fillcolor": _STAGE_FILL[index % 2], "color": "#7a8ca8",
-                                 "fontsize": "15", "labeljust": "l"}
+                                 "fontsize": "15"}
         self.w.open(ident, self._flag(ident, attrs, tip))
         for run in self.runs:
             if run[0].spec.stage == index:
@@ -266,16 +272,17 @@ class Drawer:
         self.w.node(body_id, self._flag(body_id, attrs, tip))
         x_ir = self._out_of.get(x, x)
         self._main_edge(x, body_id, x_ir)
-        body_out = v.body()[-1].name if v.body() else x_ir
         if v.shortcut == "none":
             self._out_of[body_id] = v.nodes[-1].name
             return body_id
         add_id = f"{v.name}.add"
-        add_tip = f"{v.name}.add: residual add, then {v.spec.name}.relu\noutput " \
-                  f"{fmt_shape(v.out_shape)}"
-        self.w.node(add_id, {**_MAIN, "shape": "circle", "label": "+", "fontsize": "16",
-                             "width": "0.35", "fixedsize": "true", "tooltip": add_tip})
-        self.w.edge(body_id, add_id, {**_MAIN_EDGE, "label": self._shape(body_out)})
+        add_tip = (f"{add_id}: residual add, then {op_text(v.nodes[-1])}\n"
+                   f"{where(v.spec.span)}\noutput {fmt_shape(v.out_shape)}")
+        self.w.node(add_id, self._flag(add_id, {**_MAIN, "shape": "circle", "label": "+",
+                                                "fontsize": "16", "width": "0.35",
+                                                "fixedsize": "true"}, add_tip))
+        # No shape here: the add's output edge carries the same shape.
+        self.w.edge(body_id, add_id, _MAIN_EDGE)
         style = SKIP_STYLES[v.shortcut]
         if v.shortcut == "projection":
             proj = [node for node in v.nodes if node.role == "shortcut"]
@@ -294,7 +301,8 @@ class Drawer:
             self.w.edge(x, proj_id, style)
             self.w.edge(proj_id, add_id, {**style, "label": self._shape(proj[-1].name)})
         else:
-            self.w.edge(x, add_id, style)
+            pad = [node for node in v.nodes if node.op == "pad_channels"]
+            self.w.edge(x, add_id, {**style, "label": op_text(pad[0])} if pad else style)
         self._out_of[add_id] = v.nodes[-1].name
         return add_id
 
@@ -306,7 +314,7 @@ class Drawer:
         attrs: dict[str, str] = {"label": label(f"{v.name} ({v.spec.kind})", [],
                                                 cost_note(v.params, v.macs)),
                                  "style": "rounded,filled", "fillcolor": "white",
-                                 "color": "#aaaaaa", "fontsize": "13", "labeljust": "l"}
+                                 "color": "#aaaaaa", "fontsize": "13"}
         self.w.open(ident, self._flag(ident, attrs, tip))
         style = SKIP_STYLES.get(v.shortcut, {})
         for node in v.nodes:
