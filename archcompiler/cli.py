@@ -45,10 +45,11 @@ def _analyze(ref: str, args: argparse.Namespace) -> tuple[Report | None, int]:
     """Resolve and analyze one spec, printing diagnostics; return the report and an exit code."""
     res = resolve(ref, allow_outside=args.allow_outside)
     if res.spec is None:
-        if getattr(args, "format", "text") != "json":
-            _print_diags(res.diagnostics, res.sources)
-        else:
-            print(dg.format_json(res.diagnostics))
+        # `summary --json` promises JSON on stdout: an object with the diagnostics, no summary.
+        if getattr(args, "json", False):
+            print(json.dumps({"name": None, "diagnostics": [d.to_dict() for d in res.diagnostics]},
+                             indent=2))
+        _print_diags(res.diagnostics, res.sources)
         return None, EXIT_USAGE if res.not_found else EXIT_SPEC
     report = analyze_resolved(res.spec, parse_input(getattr(args, "input", None)))
     return report, EXIT_OK if report.ok else EXIT_SPEC

@@ -94,6 +94,9 @@ def _source_line(sources: Mapping[str, str], span: Span) -> str | None:
     return None
 
 
+_MAX_SHOWN = 120  # characters of a source line shown above a caret
+
+
 def format_one(diag: Diagnostic, sources: Mapping[str, str], color: bool = False) -> str:
     """Render one diagnostic as `FILE:LINE:COL: sev[CODE]: msg`, the line, a caret and a hint."""
     sev = diag.severity.value
@@ -109,6 +112,12 @@ def format_one(diag: Diagnostic, sources: Mapping[str, str], color: bool = False
             # Tabs would misplace the caret, so expand them on both lines alike.
             shown = line.expandtabs(4)
             prefix = line[: diag.span.col - 1].expandtabs(4)
+            if len(shown) > _MAX_SHOWN:  # a minified or hostile line: show a window on the column
+                start = max(0, len(prefix) - _MAX_SHOWN // 2)
+                cut = "..." if start else ""
+                tail = "..." if start + _MAX_SHOWN < len(shown) else ""
+                shown = cut + shown[start:start + _MAX_SHOWN] + tail
+                prefix = cut + prefix[start:]
             out.append(gutter + shown)
             out.append(" " * (len(gutter) - 2) + "| " + " " * len(prefix) + "^")
     if diag.hint:

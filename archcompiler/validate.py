@@ -164,6 +164,18 @@ def _merge_same_span(diags: list[Diagnostic]) -> list[Diagnostic]:
     return list(merged.values())
 
 
+_KIND_ERRORS = {"model_type", "dict_type", "list_type", "model_attributes_type"}
+
+
+def _drop_branch_mismatches(errs: list[Any], root: LNode) -> list[Any]:
+    """A union reports one error per branch. When one branch got inside the value (so the value
+    has that branch's kind), the other branches' 'wrong kind' errors are noise: drop them."""
+    paths = [tuple(locate(root, e["loc"])[1]) for e in errs]
+    return [e for e, p in zip(errs, paths)
+            if e["type"] not in _KIND_ERRORS
+            or not any(len(q) > len(p) and q[:len(p)] == p for q in paths)]
+
+
 def _literals_at(path: Sequence[str | int]) -> set[object]:
     """Return the Literal choices of the field at `path` (empty when it is not a Literal)."""
     models: list[type[BaseModel]] = [Spec]
@@ -202,6 +214,7 @@ def validate_tree(root: LNode) -> tuple[Spec | None, list[Diagnostic]]:
         spec = Spec.model_validate(to_plain(root))
     except ValidationError as exc:
         flagged = {d.span for d in words}
-        diags = [d for d in (_one(err, root) for err in exc.errors()) if d.span not in flagged]
+        errs = _drop_branch_mismatches(exc.errors(), root)
+        diags = [d for d in (_one(err, root) for err in errs) if d.span not in flagged]
         return None, words + _merge_same_span(diags)
     return (None, words) if words else (spec, [])

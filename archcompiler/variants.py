@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .diagnostics import Diagnostic, Span, did_you_mean, error
-from .yamlload import LNode, decode_source, parse_yaml
+from .yamlload import MAX_BYTES, LNode, decode_source, parse_yaml
 from .zoo import builtin_names, builtin_path, looks_like_name
 
 MAX_CHAIN = 8
@@ -51,7 +51,10 @@ class LoadContext:
 def read_file(path: Path, display: str, ctx: LoadContext, at: Span | None) -> LNode | None:
     """Read and parse one file, recording its text for caret display."""
     try:
-        data = path.read_bytes()
+        if path.exists() and not path.is_file():  # a folder, a FIFO, /dev/zero...
+            raise OSError(0, "not a regular file")
+        with path.open("rb") as stream:
+            data = stream.read(MAX_BYTES + 1)  # enough to report the size bound, no more
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         ctx.diags.append(error("ARC155", f"cannot read '{display}': {reason}", at,
@@ -121,7 +124,7 @@ def load_chain(path: Path, display: str, ctx: LoadContext, at: Span | None = Non
         if tree is None:
             return None
         ref_node = tree.get("extends")
-        if ref_node is None:
+        if ref_node is None or ref_node.value is None:  # `extends: null` is the default: no base
             return tree
         own = {k: v for k, v in tree.value.items() if k != "extends"}  # type: ignore[union-attr]
         found = _base_of(ref_node, path, ctx)

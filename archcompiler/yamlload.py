@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Union
+from typing import Union, cast
 
 import yaml
 
@@ -52,8 +52,10 @@ def to_plain(node: LNode) -> object:
 _INT = re.compile(r"[-+]?(0|[1-9][0-9]*)\Z")
 _LEADING_ZERO = re.compile(r"[-+]?0[0-9]+\Z")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
-_SPECIAL_FLOAT = {".inf": float("inf"), "+.inf": float("inf"), "-.inf": float("-inf"),
-                  ".nan": float("nan")}
+# YAML 1.2 core schema: these exact spellings only (".iNf" is a string).
+_SPECIAL_FLOAT = {sign + word: float(sign + "inf") for sign in ("", "+", "-")
+                  for word in (".inf", ".Inf", ".INF")}
+_SPECIAL_FLOAT.update({word: float("nan") for word in (".nan", ".NaN", ".NAN")})
 _NULL = {"", "~", "null", "Null", "NULL"}
 _TRUE = {"true", "True", "TRUE"}
 _FALSE = {"false", "False", "FALSE"}
@@ -84,9 +86,8 @@ def _resolve_plain(text: str, span: Span, diags: list[Diagnostic]) -> Scalar:
         return text
     if _FLOAT.match(text):
         return float(text)
-    lowered = text.lower()
-    if lowered in _SPECIAL_FLOAT:
-        return _SPECIAL_FLOAT[lowered]
+    if text in _SPECIAL_FLOAT:
+        return _SPECIAL_FLOAT[text]
     return text
 
 
@@ -108,7 +109,7 @@ def _pos(text: str, index: int) -> tuple[int, int]:
 def decode_source(data: bytes, file: str) -> tuple[str | None, list[Diagnostic]]:
     """Check size and encoding of raw bytes, returning the text or diagnostics."""
     if len(data) > MAX_BYTES:
-        return None, [error("ARC003", f"file is {len(data)} bytes, over the {MAX_BYTES} byte limit",
+        return None, [error("ARC003", f"file is over the {MAX_BYTES} byte limit",
                             Span(file, 1, 1), hint="a spec is a few dozen lines; split or trim it")]
     try:
         text = data.decode("utf-8-sig")
@@ -140,7 +141,7 @@ class _Composer:
 
     def span(self, event: yaml.Event) -> Span:
         mark = event.start_mark
-        return Span(self.file, mark.line + 1, mark.column + 1)
+        return Span(self.file, mark.line + 1, mark.column + 1) if mark else Span(self.file, 1, 1)
 
     def fail(self, code: str, msg: str, span: Span, hint: str) -> None:
         self.diags.append(error(code, msg, span, hint=hint))
@@ -175,7 +176,7 @@ class _Composer:
         if pending is None:
             self.set_key(frame, node)
             return
-        key, key_span = pending  # type: ignore[misc]
+        key, key_span = cast("tuple[str | None, Span]", pending)
         frame[5] = None
         if key is not None:
             frame[1][key] = LNode(node.value, node.span, key_span,  # type: ignore[index]
@@ -252,6 +253,11 @@ def parse_yaml(text: str, file: str) -> tuple[LNode | None, list[Diagnostic]]:
         mark = exc.problem_mark or exc.context_mark
         span = Span(file, mark.line + 1, mark.column + 1) if mark else Span(file, 1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
+        if "nesting depth" in problem:  # libyaml's own bound (1000), met before ours in flow style
+            composer.diags.append(error("ARC009", f"nesting is deeper than {MAX_DEPTH} levels",
+                                        span, hint="flatten the structure; a spec needs only a "
+                                        "few levels"))
+            return None, composer.diags
         composer.diags.append(error("ARC001", f"YAML syntax error: {problem}", span,
                                     hint="check indentation, colons and brackets on this line"))
         return None, composer.diags

@@ -182,3 +182,54 @@ def test_analysis_time_of_resnet1202_is_small() -> None:
     start = time.perf_counter()
     archcompiler.analyze("resnet1202")
     assert time.perf_counter() - start < 2.0  # the benchmark targets 0.3 s; this only guards
+
+
+def test_explicit_per_stage_form_matches_the_compact_form(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, """
+        spec_version: 1
+        name: resnet18_explicit
+        stem:
+          conv: {out_channels: 64, kernel: 7, stride: 2}
+          pool: {kind: max}
+        stages:
+          block: {type: basic}
+          per_stage:
+            - {depth: 2, width: 64}
+            - {depth: 2, out_channels: 128, stride: 2}
+            - {depth: 2, width: 256, stride: 2}
+            - {depth: 2, width: 512, stride: 2}
+    """)
+    report = archcompiler.analyze(spec)
+    assert (report.params, report.macs) == IMAGENET["resnet18"]
+    assert [s.stride for s in report.spec.stages] == [1, 2, 2, 2]
+    assert report.spec.stages[1].width_span.line == 10
+
+
+@pytest.mark.parametrize(("body", "code", "line"), [
+    ("depths: [2, 2]\n  widths: [64, 128, 256]", "ARC110", 6),
+    ("depths: [2, 2]\n  widths: [64, 128]\n  strides: [1]", "ARC110", 7),
+    ("depths: [2, 2]", "ARC112", 4),
+    ("depths: [2]\n  widths: [64]\n  per_stage: [{depth: 1, width: 8}]", "ARC111", 4),
+    ("per_stage: [{depth: 1, width: 8, out_channels: 8}]", "ARC112", 5),
+    ("per_stage: [{depth: 1}]", "ARC112", 5),
+])
+def test_inconsistent_stage_settings(tmp_path: Path, body: str, code: str, line: int) -> None:
+    spec = write_spec(tmp_path, "spec_version: 1\nname: x\nstages:\n  block: {type: basic}\n  "
+                      + body + "\n")
+    with pytest.raises(archcompiler.SpecError) as info:
+        archcompiler.load_spec(spec)
+    diag = info.value.diagnostics[0]
+    assert (diag.code, diag.span.line if diag.span else None) == (code, line)
+
+
+def test_out_channels_must_be_a_multiple_of_the_expansion(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, """
+        spec_version: 1
+        name: x
+        stages:
+          block: {type: bottleneck}
+          per_stage: [{depth: 1, out_channels: 130}]
+    """)
+    with pytest.raises(archcompiler.SpecError) as info:
+        archcompiler.load_spec(spec)
+    assert info.value.diagnostics[0].code == "ARC113"

@@ -1,0 +1,38 @@
+"""Validation, analysis and summaries never import torch (nor the other optional backends)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SCRIPT = """
+import contextlib, io, sys
+import archcompiler
+from archcompiler.cli import main
+
+archcompiler.load_spec('resnet50')
+archcompiler.analyze('resnet152')
+with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    assert main(['validate', 'resnet50']) == 0
+    assert main(['summary', 'resnet50']) == 0
+    assert main(['summary', '--json', '--depth', 'layer', 'resnet18']) == 0
+    assert main(['list']) == 0
+    assert main(['schema']) == 0
+    assert main(['validate', '--format', 'json', 'resnet20', 'wide_resnet50_2']) == 0
+heavy = sorted(m for m in sys.modules
+               if m.split('.')[0] in ('torch', 'torchvision', 'graphviz', 'numpy'))
+print('HEAVY', heavy)
+assert 'torch' not in sys.modules
+"""
+
+
+def test_static_pipeline_never_imports_torch() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
+                          timeout=120, cwd=ROOT, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "HEAVY []" in proc.stdout, proc.stdout
