@@ -87,12 +87,29 @@ def infer(graph: Graph) -> tuple[dict[str, NodeInfo], list[Diagnostic]]:
     return infos, diags
 
 
+def check_input_shape(shape: Shape) -> tuple[int, int, int]:
+    """Check an input-shape override against the schema's bounds; raise ValueError if off."""
+    from .schema import InputSpec
+
+    if len(shape) != 3 or not all(isinstance(d, int) for d in shape):
+        raise ValueError(f"an input shape is (channels, height, width), got {shape!r}")
+    bounds = {k: f.metadata for k, f in InputSpec.model_fields.items()}
+    for key, value in zip(("channels", "height", "width"), shape):
+        for limit in bounds[key]:
+            low, high = getattr(limit, "gt", None), getattr(limit, "le", None)
+            if low is not None and value <= low:
+                raise ValueError(f"{key} must be above {low}, got {value}")
+            if high is not None and value > high:
+                raise ValueError(f"{key} must be at most {high}, got {value}")
+    return (shape[0], shape[1], shape[2])
+
+
 def analyze_resolved(spec: ResolvedSpec, input_shape: Shape | None = None) -> Report:
     """Lower, infer and check a resolved spec, optionally at another input size."""
     from .rules import check_rules
 
     if input_shape is not None:
-        spec = replace(spec, input_shape=(input_shape[0], input_shape[1], input_shape[2]))
+        spec = replace(spec, input_shape=check_input_shape(input_shape))
     graph = lower(spec)
     nodes, diags = infer(graph)
     report = Report(spec, graph, nodes, diags)

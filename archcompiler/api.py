@@ -50,8 +50,7 @@ def resolve(ref: str | os.PathLike[str], *, allow_outside: bool = False) -> Reso
     ctx = LoadContext(root_dir=path.resolve().parent, allow_outside=allow_outside)
     tree = load_chain(path, display, ctx)
     if tree is None or has_errors(ctx.diags):
-        missing = not path.exists()
-        return Resolution(None, ctx.diags, ctx.sources, not_found=missing)
+        return Resolution(None, ctx.diags, ctx.sources)
     tree = drop_nulls(tree)
     spec, diags = validate_tree(tree)
     if spec is None:

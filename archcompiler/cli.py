@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import diagnostics as dg
-from .analysis import Report, analyze_resolved
+from .analysis import Report, analyze_resolved, check_input_shape
 from .api import resolve
 from .ir import Shape
 
@@ -30,9 +30,13 @@ def parse_input(text: str | None) -> Shape | None:
     if text is None:
         return None
     match = re.fullmatch(r"\s*(\d{1,5})x(\d{1,5})x(\d{1,5})\s*", text)
-    if not match or 0 in (dims := tuple(int(g) for g in match.groups())):
-        raise UsageError(f"--input wants CxHxW with positive numbers, e.g. 3x224x224; got {text!r}")
-    return dims
+    if not match:
+        raise UsageError(f"--input wants CxHxW, e.g. 3x224x224; got {text!r}")
+    dims = tuple(int(g) for g in match.groups())
+    try:
+        return check_input_shape(dims)
+    except ValueError as exc:
+        raise UsageError(f"--input {text}: {exc}") from None
 
 
 def _print_diags(diags: Sequence[dg.Diagnostic], sources: dict[str, str]) -> None:
@@ -59,12 +63,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """Validate each spec: schema, variants, shapes and design rules."""
     worst = EXIT_OK
     results = []
+    input_shape = parse_input(args.input)
     for ref in args.specs:
         res = resolve(ref, allow_outside=args.allow_outside)
         diags = list(res.diagnostics)
         report = None
         if res.spec is not None:
-            report = analyze_resolved(res.spec, parse_input(args.input))
+            report = analyze_resolved(res.spec, input_shape)
             diags += report.diagnostics
         code = EXIT_USAGE if res.not_found else (EXIT_SPEC if dg.has_errors(diags) else EXIT_OK)
         worst = max(worst, code)
@@ -206,15 +211,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"archc: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # `archc summary ... | head` closed the pipe: not an error
+        sys.stderr.close()
+        return EXIT_OK
     except OSError as exc:
         print(f"archc: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
               file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:  # `archc summary ... | head` closed the pipe: not an error
-        sys.stderr.close()
-        return EXIT_OK
     except Exception as exc:  # a bug: say so plainly instead of dumping a traceback
         print(f"archc: internal error: {type(exc).__name__}: {exc}\n"
               "this is a bug in archcompiler; please report it with the spec", file=sys.stderr)

@@ -6,10 +6,13 @@ from collections.abc import Sequence
 
 from .blocks import BLOCKS
 from .diagnostics import Diagnostic, Span, error
+from .ir import same_padding
 from .resolved import ResolvedBlock, ResolvedSpec, ResolvedStage, ResolvedStem
 from .schema import BlockConfig, Spec, StageEntry
 from .validate import locate
 from .yamlload import LNode
+
+MAX_BLOCKS = 5000  # a 10,000-layer basic-block net; the deepest net in the papers has 1001 layers
 
 
 def _span(tree: LNode, *path: str | int) -> Span:
@@ -95,9 +98,8 @@ def _stage_width(entry: StageEntry, block: BlockConfig, span: Span,
         diags.append(error("ARC112", "give exactly one of width and out_channels", span,
                            hint="width is the block width; out_channels = width x expansion"))
         return None
-    if entry.width is not None:
+    if entry.out_channels is None:
         return entry.width
-    assert entry.out_channels is not None
     if entry.out_channels % expansion:
         diags.append(error("ARC113", f"out_channels {entry.out_channels} is not a multiple of the "
                            f"expansion {expansion}", span,
@@ -113,12 +115,18 @@ def expand(spec: Spec, tree: LNode, sources: dict[str, str]) -> tuple[ResolvedSp
     entries = _entries(spec, tree, diags)
     if entries is None:
         return None, diags
+    total = sum(e.depth for e in entries)
+    if total > MAX_BLOCKS:
+        # Bounds the cost of a hostile file: each block costs ~0.1 ms and ~50 KB to analyse.
+        diags.append(error("ARC115", f"the stages hold {total} blocks, over the {MAX_BLOCKS} limit",
+                           _span(tree, "stages"), hint="use fewer blocks per stage"))
+        return None, diags
     conv, pool = spec.stem.conv, spec.stem.pool
     stem = ResolvedStem(
         conv.out_channels, conv.kernel, conv.stride,
-        conv.kernel // 2 if conv.padding is None else conv.padding,
+        same_padding(conv.kernel) if conv.padding is None else conv.padding,
         pool.kind if pool else None, pool.kernel if pool else 1, pool.stride if pool else 1,
-        (pool.kernel // 2 if pool.padding is None else pool.padding) if pool else 0,
+        (same_padding(pool.kernel) if pool.padding is None else pool.padding) if pool else 0,
         _span(tree, "stem", "conv"), _span(tree, "stem", "pool") if pool else None)
     in_channels = stem.out_channels
     stages: list[ResolvedStage] = []
@@ -132,22 +140,30 @@ def expand(spec: Spec, tree: LNode, sources: dict[str, str]) -> tuple[ResolvedSp
             continue
         block_span = _field_span(spec, tree, i, "block", "block")
         out_channels = width * kind.expansion(block)
+        inner = kind.inner(block, width)
+        if inner < 1:
+            diags.append(error(
+                "ARC114", f"the {block.type} blocks of layer{i + 1} get {inner} inner channels "
+                f"from width {width}", block_span,
+                hint="raise the width or width_per_group so width x width_per_group >= 64"))
+            continue
+        shortcut_span = _field_span(spec, tree, i, "shortcut", "shortcut")
         blocks = []
         for j in range(entry.depth):
             blocks.append(ResolvedBlock(
                 name=f"layer{i + 1}.{j}", stage=i, index=j, kind=block.type,
-                in_channels=in_channels, width=width, inner_channels=kind.inner(block, width),
+                in_channels=in_channels, width=width, inner_channels=inner,
                 out_channels=out_channels, stride=entry.stride if j == 0 else 1,
                 groups=getattr(block, "groups", 1),
                 downsample_at=getattr(block, "downsample_at", "3x3"),
-                shortcut=shortcut, span=block_span))
+                shortcut=shortcut, span=block_span, shortcut_span=shortcut_span))
             in_channels = out_channels
         stages.append(ResolvedStage(
             index=i, name=f"layer{i + 1}", depth=entry.depth, width=width,
             out_channels=out_channels, stride=entry.stride, kind=block.type, shortcut=shortcut,
             blocks=tuple(blocks), depth_span=_field_span(spec, tree, i, "depth", "depths"),
             width_span=width_span, stride_span=_field_span(spec, tree, i, "stride", "strides"),
-            shortcut_span=_field_span(spec, tree, i, "shortcut", "shortcut")))
+            shortcut_span=shortcut_span))
     if diags:
         return None, diags
     rules = spec.rules.model_dump()

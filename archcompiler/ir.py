@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .diagnostics import Span
@@ -43,14 +43,24 @@ class Graph:
         return {n.name: n for n in self.nodes}
 
 
-@dataclass
+def same_padding(kernel: int) -> int:
+    """The padding that keeps an odd kernel's map size at stride 1 (torchvision's convention)."""
+    return kernel // 2
+
+
+@dataclass(frozen=True)
 class Builder:
-    """Collects nodes during one lowering; each lowering call owns its own builder."""
+    """Appends nodes for one lowering. `within` gives a view that tags nodes with a block, stage
+    or role, so context is passed down explicitly instead of being mutated between calls."""
 
     nodes: list[Node] = field(default_factory=list)
     block: str | None = None
     stage: int | None = None
     role: str = "main"
+
+    def within(self, **context: Any) -> Builder:
+        """Return a view that appends to the same nodes with other block/stage/role tags."""
+        return replace(self, **context)
 
     def add(self, name: str, op: str, inputs: tuple[str, ...], span: Span | None,
             module: str | None = "", **attrs: Any) -> str:
@@ -62,11 +72,11 @@ class Builder:
 
     def conv(self, name: str, x: str, span: Span | None, in_channels: int, out_channels: int,
              kernel: int, stride: int = 1, padding: int | None = None, groups: int = 1) -> str:
-        """Append a bias-free conv2d; padding defaults to kernel // 2 (the torchvision rule)."""
+        """Append a bias-free conv2d; padding defaults to 'same' (the torchvision rule)."""
         return self.add(name, "conv2d", (x,), span, in_channels=in_channels,
                         out_channels=out_channels, kernel=kernel, stride=stride,
-                        padding=kernel // 2 if padding is None else padding, groups=groups,
-                        bias=False)
+                        padding=same_padding(kernel) if padding is None else padding,
+                        groups=groups, bias=False)
 
     def bn(self, name: str, x: str, span: Span | None, channels: int,
            zero_init: bool = False) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .ir import Shape
+from .ir import Shape, same_padding  # noqa: F401  (re-exported for callers of ops)
 from .registry import Registry
 
 Attrs = Mapping[str, Any]
@@ -35,6 +35,11 @@ class OpDef:
 
 
 OPS: Registry[OpDef] = Registry("op")
+
+
+def strided_size(size: int, stride: int) -> int:
+    """Map length after strided subsampling (x[::s]), equal to a strided 'same' conv's output."""
+    return -(-size // stride)
 
 
 def _map(shape: Shape, op: str) -> tuple[int, int, int]:
@@ -106,8 +111,7 @@ def _pad_infer(a: Attrs, ins: list[Shape]) -> Shape:
         raise ShapeError("ARC206", f"an option-A shortcut cannot shrink {c} channels to "
                          f"{a['out_channels']}", "use shortcut B or C where channels shrink")
     s = a["stride"]
-    # x[:, :, ::s, ::s] keeps ceil(n / s) rows, which equals a strided conv's output size.
-    return (a["out_channels"], -(-h // s), -(-w // s))
+    return (a["out_channels"], strided_size(h, s), strided_size(w, s))
 
 
 def _add_infer(a: Attrs, ins: list[Shape]) -> Shape:

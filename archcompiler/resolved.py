@@ -24,6 +24,7 @@ class ResolvedBlock:
     downsample_at: str  # "1x1" (paper v1) or "3x3" (torchvision v1.5)
     shortcut: str  # option A, B, C, identity or none
     span: Span  # where the block's type was given
+    shortcut_span: Span  # where the shortcut option was given
 
 
 @dataclass(frozen=True)

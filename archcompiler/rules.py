@@ -9,11 +9,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .blocks import BLOCKS
 from .diagnostics import Diagnostic, Severity, Span
+from .ops import strided_size
 from .registry import Registry
+from .resolved import ResolvedStage
 from .shortcuts import shape_changes
+
+if TYPE_CHECKING:
+    from .analysis import Report
+    from .ir import Node
 
 Finding = tuple[str, Span | None, str, str | None]  # message, span, hint, node
 
@@ -50,26 +57,30 @@ def stage_maps(report: Report) -> list[tuple[int, int] | None]:
     return out
 
 
-def stage_input_map(report: Report, index: int) -> tuple[int, int] | None:
-    """The map a stage receives: the previous stage's output, or the stem's."""
-    first = report.graph.by_name()[f"{report.spec.stages[index].blocks[0].name}.conv1"]
-    shape = report.shape(first.inputs[0])
-    return (shape[1], shape[2]) if shape is not None and len(shape) == 3 else None
-
-
 @rule("ARC301", "same_map_same_width", "layers with the same map size have the same width")
 def _same_map_same_width(report: Report) -> Iterator[Finding]:
+    # Filters are the blocks' output channels: with mixed block types a stage's `width` (planes)
+    # is not comparable, but what each stage hands on is.
     seen: dict[tuple[int, int], tuple[str, int]] = {}
     for stage, hw in zip(report.spec.stages, stage_maps(report)):
         if hw is None:
             continue
-        if hw in seen and seen[hw][1] != stage.width:
-            other, width = seen[hw]
-            yield (f"{stage.name} has width {stage.width}, but {other} makes the same "
-                   f"{hw[0]}x{hw[1]} map with width {width} (rule i)", stage.width_span,
-                   f"use width {width}, or give {stage.name} stride 2 so the map halves",
-                   stage.blocks[0].name)
-        seen.setdefault(hw, (stage.name, stage.width))
+        if hw in seen and seen[hw][1] != stage.out_channels:
+            other, filters = seen[hw]
+            yield (f"{stage.name} outputs {stage.out_channels} channels, but {other} makes the same "
+                   f"{hw[0]}x{hw[1]} map with {filters} (rule i)", stage.width_span,
+                   f"use {_width_for(stage, filters)}, or downsample {stage.name} so the map "
+                   "halves", stage.blocks[0].name)
+        seen.setdefault(hw, (stage.name, stage.out_channels))
+
+
+def _width_for(stage: ResolvedStage, out_channels: int) -> str:
+    """Phrase the spec value that gives `out_channels` for this stage's block type."""
+    expansion = stage.out_channels // stage.width
+    if out_channels % expansion:
+        return f"out_channels {out_channels}"
+    return f"width {out_channels // expansion}" + (
+        f" (x{expansion} = {out_channels} channels)" if expansion > 1 else "")
 
 
 @rule("ARC302", "double_on_halve", "the width doubles exactly when the map halves")
@@ -80,17 +91,17 @@ def _double_on_halve(report: Report) -> Iterator[Finding]:
         prev, cur = stages[i - 1], stages[i]
         if before is None or after is None or before == after:
             continue
-        halved = after == (-(-before[0] // 2), -(-before[1] // 2))
+        halved = after == (strided_size(before[0], 2), strided_size(before[1], 2))
         if not halved:
             yield (f"{cur.name} shrinks the map from {before[0]}x{before[1]} to "
                    f"{after[0]}x{after[1]}; the design halves it at each downsampling (rule ii)",
                    cur.stride_span, "use stride 2 on the first block of a stage, 1 elsewhere",
                    cur.blocks[0].name)
-        elif cur.width != 2 * prev.width:
-            yield (f"{cur.name} halves the map but its width goes {prev.width} -> {cur.width}, "
-                   f"not {2 * prev.width} (rule ii)", cur.width_span,
-                   f"use width {2 * prev.width} to preserve the time complexity per layer",
-                   cur.blocks[0].name)
+        elif cur.out_channels != 2 * prev.out_channels:
+            yield (f"{cur.name} halves the map but its output channels go {prev.out_channels} -> "
+                   f"{cur.out_channels}, not {2 * prev.out_channels} (rule ii)", cur.width_span,
+                   f"use {_width_for(cur, 2 * prev.out_channels)} to preserve the time "
+                   "complexity per layer", cur.blocks[0].name)
 
 
 @rule("ARC303", "shortcut_shapes", "shortcuts match the shapes they join")
@@ -180,7 +191,8 @@ def _stride_within_kernel(report: Report) -> Iterator[Finding]:
             yield (f"{node.name} has stride {node.attrs['stride']} but kernel "
                    f"{node.attrs['kernel']}, so some input pixels are never read",
                    _stride_span(report, node),
-                   "stride the 3x3 conv instead (downsample_at: 3x3), or set this rule off",
+                   "stride the 3x3 conv instead (downsample_at: 3x3), or set this rule off"
+                   if node.block else "use a stride no larger than the kernel",
                    node.name)
 
 
@@ -200,5 +212,4 @@ def check_rules(report: Report) -> list[Diagnostic]:
     return out
 
 
-from .analysis import Report  # noqa: E402  (import last: analysis imports this module lazily)
-from .ir import Node  # noqa: E402
+

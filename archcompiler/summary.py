@@ -34,14 +34,17 @@ def _group_key(node: Node, depth: str) -> str:
     return node.block or node.name
 
 
-def _kind(nodes: list[Node], key: str, report: Report) -> str:
+def _kinds(report: Report) -> dict[str, str]:
+    """What each stage and block row is, built once (a lookup per row would be quadratic)."""
+    kinds = {s.name: f"{s.depth} x {s.kind} ({s.shortcut})" for s in report.spec.stages}
+    kinds.update((b.name, b.kind) for b in report.spec.blocks)
+    return kinds
+
+
+def _kind(nodes: list[Node], key: str, kinds: dict[str, str]) -> str:
     if key in ("stem", "head"):
         return " + ".join(dict.fromkeys(n.op for n in nodes if n.op != "input"))
-    stage = next((s for s in report.spec.stages if s.name == key), None)
-    if stage is not None:
-        return f"{stage.depth} x {stage.kind} ({stage.shortcut})"
-    block = next((b for b in report.spec.blocks if b.name == key), None)
-    return block.kind if block is not None else nodes[0].op
+    return kinds.get(key, nodes[0].op)
 
 
 def rows(report: Report, depth: str = "block") -> list[Row]:
@@ -53,10 +56,10 @@ def rows(report: Report, depth: str = "block") -> list[Row]:
     for node in report.graph.nodes:
         if node.op != "input":
             groups.setdefault(_group_key(node, depth), []).append(node)
-    out = []
+    out, kinds = [], _kinds(report)
     for key, nodes in groups.items():
         infos: list[NodeInfo] = [report.nodes[n.name] for n in nodes]
-        out.append(Row(key, _kind(nodes, key, report), infos[-1].shape,
+        out.append(Row(key, _kind(nodes, key, kinds), infos[-1].shape,
                        sum(i.params for i in infos), sum(i.macs for i in infos)))
     return out
 

@@ -21,7 +21,13 @@ _RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_e
                  "string_too_short"}
 _KIND_WORDS = {"int_type": "an integer", "float_type": "a number", "string_type": "a string",
                "bool_type": "true or false", "dict_type": "a mapping", "model_type": "a mapping",
-               "list_type": "a list", "none_required": "null"}
+               "list_type": "a list", "none_required": "null",
+               "model_attributes_type": "a mapping"}
+
+
+def _block_tags() -> list[str]:
+    """The block type tags the schema accepts."""
+    return sorted(str(t) for t in _literals_at(["stages", "block", "type"]))
 
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
@@ -99,6 +105,8 @@ def _type_hint(value: object, want: str) -> str:
         return f"write {value.strip()} without quotes"
     if want == "an integer" and isinstance(value, float) and value.is_integer():
         return f"write {int(value)}, without the decimal point"
+    if want == "a mapping" and isinstance(value, str) and value in _block_tags():
+        return f"write {{type: {value}}}"
     return f"write {want} here"
 
 
@@ -119,11 +127,11 @@ def _one(err: Any, root: LNode) -> Diagnostic:
                      hint=f"add `{name}:` here")
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         ctx = err.get("ctx") or {}
-        tags = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
+        tags = _block_tags()
         tag_node = node.get("type") or node
         if kind == "union_tag_not_found":
             return error("ARC105", f"{field} needs a 'type' key (one of {', '.join(tags)})",
-                         node.span, hint=f"add `type: {tags[-1]}`")
+                         node.span, hint="add " + " or ".join(f"`type: {t}`" for t in tags))
         tag = str(ctx.get("tag"))
         hint = did_you_mean(tag, tags) or f"choose one of: {', '.join(tags)}"
         return error("ARC105", f"unknown block type '{tag}'", tag_node.span, hint=hint)

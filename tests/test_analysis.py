@@ -233,3 +233,47 @@ def test_out_channels_must_be_a_multiple_of_the_expansion(tmp_path: Path) -> Non
     with pytest.raises(archcompiler.SpecError) as info:
         archcompiler.load_spec(spec)
     assert info.value.diagnostics[0].code == "ARC113"
+
+
+def test_a_bottleneck_with_no_inner_channels_is_refused(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, """
+        spec_version: 1
+        name: starved
+        stages:
+          block: {type: bottleneck, groups: 32, width_per_group: 1}
+          depths: [1, 1]
+          widths: [16, 32]
+    """)
+    with pytest.raises(archcompiler.SpecError) as info:
+        archcompiler.load_spec(spec)
+    assert [(d.code, d.span.line) for d in info.value.diagnostics] == [("ARC114", 4), ("ARC114", 4)]
+
+
+def test_the_total_number_of_blocks_is_bounded(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, """
+        spec_version: 1
+        extends: resnet20
+        name: huge
+        stages: {depths: [10000, 10000, 10000]}
+    """)
+    with pytest.raises(archcompiler.SpecError) as info:
+        archcompiler.load_spec(spec)
+    assert info.value.diagnostics[0].code == "ARC115"
+
+
+def test_input_override_is_checked_like_the_schema() -> None:
+    with pytest.raises(ValueError, match="height must be at most 16384"):
+        archcompiler.analyze("resnet18", (3, 99999, 224))
+    with pytest.raises(ValueError, match="channels, height, width"):
+        archcompiler.analyze("resnet18", (3, 224))  # type: ignore[arg-type]
+
+
+def test_block_depth_summary_is_linear_in_blocks() -> None:
+    import time
+
+    from archcompiler.summary import format_text
+
+    report = archcompiler.analyze("resnet1202")
+    start = time.perf_counter()
+    format_text(report, "block")
+    assert time.perf_counter() - start < 1.0

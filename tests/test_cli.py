@@ -96,7 +96,7 @@ def test_missing_file_suggests_a_name(capsys: Capsys) -> None:
 def test_bad_input_is_one_line(capsys: Capsys) -> None:
     rc, _, err = run(capsys, "validate", "--input", "3x0x224", "resnet18")
     assert rc == 2
-    assert err.startswith("archc: error: --input wants CxHxW")
+    assert err.startswith("archc: error: --input 3x0x224: height must be above 0")
     assert len(err.strip().splitlines()) == 1
 
 
@@ -331,3 +331,23 @@ def test_non_editable_install_ships_the_zoo(tmp_path: Path) -> None:
     count, params = proc.stdout.split()
     assert int(count) == len(builtin_names())
     assert int(params) == 25_557_032
+
+
+def test_block_type_messages_name_the_choices(tmp_path: Path, capsys: Capsys) -> None:
+    spec = tmp_path / "b.yaml"
+    spec.write_text("spec_version: 1\nname: x\nstages: {block: {}, depths: [1], widths: [8]}\n")
+    rc, _, err = run(capsys, "validate", str(spec))
+    assert rc == 1 and "one of basic, bottleneck" in err and "add `type: basic`" in err
+    spec.write_text("spec_version: 1\nname: x\nstages: {block: basic, depths: [1], widths: [8]}\n")
+    rc, _, err = run(capsys, "validate", str(spec))
+    assert rc == 1 and "write {type: basic}" in err
+
+
+def test_a_closed_pipe_is_not_an_error() -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        f"{sys.executable} -m archcompiler summary resnet1202 --depth layer | head -1",
+        shell=True, capture_output=True, text=True, executable="/bin/bash")
+    assert "Broken pipe" not in proc.stderr and "Traceback" not in proc.stderr

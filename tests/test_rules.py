@@ -150,3 +150,34 @@ def test_each_spec_sets_rule_severity(tmp_path: Path, level: str, expected: Seve
     report = archcompiler.analyze(spec)
     found = [d.severity for d in report.diagnostics if d.code == "ARC302"]
     assert found == ([expected, expected] if expected else [])
+
+
+def test_rules_compare_output_channels_across_block_types(tmp_path: Path) -> None:
+    # Filters double at each halving (64 -> 128 -> 256) although the bottleneck's width is 64.
+    spec = write_spec(tmp_path, """
+        spec_version: 1
+        extends: resnet18
+        name: mixed
+        stages:
+          depths: null
+          widths: null
+          strides: null
+          per_stage:
+            - {depth: 1, width: 64}
+            - {depth: 1, out_channels: 128, stride: 2, block: {type: bottleneck, expansion: 2}}
+            - {depth: 1, width: 256, stride: 2}
+        rules: {complexity_preserved: off}
+    """)
+    assert archcompiler.analyze(spec).diagnostics == []
+
+
+def test_an_identity_shortcut_mismatch_points_at_the_shortcut_line(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, """
+        spec_version: 1
+        extends: resnet18
+        name: identity18
+        stages: {shortcut: identity}
+    """)
+    report = archcompiler.analyze(spec)
+    add = next(d for d in report.diagnostics if d.code == "ARC207")
+    assert add.span is not None and add.span.file == str(spec) and add.span.line == 4
