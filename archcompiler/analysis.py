@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from .diagnostics import Diagnostic, Severity, error
@@ -58,6 +59,11 @@ class Report:
     def ok(self) -> bool:
         """True when no diagnostic is an error."""
         return not any(d.severity is Severity.ERROR for d in self.diagnostics)
+
+    def cost(self, names: Iterable[str]) -> tuple[int, int]:
+        """Total (params, MACs) of the named nodes: the one way backends add up a group."""
+        infos = [self.nodes[n] for n in names]
+        return sum(i.params for i in infos), sum(i.macs for i in infos)
 
     def shape(self, name: str) -> Shape | None:
         """Return the output shape of node `name`."""

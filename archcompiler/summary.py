@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .analysis import MAC_CONVENTION, NodeInfo, Report
+from .analysis import MAC_CONVENTION, Report
 from .ir import Node, Shape
 from .rules import macs_per_layer
 
@@ -58,9 +58,8 @@ def rows(report: Report, depth: str = "block") -> list[Row]:
             groups.setdefault(_group_key(node, depth), []).append(node)
     out, kinds = [], _kinds(report)
     for key, nodes in groups.items():
-        infos: list[NodeInfo] = [report.nodes[n.name] for n in nodes]
-        out.append(Row(key, _kind(nodes, key, kinds), infos[-1].shape,
-                       sum(i.params for i in infos), sum(i.macs for i in infos)))
+        params, macs = report.cost(n.name for n in nodes)
+        out.append(Row(key, _kind(nodes, key, kinds), report.shape(nodes[-1].name), params, macs))
     return out
 
 

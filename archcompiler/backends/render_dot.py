@@ -15,6 +15,7 @@ from ..analysis import Report
 from ..diagnostics import Diagnostic, Severity, Span
 from ..ir import Node, Shape
 from ..resolved import ResolvedBlock, ResolvedStage
+from ..summary import fmt_shape  # noqa: F401  (one shape format for every backend)
 from ..zoo import specs_dir
 
 DETAILS = ("stage", "block", "layer")
@@ -53,11 +54,6 @@ def attr_list(attrs: Mapping[str, str]) -> str:
     parts = [f"{k}=<{v}>" if isinstance(v, Html) else f"{k}={quote(v)}"
              for k, v in attrs.items()]
     return f"[{', '.join(parts)}]" if parts else ""
-
-
-def fmt_shape(shape: Shape | None) -> str:
-    """Format a shape as CxHxW, or '?' where inference stopped."""
-    return "x".join(map(str, shape)) if shape is not None else "?"
 
 
 def si(n: float) -> str:
@@ -162,10 +158,9 @@ def block_views(report: Report) -> list[BlockView]:
         has_add = any(n.op == "add" for n in nodes)
         kind = ("projection" if "conv2d" in ops else "pad" if "pad_channels" in ops
                 else "identity" if has_add else "none")
-        infos = [report.nodes[n.name] for n in nodes]
-        views.append(BlockView(b, nodes, nodes[0].inputs[0] if nodes else "", kind,
-                               sum(i.params for i in infos), sum(i.macs for i in infos),
-                               infos[-1].shape if infos else None))
+        params, macs = report.cost(n.name for n in nodes)
+        views.append(BlockView(b, nodes, nodes[0].inputs[0] if nodes else "", kind, params, macs,
+                               report.nodes[nodes[-1].name].shape if nodes else None))
     return views
 
 

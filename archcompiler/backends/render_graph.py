@@ -187,8 +187,7 @@ class Drawer:
             return body[-1].name if body else inp.name
         if not body:
             return inp.name
-        infos = [self.report.nodes[n.name] for n in body]
-        params, macs = sum(i.params for i in infos), sum(i.macs for i in infos)
+        params, macs = self.report.cost(n.name for n in body)
         convs = [op_text(n) for n in body if n.op != "activation" and n.op != "batch_norm"]
         tip = (f"stem: {', '.join(n.name for n in body)}\n{where(body[0].span)}\n"
                f"params {params:,}\nMACs {macs:,}")
@@ -212,8 +211,7 @@ class Drawer:
             self.w.close()
             last = nodes[-1].name
         else:
-            infos = [self.report.nodes[n.name] for n in nodes]
-            params, macs = sum(i.params for i in infos), sum(i.macs for i in infos)
+            params, macs = self.report.cost(n.name for n in nodes)
             tip = (f"head: {', '.join(n.name for n in nodes)}\n{where(nodes[0].span)}\n"
                    f"params {params:,}\nMACs {macs:,}")
             ops = [op_text(n) for n in nodes if n.op != "flatten"]
@@ -287,8 +285,7 @@ class Drawer:
         if v.shortcut == "projection":
             proj = [node for node in v.nodes if node.role == "shortcut"]
             conv = next(node for node in proj if node.op == "conv2d")
-            infos = [self.report.nodes[node.name] for node in proj]
-            p, m = sum(i.params for i in infos), sum(i.macs for i in infos)
+            p, m = self.report.cost(node.name for node in proj)
             proj_id = f"{v.name}.downsample"
             a = conv.attrs
             text = f"{a['out_channels']}" + (f", /{a['stride']}" if a["stride"] > 1 else "")
