@@ -15,7 +15,6 @@ from ..analysis import Report
 from ..diagnostics import Diagnostic, Severity, Span
 from ..ir import Node, Shape
 from ..resolved import ResolvedBlock, ResolvedStage
-from ..summary import fmt_shape  # noqa: F401  (one shape format for every backend)
 from ..zoo import specs_dir
 
 DETAILS = ("stage", "block", "layer")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..analysis import Report
 from ..diagnostics import Diagnostic
 from ..ir import Node
+from ..summary import fmt_shape
 from .render_dot import (
     FLAG,
     SKIP_STYLES,
@@ -20,7 +21,6 @@ from .render_dot import (
     cost_note,
     diag_line,
     flagged,
-    fmt_shape,
     label,
     op_text,
     quote,
