@@ -6,15 +6,17 @@ pattern is matched against the known shapes of a residual block to choose a clas
 forward (`torch_modules`), so the IR is interpreted once, at build time, never per call.
 
 Parameters are created on the meta device and materialised once: torchvision allocates each
-tensor, fills it with the default uniform init and then overwrites it with kaiming_normal_;
-skipping the first fill is what makes building faster than torchvision.
+tensor, fills it with the default uniform init and then overwrites it with kaiming_normal_.
+Skipping the first fill, and spreading the second over torch's threads with one seeded generator
+per module, is what makes building faster than torchvision (benchmarks/RESULTS_torch.md).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
 from typing import Any, Union
@@ -32,6 +34,7 @@ __all__ = ["BackendError", "ShapeCheck", "build_module", "check_shapes", "cli_bu
            "export_program", "module_from_report"]
 
 Attrs = Mapping[str, Any]
+Pattern = dict[str, tuple[str, ...]]  # a block's local node name -> its inputs' local names
 DeviceLike = Union[str, torch.device, int]
 InputShape = Union[int, tuple[int, int], tuple[int, int, int]]
 
@@ -57,18 +60,23 @@ def _activation(a: Attrs) -> nn.Module:
 
 
 # One factory per IR op that owns a module; ops absent here (input, add, flatten) are functional.
-_FACTORIES: dict[str, Callable[[Attrs], nn.Module]] = {
-    "conv2d": lambda a: nn.Conv2d(a["in_channels"], a["out_channels"], a["kernel"], a["stride"],
-                                  a["padding"], groups=a["groups"], bias=a["bias"]),
-    "batch_norm": lambda a: nn.BatchNorm2d(a["channels"]),
-    "activation": _activation,
-    "max_pool": lambda a: nn.MaxPool2d(a["kernel"], a["stride"], a["padding"]),
-    "avg_pool": lambda a: nn.AvgPool2d(a["kernel"], a["stride"], a["padding"]),
-    "pad_channels": lambda a: PadShortcut(a["in_channels"], a["out_channels"], a["stride"]),
-    "global_avg_pool": lambda a: nn.AdaptiveAvgPool2d((1, 1)),
-    "dropout": lambda a: nn.Dropout(a["p"]),
-    "linear": lambda a: nn.Linear(a["in_features"], a["out_features"], bias=a["bias"]),
+# The device is passed to each constructor rather than set with `with torch.device(...)`, whose
+# per-call dispatch overhead doubles the construction time of a deep net.
+_FACTORIES: dict[str, Callable[[Attrs, torch.device], nn.Module]] = {
+    "conv2d": lambda a, d: nn.Conv2d(a["in_channels"], a["out_channels"], a["kernel"],
+                                     a["stride"], a["padding"], groups=a["groups"],
+                                     bias=a["bias"], device=d),
+    "batch_norm": lambda a, d: nn.BatchNorm2d(a["channels"], device=d),
+    "activation": lambda a, d: _activation(a),
+    "max_pool": lambda a, d: nn.MaxPool2d(a["kernel"], a["stride"], a["padding"]),
+    "avg_pool": lambda a, d: nn.AvgPool2d(a["kernel"], a["stride"], a["padding"]),
+    "pad_channels": lambda a, d: PadShortcut(a["in_channels"], a["out_channels"], a["stride"]),
+    "global_avg_pool": lambda a, d: nn.AdaptiveAvgPool2d((1, 1)),
+    "dropout": lambda a, d: nn.Dropout(a["p"]),
+    "linear": lambda a, d: nn.Linear(a["in_features"], a["out_features"], bias=a["bias"],
+                                     device=d),
 }
+_META = torch.device("meta")
 
 
 def _init_conv(m: nn.Module, a: Attrs, g: torch.Generator | None) -> None:
@@ -100,13 +108,13 @@ _INITS: dict[str, Callable[[nn.Module, Attrs, torch.Generator | None], None]] = 
 }
 
 # The node patterns a block may lower to: local name -> inputs ("@in" is the block input).
-_BODIES: dict[str, dict[str, tuple[str, ...]]] = {
+_BODIES: dict[str, Pattern] = {
     "basic": {"conv1": ("@in",), "bn1": ("conv1",), "relu1": ("bn1",), "conv2": ("relu1",),
               "bn2": ("conv2",)},
     "bottleneck": {"conv1": ("@in",), "bn1": ("conv1",), "relu1": ("bn1",), "conv2": ("relu1",),
                    "bn2": ("conv2",), "relu2": ("bn2",), "conv3": ("relu2",), "bn3": ("conv3",)},
 }
-_SHORTCUTS: dict[str, dict[str, tuple[str, ...]]] = {
+_SHORTCUTS: dict[str, Pattern] = {
     "projection": {"downsample.0": ("@in",), "downsample.1": ("downsample.0",)},
     "pad": {"shortcut": ("@in",)},
     "identity": {},
@@ -118,27 +126,22 @@ _STEM = ("input", "conv1", "bn1", "relu", "maxpool", "avgpool_stem")
 _HEAD = ("avgpool", "flatten", "dropout", "fc")
 
 
-@dataclass
-class _Built:
-    """What assembling produced: the model and, in graph order, each stateful module's node."""
-
-    model: ResNet
-    stateful: list[tuple[Node, nn.Module]] = field(default_factory=list)
+Stateful = list[tuple[Node, nn.Module]]  # modules with parameters or buffers, in graph order
 
 
-def _make(node: Node, built: _Built) -> nn.Module:
+def _make(node: Node, stateful: Stateful) -> nn.Module:
     factory = _FACTORIES.get(node.op)
     if factory is None:
         raise BackendError(f"IR node {node.name}: op {node.op!r} has no torch module")
-    module = factory(node.attrs)
+    module = factory(node.attrs, _META)
     if node.op in _INITS:
-        built.stateful.append((node, module))
+        stateful.append((node, module))
     elif any(True for _ in module.parameters()) or any(True for _ in module.buffers()):
         raise BackendError(f"op {node.op!r} has state but no initialiser")
     return module
 
 
-def _block_pattern(block: str, local: dict[str, Node]) -> tuple[str, str, dict[str, tuple]]:
+def _block_pattern(local: Mapping[str, Node]) -> tuple[str, Pattern]:
     """Recognise a block's body and shortcut and return the pattern its nodes must follow."""
     body = "bottleneck" if "conv3" in local else "basic"
     short = ("projection" if "downsample.0" in local else "pad" if "shortcut" in local
@@ -152,7 +155,7 @@ def _block_pattern(block: str, local: dict[str, Node]) -> tuple[str, str, dict[s
         tail = {"projection": "downsample.1", "pad": "shortcut", "identity": "@in"}[short]
         pattern["add"] = (last, tail)
         pattern["relu_out"] = ("add",)
-    return body, short, pattern
+    return body, pattern
 
 
 def _expected_module(block: str, local: str, op: str) -> str | None:
@@ -161,11 +164,12 @@ def _expected_module(block: str, local: str, op: str) -> str | None:
     return f"{block}.relu" if op == "activation" else f"{block}.{local}"
 
 
-def _build_block(block: str, nodes: list[Node], block_input: str, built: _Built) -> nn.Module:
+def _build_block(block: str, nodes: list[Node], block_input: str, stateful: Stateful
+                 ) -> nn.Module:
     """Check a block's nodes against a known pattern and build the matching block class."""
     prefix = block + "."
     local = {n.name[len(prefix):]: n for n in nodes if n.name.startswith(prefix)}
-    body, _, pattern = _block_pattern(block, local)
+    body, pattern = _block_pattern(local)
 
     def rel(name: str) -> str:
         return "@in" if name == block_input else name[len(prefix):]
@@ -183,7 +187,7 @@ def _build_block(block: str, nodes: list[Node], block_input: str, built: _Built)
             continue
         name = node.module[len(prefix):]
         if name not in modules:  # the activation module is shared by relu1/relu2/relu_out
-            modules[name] = _make(node, built)
+            modules[name] = _make(node, stateful)
     # Dotted locals such as downsample.0 / downsample.1 become an indexed Sequential.
     grouped: dict[str, nn.Module] = {}
     for name, module in modules.items():
@@ -197,9 +201,9 @@ def _build_block(block: str, nodes: list[Node], block_input: str, built: _Built)
     return _BLOCK_CLASSES[body](grouped, residual="add" in local)
 
 
-def _assemble(graph: Graph) -> _Built:
-    """Build the module tree from the graph (on whatever device is current)."""
-    built = _Built(ResNet({}))
+def _assemble(graph: Graph) -> tuple[ResNet, Stateful]:
+    """Build the module tree from the graph, on the meta device, checking the IR's structure."""
+    stateful: Stateful = []
     parts: dict[str, nn.Module | list[nn.Module]] = {}
     prev: str | None = None  # output node of the previous stem node, head node or block
     seen_blocks = False
@@ -210,7 +214,7 @@ def _assemble(graph: Graph) -> _Built:
             blocks = parts.setdefault(stage, [])
             if not isinstance(blocks, list) or index != str(len(blocks)) or prev is None:
                 raise BackendError(f"block {block} is out of order in the IR")
-            blocks.append(_build_block(block, nodes, prev, built))
+            blocks.append(_build_block(block, nodes, prev, stateful))
             prev, seen_blocks = f"{block}.relu_out", True
             continue
         allowed = _HEAD if seen_blocks or nodes[0].role == "head" else _STEM
@@ -221,21 +225,41 @@ def _assemble(graph: Graph) -> _Built:
                 raise BackendError(f"IR node {node.name} ({node.op}) does not fit the "
                                    "stem/head pattern the torch backend builds")
             if node.module is not None:
-                parts[node.module] = _make(node, built)
+                parts[node.module] = _make(node, stateful)
             prev = node.name
     if prev != graph.output:
         raise BackendError("the IR output is not the classifier")
     modules = {k: nn.Sequential(*v) if isinstance(v, list) else v for k, v in parts.items()}
-    built.model = ResNet(modules)
-    return built
+    return ResNet(modules), stateful
 
 
-@torch.no_grad()
-def _initialise(stateful: Iterable[tuple[Node, nn.Module]], generator: torch.Generator | None
-                ) -> None:
-    # Graph order fixes the order of random draws, so a seed gives the same weights every time.
-    for node, module in stateful:
-        _INITS[node.op](module, node.attrs, generator)
+def _initialise(stateful: Stateful, seed: int | None) -> None:
+    """Fill every parameter and buffer, on as many threads as torch may use.
+
+    Each module draws from its own generator, seeded from one master draw in graph order, so
+    the weights depend on the seed alone, not on the thread count or the scheduling. Random
+    fills are serial per generator in torch, so threads are what spreads them over the cores.
+    """
+    master = torch.Generator().manual_seed(seed) if seed is not None else None
+    # seed=None draws the per-module seeds from the global RNG, like any torch constructor,
+    # so torch.manual_seed still governs the result.
+    seeds = torch.randint(0, 2**62, (len(stateful),), generator=master).tolist()
+
+    def run(job: tuple[Node, nn.Module, int]) -> None:
+        node, module, module_seed = job
+        with torch.no_grad():  # grad mode is per thread
+            _INITS[node.op](module, node.attrs, torch.Generator().manual_seed(module_seed))
+
+    jobs = [(node, module, s) for (node, module), s in zip(stateful, seeds)]
+    workers = min(torch.get_num_threads(), 8)
+    if workers <= 1:
+        for job in jobs:
+            run(job)
+        return
+    # Largest first, so no thread is left alone with the fc at the end.
+    jobs.sort(key=lambda j: -sum(p.numel() for p in j[1].parameters()))
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(run, jobs))
 
 
 def module_from_report(report: Report, *, seed: int | None = None,
@@ -245,17 +269,13 @@ def module_from_report(report: Report, *, seed: int | None = None,
     if not report.ok:
         raise SpecError(report.diagnostics, report.spec.sources)
     target = torch.device(device) if device is not None else torch.device("cpu")
-    with torch.device("meta"):
-        built = _assemble(report.graph)
-    model: nn.Module = built.model
+    model, stateful = _assemble(report.graph)  # on meta: nothing allocated, nothing drawn
     if target.type == "meta":
         return model.to(dtype=dtype) if dtype is not None else model
-    # Initialise on the CPU with a private generator: the global RNG stays untouched and a seed
-    # gives the same weights whatever the target device. seed=None draws from the global RNG,
-    # like any torch constructor, so torch.manual_seed still governs it.
-    generator = torch.Generator().manual_seed(seed) if seed is not None else None
+    # Initialise on the CPU with private generators: the global RNG stays untouched and a seed
+    # gives the same weights whatever the target device.
     model.to_empty(device="cpu")
-    _initialise(built.stateful, generator)
+    _initialise(stateful, seed)
     if target.type != "cpu" or dtype is not None:
         model.to(device=target, dtype=dtype)
     return model
@@ -268,13 +288,12 @@ def build_module(ref: SpecLike | Report, *, seed: int | None = None,
 
     `input_shape` (CxHxW, HxW or a square size) only changes the size the spec is checked at.
     """
-    if isinstance(ref, Report):
-        report = ref if input_shape is None else analyze(ref.spec, _full_shape(ref.spec.input_shape,
-                                                                               input_shape))
+    if isinstance(ref, Report) and input_shape is None:
+        report = ref
     else:
-        spec = load_spec(ref)
-        report = analyze(spec, None if input_shape is None else
-                         _full_shape(spec.input_shape, input_shape))
+        spec = ref.spec if isinstance(ref, Report) else load_spec(ref)
+        shape = None if input_shape is None else _full_shape(spec.input_shape, input_shape)
+        report = analyze(spec, shape)
     return module_from_report(report, seed=seed, device=device, dtype=dtype)
 
 
@@ -338,10 +357,10 @@ def check_shapes(model: nn.Module, report: Report, batch: int = 2) -> ShapeCheck
         got = seen[name]
         if len(got) != len(nodes):
             mismatches.append(f"module {name} ran {len(got)} times for {len(nodes)} IR nodes")
-        for (node, want), shape in zip(nodes, got):
+        for (node_name, want), shape in zip(nodes, got):
             checked += 1
             if want != shape:
-                mismatches.append(f"{node}: analysis says {want}, torch gives {shape}")
+                mismatches.append(f"{node_name}: analysis says {want}, torch gives {shape}")
     if tuple(out.shape) != (batch, *(report.output_shape or ())):
         mismatches.append(f"output: analysis says {report.output_shape}, torch gives "
                           f"{tuple(out.shape[1:])}")
@@ -351,7 +370,8 @@ def check_shapes(model: nn.Module, report: Report, batch: int = 2) -> ShapeCheck
 def export_program(model: nn.Module, report: Report) -> torch.export.ExportedProgram:
     """Export the model in eval mode with a dynamic batch dimension."""
     model.eval()
-    example = torch.randn(2, *report.input_shape)
+    param = next(model.parameters())
+    example = torch.randn(2, *report.input_shape, device=param.device, dtype=param.dtype)
     batch = torch.export.Dim("batch", min=1, max=65536)
     return torch.export.export(model, (example,), dynamic_shapes=({0: batch},))
 

@@ -69,7 +69,7 @@ class BasicBlock(_Block):
     def forward(self, x: Tensor) -> Tensor:
         """Run the block."""
         identity = x
-        out = self.conv1(x)
+        out: Tensor = self.conv1(x)
         out = self.bn1(out)
         out = self.relu(out)
         out = self.conv2(out)
@@ -98,7 +98,7 @@ class Bottleneck(_Block):
     def forward(self, x: Tensor) -> Tensor:
         """Run the block."""
         identity = x
-        out = self.conv1(x)
+        out: Tensor = self.conv1(x)
         out = self.bn1(out)
         out = self.relu(out)
         out = self.conv2(out)

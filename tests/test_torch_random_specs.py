@@ -1,0 +1,155 @@
+"""Hundreds of randomly generated valid specs: the built module agrees with the analysis.
+
+Each spec is drawn from its own seeded RNG, so a failure names a spec that can be rebuilt alone
+(`_spec_text(i)`). Design rules are switched off, since random widths break rules (i) and (ii)
+on purpose; the specs must still pass shape inference, which is what the checks compare with.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import archcompiler  # noqa: E402
+from archcompiler.backends import torch_backend as tb  # noqa: E402
+
+from .test_torch_backend import measure  # noqa: E402
+
+COUNT = 240
+RULES_OFF = ("{same_map_same_width: off, double_on_halve: off, complexity_preserved: off, "
+             "name_matches_depth: off, stride_within_kernel: off, exact_downsampling: off}")
+WIDTHS = (4, 8, 12, 16, 24, 32, 48)
+
+
+def _block(rng: random.Random) -> tuple[str, int]:
+    """A block mapping as YAML flow text, and its expansion."""
+    if rng.random() < 0.45:
+        return "{type: basic}", 1
+    expansion = rng.choice((1, 2, 4))
+    groups = rng.choice((1, 1, 2, 4))
+    # width_per_group >= 16 keeps int(width * wpg / 64) >= 1 for every width drawn here.
+    wpg = rng.choice((16, 32, 64, 64, 128))
+    at = rng.choice(("1x1", "3x3"))
+    return (f"{{type: bottleneck, expansion: {expansion}, groups: {groups}, "
+            f"width_per_group: {wpg}, downsample_at: {at}}}"), expansion
+
+
+def _spec_text(i: int) -> str:
+    """Spec number i as YAML text."""
+    rng = random.Random(10_000 + i)
+    n = rng.randint(1, 4)
+    shortcut = rng.choice(("A", "B", "C", "none", "B", "A"))
+    stem_out = rng.choice(WIDTHS)
+    block, expansion = _block(rng)
+    widths = [rng.choice(WIDTHS) for _ in range(n)]
+    if shortcut == "A":
+        # Option A pads channels, so outputs may never shrink: sort the widths, and keep the
+        # stem no wider than the first stage's output.
+        widths.sort()
+        stem_out = min(stem_out, widths[0] * expansion)
+    strides = [rng.choice((1, 2, 2)) for _ in range(n)]
+    if rng.random() < 0.1:
+        strides[rng.randrange(n)] = 3
+    depths = [rng.randint(1, 3) for _ in range(n)]
+    kernel = rng.choice((1, 3, 5, 7))
+    stem_stride = rng.choice((1, 2))
+    pool = rng.choice(("", "", "{kind: max, kernel: 3, stride: 2}",
+                       "{kind: avg, kernel: 2, stride: 2, padding: 0}"))
+    height = rng.randint(12, 72)
+    width = height if rng.random() < 0.7 else rng.randint(12, 72)
+    lines = [
+        "spec_version: 1",
+        f"name: random_{i}",
+        f"input: {{channels: {rng.choice((1, 3, 4))}, height: {height}, width: {width}}}",
+        f"stem:\n  conv: {{out_channels: {stem_out}, kernel: {kernel}, stride: {stem_stride}}}"
+        + (f"\n  pool: {pool}" if pool else ""),
+        "stages:",
+        f"  block: {block}",
+        f"  shortcut: {shortcut}",
+    ]
+    if rng.random() < 0.3 and shortcut != "A":
+        # The per-stage form, mixing block types and shortcut options between stages.
+        lines.append("  per_stage:")
+        for d, w, s in zip(depths, widths, strides):
+            extra = f", block: {_block(rng)[0]}" if rng.random() < 0.5 else ""
+            extra += f", shortcut: {rng.choice(('B', 'C', 'none'))}" if rng.random() < 0.5 else ""
+            lines.append(f"    - {{depth: {d}, width: {w}, stride: {s}{extra}}}")
+    else:
+        lines += [f"  depths: {depths}", f"  widths: {widths}", f"  strides: {strides}"]
+    lines += [
+        f"activation: {rng.choice(('relu', 'relu', 'silu', 'gelu'))}",
+        f"head: {{classes: {rng.randint(1, 50)}, dropout: {rng.choice((0.0, 0.0, 0.3))}}}",
+        f"zero_init_residual: {rng.choice(('true', 'false'))}",
+        f"rules: {RULES_OFF}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory) -> list[archcompiler.Report]:
+    """The valid specs among the first draws, analyzed; specs whose maps collapse are skipped."""
+    folder = tmp_path_factory.mktemp("random_specs")
+    out: list[archcompiler.Report] = []
+    i = 0
+    while len(out) < COUNT:
+        path = folder / f"random_{i}.yaml"
+        path.write_text(_spec_text(i), encoding="utf-8")
+        report = archcompiler.analyze(path)
+        if report.ok:
+            out.append(report)
+        else:
+            # Only shape errors may reject a draw (a map collapsed under too many strides).
+            assert {d.code for d in report.diagnostics if d.severity.value == "error"} <= \
+                {"ARC201"}, (path.read_text(), report.diagnostics)
+        i += 1
+    assert i < 2 * COUNT, "too many draws were invalid: the generator needs fixing"
+    return out
+
+
+def test_the_generator_covers_the_space(reports: list[archcompiler.Report]) -> None:
+    ops = {n.op for r in reports for n in r.graph.nodes}
+    assert {"pad_channels", "max_pool", "avg_pool", "dropout"} <= ops
+    blocks = [b for r in reports for b in r.spec.blocks]
+    assert {b.kind for b in blocks} == {"basic", "bottleneck"}
+    assert {b.shortcut for b in blocks} == {"A", "B", "C", "none"}
+    assert {b.downsample_at for b in blocks if b.kind == "bottleneck"} == {"1x1", "3x3"}
+    assert max(b.groups for b in blocks) > 1
+    assert {r.spec.activation for r in reports} == {"relu", "silu", "gelu"}
+
+
+@pytest.mark.parametrize("chunk", range(8))
+def test_random_specs_match_analysis(reports: list[archcompiler.Report], chunk: int) -> None:
+    for report in reports[chunk::8]:
+        model = tb.build_module(report, seed=0)
+        params, macs, bad = measure(model, report)
+        where = report.spec.name
+        assert params == report.params, where
+        assert macs == report.macs, where
+        assert not bad, (where, bad[:3])
+        assert tb.check_shapes(model, report).ok, where
+
+
+def test_random_specs_on_meta_agree(reports: list[archcompiler.Report]) -> None:
+    for report in reports[::10]:
+        model = tb.build_module(report, device="meta")
+        params, macs, bad = measure(model, report, "meta")
+        assert (params, macs, bad) == (report.params, report.macs, []), report.spec.name
+
+
+def test_random_specs_train(reports: list[archcompiler.Report]) -> None:
+    # A training step on a few specs: gradients reach every parameter.
+    for report in reports[::24]:
+        model = tb.build_module(report, seed=1)
+        x = torch.randn(2, *report.input_shape)
+        model(x).square().mean().backward()
+        missing = [n for n, p in model.named_parameters() if p.grad is None]
+        assert not missing, (report.spec.name, missing)
+
+
+def test_spec_text_is_reproducible(tmp_path: Path) -> None:
+    assert _spec_text(3) == _spec_text(3)
+    assert _spec_text(3) != _spec_text(4)
