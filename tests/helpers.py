@@ -11,3 +11,19 @@ def write_spec(folder: Path, text: str, name: str = "spec.yaml") -> Path:
     path = folder / name
     path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
     return path
+
+
+# A complete, tiny CIFAR-style spec without `extends`, shared by the loader and variant tests.
+TINY = """\
+spec_version: 1
+name: tiny
+input: {channels: 3, height: 32, width: 32}
+stem:
+  conv: {out_channels: 16, kernel: 3, stride: 1}
+stages:
+  block: {type: basic}
+  depths: [1, 1, 1]
+  widths: [16, 32, 64]
+  shortcut: A
+head: {classes: 10}
+"""

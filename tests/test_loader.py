@@ -11,19 +11,7 @@ import archcompiler
 from archcompiler.diagnostics import Diagnostic, Span, error, format_one, format_text
 from archcompiler.yamlload import MAX_ALIASES, MAX_DEPTH, LNode, parse_yaml, to_plain
 
-VALID = """\
-spec_version: 1
-name: tiny
-input: {channels: 3, height: 32, width: 32}
-stem:
-  conv: {out_channels: 16, kernel: 3, stride: 1}
-stages:
-  block: {type: basic}
-  depths: [1, 1, 1]
-  widths: [16, 32, 64]
-  shortcut: A
-head: {classes: 10}
-"""
+from .helpers import TINY as VALID
 
 
 def parse(text: str) -> LNode:

@@ -14,22 +14,11 @@ from archcompiler.variants import MAX_CHAIN, merge
 from archcompiler.yamlload import LNode, parse_yaml, to_plain
 from archcompiler.zoo import builtin_names
 
+from .helpers import TINY as BASE_TINY
+
 VARIANTS = Path(__file__).parent / "data" / "variants"
 
-TINY = """\
-spec_version: 1
-name: tiny
-input: {channels: 3, height: 32, width: 32}
-stem:
-  conv: {out_channels: 16, kernel: 3, stride: 1}
-stages:
-  block: {type: basic}
-  depths: [1, 1, 1]
-  widths: [16, 32, 64]
-  shortcut: A
-head: {classes: 10}
-rules: {name_matches_depth: off}
-"""
+TINY = BASE_TINY + "rules: {name_matches_depth: off}\n"
 
 
 def tree(text: str, file: str = "t.yaml") -> LNode:

@@ -178,12 +178,7 @@ class Drawer:
         inp, body = nodes[0], nodes[1:]
         self._ir_node(inp, extra=_MAIN)
         if self.detail == "layer":
-            self.w.open("cluster_stem", {"label": Html("<B>stem</B>"), "style": "rounded",
-                                         "color": "#999999"})
-            for n in body:
-                self._ir_node(n, extra=_MAIN)
-                self._main_edge(n.inputs[0], n.name, n.inputs[0])
-            self.w.close()
+            self._layer_cluster("stem", body)
             return body[-1].name if body else inp.name
         if not body:
             return inp.name
@@ -198,17 +193,21 @@ class Drawer:
         self._out_of["stem"] = body[-1].name
         return "stem"
 
+    def _layer_cluster(self, name: str, nodes: list[Node]) -> None:
+        """Draw the stem's or head's IR nodes one by one inside a plain cluster."""
+        self.w.open(f"cluster_{name}", {"label": Html(f"<B>{name}</B>"), "style": "rounded",
+                                        "color": "#999999"})
+        for n in nodes:
+            self._ir_node(n, extra=_MAIN)
+            self._main_edge(n.inputs[0], n.name, n.inputs[0])
+        self.w.close()
+
     def _head(self, x: str) -> None:
         nodes = self._group("head")
         if not nodes:
             return
         if self.detail == "layer":
-            self.w.open("cluster_head", {"label": Html("<B>head</B>"), "style": "rounded",
-                                         "color": "#999999"})
-            for n in nodes:
-                self._ir_node(n, extra=_MAIN)
-                self._main_edge(n.inputs[0], n.name, n.inputs[0])
-            self.w.close()
+            self._layer_cluster("head", nodes)
             last = nodes[-1].name
         else:
             params, macs = self.report.cost(n.name for n in nodes)

@@ -46,6 +46,7 @@ class _Block(nn.Module):
 
     downsample: nn.Module | None
     shortcut: nn.Module | None
+    relu: nn.Module
 
     def __init__(self, modules: Mapping[str, nn.Module], residual: bool) -> None:
         super().__init__()
@@ -55,6 +56,18 @@ class _Block(nn.Module):
         for name, module in modules.items():
             setattr(self, name, module)
         self.residual = residual  # False for shortcut 'none' (a plain net): no addition
+
+    def join(self, out: Tensor, x: Tensor) -> Tensor:
+        """Add the shortcut of the block input `x` to the body output, then activate."""
+        identity = x
+        if self.downsample is not None:
+            identity = self.downsample(x)
+        elif self.shortcut is not None:
+            identity = self.shortcut(x)
+        if self.residual:
+            out += identity
+        out = self.relu(out)
+        return out
 
 
 class BasicBlock(_Block):
@@ -68,20 +81,12 @@ class BasicBlock(_Block):
 
     def forward(self, x: Tensor) -> Tensor:
         """Run the block."""
-        identity = x
         out: Tensor = self.conv1(x)
         out = self.bn1(out)
         out = self.relu(out)
         out = self.conv2(out)
         out = self.bn2(out)
-        if self.downsample is not None:
-            identity = self.downsample(x)
-        elif self.shortcut is not None:
-            identity = self.shortcut(x)
-        if self.residual:
-            out += identity
-        out = self.relu(out)
-        return out
+        return self.join(out, x)
 
 
 class Bottleneck(_Block):
@@ -97,7 +102,6 @@ class Bottleneck(_Block):
 
     def forward(self, x: Tensor) -> Tensor:
         """Run the block."""
-        identity = x
         out: Tensor = self.conv1(x)
         out = self.bn1(out)
         out = self.relu(out)
@@ -106,14 +110,7 @@ class Bottleneck(_Block):
         out = self.relu(out)
         out = self.conv3(out)
         out = self.bn3(out)
-        if self.downsample is not None:
-            identity = self.downsample(x)
-        elif self.shortcut is not None:
-            identity = self.shortcut(x)
-        if self.residual:
-            out += identity
-        out = self.relu(out)
-        return out
+        return self.join(out, x)
 
 
 class ResNet(nn.Module):
