@@ -27,3 +27,15 @@ stages:
   shortcut: A
 head: {classes: 10}
 """
+
+
+def assert_golden(path: Path, text: str) -> None:
+    """Compare `text` with a golden file; `ARCHC_REGEN_GOLDEN=1` rewrites the file instead."""
+    import os
+
+    if os.environ.get("ARCHC_REGEN_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"missing {path}; run with ARCHC_REGEN_GOLDEN=1 to create it"
+    assert text == path.read_text(encoding="utf-8"), \
+        f"{path.name} changed; if intended, rerun with ARCHC_REGEN_GOLDEN=1 and review the diff"

@@ -5,7 +5,6 @@ Regenerate the golden files with `ARCHC_REGEN_GOLDEN=1 pytest tests/test_render.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -22,8 +21,10 @@ from archcompiler.backends import render as rb
 from archcompiler.backends.render_dot import html_escape, quote
 from archcompiler.diagnostics import Diagnostic, Severity
 
+from .helpers import assert_golden
+
 GOLDEN = Path(__file__).parent / "data" / "golden"
-REGEN = os.environ.get("ARCHC_REGEN_GOLDEN") == "1"
+
 HAS_DOT = shutil.which("dot") is not None
 
 NODE = re.compile(r'^\s*"(?P<id>[^"]+)" \[(?P<attrs>.*)\]$')
@@ -65,14 +66,7 @@ def r18() -> Report:
                                          ("resnet18", "layer"), ("resnet20", "block"),
                                          ("resnet50", "stage")])
 def test_golden_dot(spec: str, detail: str) -> None:
-    text = archcompiler.to_dot(spec, detail=detail)
-    path = GOLDEN / f"{spec}_{detail}.dot"
-    if REGEN:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"missing {path}; run with ARCHC_REGEN_GOLDEN=1 to create it"
-    assert text == path.read_text(encoding="utf-8"), \
-        f"{path.name} changed; if intended, rerun with ARCHC_REGEN_GOLDEN=1 and review the diff"
+    assert_golden(GOLDEN / f"{spec}_{detail}.dot", archcompiler.to_dot(spec, detail=detail))
 
 
 # ---- structure ------------------------------------------------------------------------------

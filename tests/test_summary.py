@@ -1,0 +1,43 @@
+"""Summary output: golden tables and JSON records, regenerated only with ARCHC_REGEN_GOLDEN=1."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import archcompiler
+from archcompiler.summary import format_json, format_text, rows
+
+from .helpers import assert_golden
+
+GOLDEN = Path(__file__).parent / "data" / "golden"
+
+
+@pytest.mark.parametrize(("spec", "depth"), [("resnet18", "stage"), ("resnet50", "stage"),
+                                             ("resnet20", "block"), ("resnet18", "layer")])
+def test_golden_summary_table(spec: str, depth: str) -> None:
+    text = format_text(archcompiler.analyze(spec), depth) + "\n"
+    assert_golden(GOLDEN / f"summary_{spec}_{depth}.txt", text)
+
+
+def test_golden_summary_json() -> None:
+    assert_golden(GOLDEN / "summary_resnet20.json", format_json(archcompiler.analyze("resnet20")) + "\n")
+
+
+@pytest.mark.parametrize("depth", ["stage", "block", "layer"])
+def test_rows_add_up_to_the_totals(depth: str) -> None:
+    report = archcompiler.analyze("resnet50")
+    table = rows(report, depth)
+    assert sum(r.params for r in table) == report.params
+    assert sum(r.macs for r in table) == report.macs
+
+
+def test_json_record_per_node() -> None:
+    data = json.loads(format_json(archcompiler.analyze("resnet18", (3, 160, 160))))
+    assert data["input_shape"] == [3, 160, 160] and data["output_shape"] == [1000]
+    fc = next(n for n in data["nodes"] if n["name"] == "fc")
+    assert fc == {"name": "fc", "op": "linear", "output_shape": [1000], "params": 513_000,
+                  "macs": 512_000}
+    assert sum(n["macs"] for n in data["nodes"]) == data["macs"]
