@@ -27,6 +27,11 @@ __all__ = [
     "to_dot",
 ]
 
+def __dir__() -> list[str]:
+    # The lazily loaded backends belong in tab completion too.
+    return sorted(set(globals()) | set(__all__))
+
+
 if TYPE_CHECKING:
     from .backends.render import render, to_dot
     from .backends.torch_backend import build_module

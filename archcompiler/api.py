@@ -17,6 +17,7 @@ from .variants import LoadContext, drop_nulls, load_chain
 from .zoo import builtin_names, builtin_path
 
 SpecLike = Union[str, "os.PathLike[str]", ResolvedSpec]
+InputShape = Union[int, tuple[int, int], tuple[int, int, int]]  # size, HxW or CxHxW
 
 
 @dataclass
@@ -69,7 +70,29 @@ def load_spec(ref: SpecLike, *, allow_outside: bool = False) -> ResolvedSpec:
     return res.spec
 
 
-def analyze(ref: SpecLike, input_shape: Shape | None = None, *,
+def full_input_shape(spec_shape: Shape, given: InputShape) -> Shape:
+    """Expand a square size or HxW to CxHxW, keeping the spec's channels."""
+    if isinstance(given, bool) or not isinstance(given, (int, tuple, list)):
+        raise ValueError(f"an input shape is a size, (H, W) or (C, H, W); got {given!r}")
+    if isinstance(given, int):
+        return (spec_shape[0], given, given)
+    if len(given) == 2:
+        return (spec_shape[0], given[0], given[1])
+    return tuple(given)
+
+
+def analyze(ref: SpecLike | Report, input_shape: InputShape | None = None, *,
             allow_outside: bool = False) -> Report:
-    """Return shapes, params, MACs and design-rule diagnostics for a spec, without torch."""
-    return analyze_resolved(load_spec(ref, allow_outside=allow_outside), input_shape)
+    """Return shapes, params, MACs and design-rule diagnostics for a spec, without torch.
+
+    `input_shape` is a square size, (H, W) or (C, H, W); a different C changes the first conv.
+    A Report is returned as it is, or re-analyzed at another input shape.
+    """
+    if isinstance(ref, Report):
+        if input_shape is None:
+            return ref
+        spec = ref.spec
+    else:
+        spec = load_spec(ref, allow_outside=allow_outside)
+    shape = None if input_shape is None else full_input_shape(spec.input_shape, input_shape)
+    return analyze_resolved(spec, shape)

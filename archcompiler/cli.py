@@ -39,6 +39,17 @@ def parse_input(text: str | None) -> Shape | None:
         raise UsageError(f"--input {text}: {exc}") from None
 
 
+def seed_value(text: str) -> int:
+    """Parse `--seed`: an integer that torch's generators accept."""
+    try:
+        seed = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if not 0 <= seed < 2**63:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 2**63 - 1, got {seed}")
+    return seed
+
+
 def _print_diags(diags: Sequence[dg.Diagnostic], sources: dict[str, str]) -> None:
     if diags:
         color = sys.stderr.isatty()
@@ -55,8 +66,26 @@ def _analyze(ref: str, args: argparse.Namespace) -> tuple[Report | None, int]:
                              indent=2))
         _print_diags(res.diagnostics, res.sources)
         return None, EXIT_USAGE if res.not_found else EXIT_SPEC
-    report = analyze_resolved(res.spec, parse_input(getattr(args, "input", None)))
+    shape = parse_input(getattr(args, "input", None))
+    if shape is not None and shape[0] != res.spec.input_shape[0]:
+        print(f"archc: note: --input has {shape[0]} channels where {res.spec.name} has "
+              f"{res.spec.input_shape[0]}, so its first conv changes with it", file=sys.stderr)
+    report = analyze_resolved(res.spec, shape)
     return report, EXIT_OK if report.ok else EXIT_SPEC
+
+
+def _output(args: argparse.Namespace, suffixes: Sequence[str] = ()) -> Path:
+    """Check `-o` before any work is done, so a bad path costs nothing and names itself."""
+    from .fileio import check_output_path
+
+    path = Path(args.output)
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise UsageError(f"-o {path}: use a file ending in {', '.join(suffixes)}")
+    try:
+        check_output_path(path)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return path
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -132,6 +161,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     """Compile a spec into torch weights or an exported program."""
+    output = _output(args)
     report, code = _analyze(args.spec, args)
     if report is None or code != EXIT_OK:
         if report is not None:
@@ -143,20 +173,21 @@ def cmd_build(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise UsageError(f"`archc build` needs torch ({exc}); install it with "
                          "`pip install torch==2.13.0`") from exc
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    return int(cli_build(report, Path(args.output), args.format, args.check, args.seed))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    return int(cli_build(report, output, args.format, args.check, args.seed))
 
 
 def cmd_render(args: argparse.Namespace) -> int:
     """Draw the architecture diagram of a spec."""
+    from .backends.render import FORMATS, cli_render
+
+    output = _output(args, tuple(FORMATS))
     report, code = _analyze(args.spec, args)
     if report is None:
         return code
     _print_diags(report.diagnostics, report.spec.sources)
-    from .backends.render import cli_render
-
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    return int(cli_render(report, Path(args.output), args.detail, args.rankdir))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    return int(cli_render(report, output, args.detail, args.rankdir))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -187,7 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("state_dict", "exported"), default="state_dict")
     p.add_argument("--check", action="store_true",
                    help="run a forward pass and compare every shape with the analysis")
-    p.add_argument("--seed", type=int, default=0, help="initialisation seed (default 0)")
+    p.add_argument("--seed", type=seed_value, default=0,
+                   help="initialisation seed, 0 to 2**63-1 (default 0)")
     p.set_defaults(func=cmd_build)
     p = spec_cmd("render", "draw the architecture diagram (.svg, .png, .pdf or .dot)")
     p.add_argument("-o", "--output", required=True, help="file to write")
@@ -215,8 +247,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.close()
         return EXIT_OK
     except OSError as exc:
-        print(f"archc: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
-              file=sys.stderr)
+        # Name what the user gave (-o FILE), not an internal temporary file.
+        target = getattr(args, "output", None) or exc.filename or ""
+        print(f"archc: error: {target}: {exc.strerror or exc}".lstrip(": "), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

@@ -48,8 +48,11 @@ def _entries(spec: Spec, tree: LNode, diags: list[Diagnostic]) -> list[StageEntr
     stages = spec.stages
     here = _span(tree, "stages")
     if (stages.depths is None) == (stages.per_stage is None):
+        both = stages.depths is not None
         diags.append(error("ARC111", "give exactly one of stages.depths and stages.per_stage", here,
-                           hint="use depths+widths+strides, or a per_stage list"))
+                           hint="to switch an inherited spec to per_stage, also set `depths: null, "
+                           "widths: null, strides: null`" if both else
+                           "use depths+widths+strides, or a per_stage list"))
         return None
     if stages.per_stage is not None:
         for key in ("widths", "strides"):

@@ -265,7 +265,12 @@ def test_input_override_is_checked_like_the_schema() -> None:
     with pytest.raises(ValueError, match="height must be at most 16384"):
         archcompiler.analyze("resnet18", (3, 99999, 224))
     with pytest.raises(ValueError, match="channels, height, width"):
-        archcompiler.analyze("resnet18", (3, 224))  # type: ignore[arg-type]
+        archcompiler.analyze("resnet18", (1, 3, 224, 224))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"a size, \(H, W\) or \(C, H, W\)"):
+        archcompiler.analyze("resnet18", "3x224x224")  # type: ignore[arg-type]
+    # A square size and HxW keep the spec's channels.
+    assert archcompiler.analyze("resnet18", 160).input_shape == (3, 160, 160)
+    assert archcompiler.analyze("resnet18", (128, 96)).input_shape == (3, 128, 96)
 
 
 def test_block_depth_summary_is_linear_in_blocks() -> None:

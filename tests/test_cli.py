@@ -351,3 +351,30 @@ def test_a_closed_pipe_is_not_an_error() -> None:
         f"{sys.executable} -m archcompiler summary resnet1202 --depth layer | head -1",
         shell=True, capture_output=True, text=True, executable="/bin/bash")
     assert "Broken pipe" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["render", "resnet20", "-o", "."], "use a file ending in"),
+    (["render", "resnet20", "-o", "made/by/mistake/x.jpg"], "use a file ending in"),
+    (["build", "resnet20", "-o", "."], "is a folder"),
+    (["build", "resnet20", "-o", "{tmp}"], "is a folder"),
+])
+def test_bad_output_paths_are_usage_errors_before_any_work(
+        argv: list[str], message: str, tmp_path: Path, capsys: Capsys,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    rc, _, err = run(capsys, *[a.replace("{tmp}", str(tmp_path)) for a in argv])
+    assert rc == 2 and message in err and "internal error" not in err
+    assert not (tmp_path / "made").exists()
+
+
+def test_seed_out_of_range_is_a_usage_error(capsys: Capsys) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["build", "resnet20", "-o", "x.pt", "--seed", "99999999999999999999"])
+    assert info.value.code == 2
+    assert "must be from 0 to 2**63 - 1" in capsys.readouterr().err
+
+
+def test_input_with_other_channels_says_the_first_conv_changes(capsys: Capsys) -> None:
+    rc, _, err = run(capsys, "summary", "resnet18", "--input", "1x224x224", "--depth", "stage")
+    assert rc == 0 and "first conv changes" in err

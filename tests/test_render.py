@@ -255,3 +255,20 @@ def test_shape_error_still_draws(tmp_path: Path) -> None:
         stem = found["conv1" if detail == "layer" else "stem"]
         assert stem["color"] == "red" and "ARC201" in stem["tooltip"]
         assert "?" in found["output"]["label"]  # shapes after the failure are unknown
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the fake dot is a shell script")
+def test_a_failing_dot_keeps_the_dot_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from archcompiler.cli import main
+
+    fake = tmp_path / "bin" / "dot"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho 'Error: broken' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:/usr/bin:/bin")
+    rc = main(["render", "resnet20", "-o", str(tmp_path / "x.svg")])
+    err = capsys.readouterr().err
+    assert rc == 4 and "internal error" not in err and "broken" in err
+    assert (tmp_path / "x.dot").read_text().startswith("digraph")
+    assert not (tmp_path / "x.svg").exists()

@@ -484,3 +484,15 @@ def test_cli_build_refuses_an_invalid_spec(tmp_path: Path) -> None:
     """)
     assert main(["build", str(path), "-o", str(tmp_path / "x.pt")]) == 1
     assert _only(tmp_path) == ["spec.yaml"]
+
+
+def test_plain_blocks_say_so_in_print_model(tmp_path: Path) -> None:
+    spec = tmp_path / "plain.yaml"
+    spec.write_text("spec_version: 1\nextends: resnet20\nname: plain20\nstages: {shortcut: none}\n")
+    text = str(archcompiler.build_module(spec, device="meta"))
+    assert "residual=False" in text
+
+
+def test_seed_must_be_a_torch_seed() -> None:
+    with pytest.raises(ValueError, match="seed must be an integer"):
+        archcompiler.build_module("resnet20", seed=1.5, device="meta")  # type: ignore[arg-type]

@@ -7,18 +7,18 @@ package and needs no `dot` binary. Only `render` and `archc render` to an image 
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from ..analysis import Report, analyze_resolved
-from ..api import SpecLike, load_spec
-from ..ir import Shape
+from ..analysis import Report
+from ..api import InputShape, SpecLike, analyze
+from ..fileio import atomic_write_bytes
 from .render_dot import DETAILS, RANKDIRS
 from .render_graph import to_dot_text
 
+DOT_TIMEOUT_S = 120  # resnet1202 at layer detail lays out in seconds; a hung dot must not hang us
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot"}
 INSTALL_HINT = ("install graphviz to get images: `apt-get install graphviz` (Debian/Ubuntu), "
                 "`brew install graphviz` (macOS) or `conda install graphviz`")
@@ -34,15 +34,11 @@ class DotNotFoundError(RuntimeError):
 
 
 class DotFailedError(RuntimeError):
-    """`dot` ran but failed; the message carries its stderr."""
+    """`dot` ran but failed; the message carries its stderr. The DOT text is kept beside."""
 
-
-def _report(spec_or_report: SpecLike | Report, input_shape: Shape | None) -> Report:
-    if isinstance(spec_or_report, Report):
-        if input_shape is None or tuple(input_shape) == spec_or_report.input_shape:
-            return spec_or_report
-        return analyze_resolved(spec_or_report.spec, input_shape)
-    return analyze_resolved(load_spec(spec_or_report), input_shape)
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.dot_path: Path | None = None
 
 
 def _check(detail: str, rankdir: str) -> None:
@@ -53,24 +49,10 @@ def _check(detail: str, rankdir: str) -> None:
 
 
 def to_dot(spec_or_report: SpecLike | Report, *, detail: str = "block", rankdir: str = "TB",
-           input_shape: Shape | None = None) -> str:
+           input_shape: InputShape | None = None) -> str:
     """Return the architecture diagram of a spec (path, built-in name, ResolvedSpec) or report."""
     _check(detail, rankdir)
-    return to_dot_text(_report(spec_or_report, input_shape), detail, rankdir)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same folder, so readers never see half a file."""
-    # open(..., "xb") rather than mkstemp: mkstemp's files are 0600, and a diagram should get
-    # the same permissions (umask) as any file the user writes.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "xb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    return to_dot_text(analyze(spec_or_report, input_shape), detail, rankdir)
 
 
 def find_dot() -> str | None:
@@ -80,11 +62,14 @@ def find_dot() -> str | None:
 
 def run_dot(dot_text: str, fmt: str, dot: str) -> bytes:
     """Lay out `dot_text` with `dot -T<fmt>` and return the image bytes."""
-    proc = subprocess.run([dot, f"-T{fmt}"], input=dot_text.encode("utf-8"),
-                          capture_output=True, check=False)
-    if proc.returncode != 0:
+    try:
+        proc = subprocess.run([dot, f"-T{fmt}"], input=dot_text.encode("utf-8"),
+                              capture_output=True, check=False, timeout=DOT_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise DotFailedError(f"`dot -T{fmt}` did not finish in {DOT_TIMEOUT_S} s") from None
+    if proc.returncode != 0 or not proc.stdout:
         raise DotFailedError(f"`dot -T{fmt}` failed ({proc.returncode}): "
-                             f"{proc.stderr.decode('utf-8', 'replace').strip()}")
+                             f"{proc.stderr.decode('utf-8', 'replace').strip() or 'no output'}")
     return proc.stdout
 
 
@@ -101,27 +86,33 @@ def write_diagram(report: Report, path: Path, detail: str, rankdir: str) -> Path
     fmt = _format(path)
     text = to_dot_text(report, detail, rankdir)
     if fmt == "dot":
-        _atomic_write(path, text.encode("utf-8"))
+        atomic_write_bytes(path, text.encode("utf-8"))
         return path
     dot = find_dot()
     if dot is None:
         fallback = path.with_suffix(".dot")
-        _atomic_write(fallback, text.encode("utf-8"))
+        atomic_write_bytes(fallback, text.encode("utf-8"))
         raise DotNotFoundError(fallback)
-    _atomic_write(path, run_dot(text, fmt, dot))
+    try:
+        image = run_dot(text, fmt, dot)
+    except DotFailedError as exc:
+        exc.dot_path = path.with_suffix(".dot")
+        atomic_write_bytes(exc.dot_path, text.encode("utf-8"))
+        raise
+    atomic_write_bytes(path, image)
     return path
 
 
 def render(spec: SpecLike | Report, path: str | os.PathLike[str], *, detail: str = "block",
-           rankdir: str = "TB", input_shape: Shape | None = None) -> Path:
+           rankdir: str = "TB", input_shape: InputShape | None = None) -> Path:
     """Draw a spec to .svg/.png/.pdf (needs graphviz `dot`) or .dot; return the written path."""
     _check(detail, rankdir)
-    return write_diagram(_report(spec, input_shape), Path(path), detail, rankdir)
+    return write_diagram(analyze(spec, input_shape), Path(path), detail, rankdir)
 
 
 def cli_render(report: Report, output: Path, detail: str, rankdir: str) -> int:
     """Run `archc render` for an analyzed spec; return the exit code."""
-    from ..cli import EXIT_INTERNAL, EXIT_NO_DOT, EXIT_OK, EXIT_SPEC, EXIT_USAGE
+    from ..cli import EXIT_NO_DOT, EXIT_OK, EXIT_SPEC, EXIT_USAGE
 
     try:
         _check(detail, rankdir)
@@ -135,8 +126,9 @@ def cli_render(report: Report, output: Path, detail: str, rankdir: str) -> int:
               f"`dot -T{_format(output)} {exc.dot_path} -o {output}`", file=sys.stderr)
         return EXIT_NO_DOT
     except DotFailedError as exc:
-        print(f"archc: internal error: {exc}", file=sys.stderr)
-        return EXIT_INTERNAL
+        print(f"archc: error: graphviz {exc}; the DOT text is in {exc.dot_path}\n"
+              "  = hint: check the graphviz installation (`dot -V`)", file=sys.stderr)
+        return EXIT_NO_DOT
     print(f"wrote {written} ({detail} detail)")
     # The diagram still shows a spec with errors (in red), but scripts must see it failed.
     return EXIT_OK if report.ok else EXIT_SPEC

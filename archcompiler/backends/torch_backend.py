@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from ..analysis import Report
-from ..api import SpecLike, analyze, load_spec
+from ..api import InputShape, SpecLike, analyze
 from ..diagnostics import SpecError
 from ..ir import Graph, Node, Shape
 from .torch_modules import BasicBlock, Bottleneck, PadShortcut, ResNet
@@ -36,7 +36,6 @@ __all__ = ["BackendError", "ShapeCheck", "build_module", "check_shapes", "cli_bu
 Attrs = Mapping[str, Any]
 Pattern = dict[str, tuple[str, ...]]  # a block's local node name -> its inputs' local names
 DeviceLike = Union[str, torch.device, int]
-InputShape = Union[int, tuple[int, int], tuple[int, int, int]]
 
 
 class BackendError(RuntimeError):
@@ -286,23 +285,17 @@ def build_module(ref: SpecLike | Report, *, seed: int | None = None,
                  input_shape: InputShape | None = None) -> nn.Module:
     """Build a torch module from a spec path, built-in name, resolved spec or report.
 
-    `input_shape` (CxHxW, HxW or a square size) only changes the size the spec is checked at.
+    `input_shape` (a square size, HxW or CxHxW) sets the size the spec is checked at; a channel
+    count other than the spec's also changes the first conv, as it would in the spec.
     """
-    if isinstance(ref, Report) and input_shape is None:
-        report = ref
-    else:
-        spec = ref.spec if isinstance(ref, Report) else load_spec(ref)
-        shape = None if input_shape is None else _full_shape(spec.input_shape, input_shape)
-        report = analyze(spec, shape)
-    return module_from_report(report, seed=seed, device=device, dtype=dtype)
+    _check_seed(seed)
+    return module_from_report(analyze(ref, input_shape), seed=seed, device=device, dtype=dtype)
 
 
-def _full_shape(spec_shape: Shape, given: InputShape) -> Shape:
-    if isinstance(given, int):
-        return (spec_shape[0], given, given)
-    if len(given) == 2:
-        return (spec_shape[0], given[0], given[1])
-    return tuple(given)
+def _check_seed(seed: object) -> None:
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)
+                             or not 0 <= seed < 2**63):
+        raise ValueError(f"seed must be an integer from 0 to 2**63 - 1, got {seed!r}")
 
 
 @dataclass

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -12,28 +10,10 @@ from typing import IO
 import torch
 
 from ..analysis import Report
+from ..fileio import atomic_write
 from .torch_backend import check_shapes, export_program, module_from_report
 
 EXIT_OK, EXIT_MISMATCH = 0, 1
-
-
-def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
-    """Write `path` through a temporary file in the same folder, then rename it into place.
-
-    A crash or an exception leaves either the old file or none, never a partial one.
-    """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    # os.open with 0o666 lets the umask decide the mode, as a plain open() would.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def run_build(report: Report, output: Path, fmt: str, check: bool, seed: int) -> int:
@@ -60,6 +40,9 @@ def run_build(report: Report, output: Path, fmt: str, check: bool, seed: int) ->
         raise ValueError(f"unknown build format {fmt!r}")
     atomic_write(output, write)
     size = output.stat().st_size
-    print(f"wrote {output}: {report.spec.name} as {fmt}, {report.params:,} params, "
+    c, h, w = report.input_shape
+    # An exported program is traced: say what it was traced for, so its limits are no surprise.
+    traced = f" (eval mode, input Nx{c}x{h}x{w}, N dynamic)" if fmt == "exported" else ""
+    print(f"wrote {output}: {report.spec.name} as {fmt}{traced}, {report.params:,} params, "
           f"seed {seed}, {size / 1e6:.1f} MB")
     return EXIT_OK

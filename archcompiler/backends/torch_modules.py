@@ -57,6 +57,10 @@ class _Block(nn.Module):
             setattr(self, name, module)
         self.residual = residual  # False for shortcut 'none' (a plain net): no addition
 
+    def extra_repr(self) -> str:
+        """Show print(model) readers that a plain block adds no shortcut."""
+        return "" if self.residual else "residual=False"
+
     def join(self, out: Tensor, x: Tensor) -> Tensor:
         """Add the shortcut of the block input `x` to the body output, then activate."""
         identity = x
