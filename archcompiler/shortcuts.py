@@ -25,8 +25,3 @@ def shortcut_kind(option: str, stride: int, in_channels: int, out_channels: int)
     if option == "A":
         return "pad"
     return "identity"  # option 'identity' never adapts; rule ARC303 reports the mismatch
-
-
-def needs_projection(option: str, stride: int, in_channels: int, out_channels: int) -> bool:
-    """True when the shortcut is a 1x1 conv plus BN."""
-    return shortcut_kind(option, stride, in_channels, out_channels) == "projection"
