@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from .analysis import MAC_CONVENTION, Report
-from .api import analyze, load_spec, resolve
-from .diagnostics import Diagnostic, Severity, Span, SpecError
-from .resolved import ResolvedSpec
+from .analysis.report import MAC_CONVENTION, Report
+from .api import analyze, build_module, load_spec, render, to_dot
+from .blocks import BlockBuilder, BlockConfig, BlockType, register_block, unregister_block
+from .core.diagnostics import Diagnostic, Severity, Span, SpecError
+from .spec.load import resolve
+from .spec.resolved import ResolvedSpec
 
 __version__ = "0.1.0"
 
 __all__ = [
     "MAC_CONVENTION",
+    "BlockBuilder",
+    "BlockConfig",
+    "BlockType",
     "Diagnostic",
     "Report",
     "ResolvedSpec",
@@ -22,27 +25,9 @@ __all__ = [
     "analyze",
     "build_module",
     "load_spec",
+    "register_block",
     "render",
     "resolve",
     "to_dot",
+    "unregister_block",
 ]
-
-def __dir__() -> list[str]:
-    # The lazily loaded backends belong in tab completion too.
-    return sorted(set(globals()) | set(__all__))
-
-
-if TYPE_CHECKING:
-    from .backends.render import render, to_dot
-    from .backends.torch_backend import build_module
-
-
-def __getattr__(name: str) -> Any:
-    # The backends import torch or graphviz; load them only when asked so validation stays light.
-    if name == "build_module":
-        from .backends.torch_backend import build_module
-        return build_module
-    if name in ("render", "to_dot"):
-        from .backends import render as _render
-        return getattr(_render, name)
-    raise AttributeError(f"module 'archcompiler' has no attribute {name!r}")

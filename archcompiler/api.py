@@ -1,63 +1,31 @@
-"""The Python API of the static pipeline: load, resolve and analyze specs."""
+"""The Python API: load, resolve and analyze specs, and hand reports to the backends.
+
+`analyze` is the one resolve-then-analyze path; the CLI and every backend entry point go
+through it. The backends are imported only when called, so validation never imports torch.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
-from .analysis import Report, analyze_resolved
-from .diagnostics import Diagnostic, SpecError, did_you_mean, error, has_errors
-from .expand import expand
-from .ir import Shape
-from .resolved import ResolvedSpec
-from .validate import validate_tree
-from .variants import LoadContext, drop_nulls, load_chain
-from .zoo import builtin_names, builtin_path
+from .analysis.analyze import analyze_resolved
+from .analysis.report import Report
+from .core.diagnostics import SpecError
+from .ir.ops import Shape
+from .spec.load import resolve
+from .spec.resolved import ResolvedSpec
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 SpecLike = Union[str, "os.PathLike[str]", ResolvedSpec]
 InputShape = Union[int, tuple[int, int], tuple[int, int, int]]  # size, HxW or CxHxW
 
-
-@dataclass
-class Resolution:
-    """What resolving one spec produced: the spec (or None), diagnostics and every source read."""
-
-    spec: ResolvedSpec | None
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    sources: dict[str, str] = field(default_factory=dict)
-    not_found: bool = False  # the spec itself could not be found: a usage error, not a spec error
-
-
-def find_spec(ref: str | os.PathLike[str]) -> tuple[Path, str] | None:
-    """Find a spec by path, or by built-in name; return its path and display name."""
-    path = Path(ref)
-    if path.is_file():
-        return path, str(ref)
-    builtin = builtin_path(str(ref))
-    return (builtin, str(builtin)) if builtin else None
-
-
-def resolve(ref: str | os.PathLike[str], *, allow_outside: bool = False) -> Resolution:
-    """Run the front half of the pipeline: read, parse, merge variants, validate, expand."""
-    found = find_spec(ref)
-    if found is None:
-        hint = did_you_mean(str(ref), builtin_names()) or "give a YAML path or a name from " \
-            "`archc list`"
-        diag = error("ARC012", f"no spec file or built-in spec named '{ref}'", None, hint=hint)
-        return Resolution(None, [diag], not_found=True)
-    path, display = found
-    ctx = LoadContext(root_dir=path.resolve().parent, allow_outside=allow_outside)
-    tree = load_chain(path, display, ctx)
-    if tree is None or has_errors(ctx.diags):
-        return Resolution(None, ctx.diags, ctx.sources)
-    tree = drop_nulls(tree)
-    spec, diags = validate_tree(tree)
-    if spec is None:
-        return Resolution(None, ctx.diags + diags, ctx.sources)
-    resolved, diags = expand(spec, tree, ctx.sources)
-    return Resolution(resolved, ctx.diags + diags, ctx.sources)
+__all__ = ["InputShape", "SpecLike", "analyze", "build_module", "full_input_shape", "load_spec",
+           "render", "to_dot"]
 
 
 def load_spec(ref: SpecLike, *, allow_outside: bool = False) -> ResolvedSpec:
@@ -96,3 +64,36 @@ def analyze(ref: SpecLike | Report, input_shape: InputShape | None = None, *,
         spec = load_spec(ref, allow_outside=allow_outside)
     shape = None if input_shape is None else full_input_shape(spec.input_shape, input_shape)
     return analyze_resolved(spec, shape)
+
+
+def build_module(ref: SpecLike | Report, *, seed: int | None = None,
+                 device: str | torch.device | int | None = None,
+                 dtype: torch.dtype | None = None,
+                 input_shape: InputShape | None = None) -> nn.Module:
+    """Build a torch module from a spec path, built-in name, resolved spec or report.
+
+    `input_shape` (a square size, HxW or CxHxW) sets the size the spec is checked at; a channel
+    count other than the spec's also changes the first conv, as it would in the spec.
+    """
+    from .backends.pytorch.build import check_seed, module_from_report
+
+    check_seed(seed)
+    return module_from_report(analyze(ref, input_shape), seed=seed, device=device, dtype=dtype)
+
+
+def to_dot(spec_or_report: SpecLike | Report, *, detail: str = "block", rankdir: str = "TB",
+           input_shape: InputShape | None = None) -> str:
+    """Return the architecture diagram of a spec (path, built-in name, ResolvedSpec) or report."""
+    from .backends.render import check_options, to_dot_text
+
+    check_options(detail, rankdir)
+    return to_dot_text(analyze(spec_or_report, input_shape), detail, rankdir)
+
+
+def render(spec: SpecLike | Report, path: str | os.PathLike[str], *, detail: str = "block",
+           rankdir: str = "TB", input_shape: InputShape | None = None) -> Path:
+    """Draw a spec to .svg/.png/.pdf (needs graphviz `dot`) or .dot; return the written path."""
+    from .backends.render import check_options, write_diagram
+
+    check_options(detail, rankdir)
+    return write_diagram(analyze(spec, input_shape), Path(path), detail, rankdir)

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 import archcompiler
-from archcompiler.analysis import infer
-from archcompiler.diagnostics import Severity
-from archcompiler.ir import Graph
-from archcompiler.ops import OPS, ShapeError
+from archcompiler.analysis.report import infer
+from archcompiler.core.diagnostics import Severity
+from archcompiler.ir.graph import Graph
+from archcompiler.ir.ops import OPS, ShapeError
 
 from .helpers import write_spec
 
@@ -104,8 +104,8 @@ def test_torchvision_node_names_and_shapes() -> None:
 def test_v1_puts_the_stride_on_the_first_1x1() -> None:
     v1 = archcompiler.analyze("resnet50_v1").graph.by_name()
     v15 = archcompiler.analyze("resnet50").graph.by_name()
-    assert (v1["layer2.0.conv1"].attrs["stride"], v1["layer2.0.conv2"].attrs["stride"]) == (2, 1)
-    assert (v15["layer2.0.conv1"].attrs["stride"], v15["layer2.0.conv2"].attrs["stride"]) == (1, 2)
+    assert (v1["layer2.0.conv1"].attrs.stride, v1["layer2.0.conv2"].attrs.stride) == (2, 1)
+    assert (v15["layer2.0.conv1"].attrs.stride, v15["layer2.0.conv2"].attrs.stride) == (1, 2)
 
 
 @pytest.mark.parametrize(("name", "size", "out"), [
@@ -141,11 +141,10 @@ def test_map_collapse_is_an_error_naming_node_and_line(tmp_path: Path) -> None:
 
 
 def test_groups_must_divide_channels() -> None:
-    conv = OPS.get("conv2d")
-    attrs = {"in_channels": 64, "out_channels": 64, "kernel": 3, "stride": 1, "padding": 1,
-             "groups": 3, "bias": False}
+    conv = OPS.get("conv2d")(in_channels=64, out_channels=64, kernel=3, stride=1, padding=1,
+                             groups=3, bias=False)
     with pytest.raises(ShapeError) as info:
-        conv.infer(attrs, [(64, 8, 8)])
+        conv.infer([(64, 8, 8)])
     assert info.value.code == "ARC203"
 
 
@@ -276,7 +275,7 @@ def test_input_override_is_checked_like_the_schema() -> None:
 def test_block_depth_summary_is_linear_in_blocks() -> None:
     import time
 
-    from archcompiler.summary import format_text
+    from archcompiler.backends.summary import format_text
 
     report = archcompiler.analyze("resnet1202")
     start = time.perf_counter()

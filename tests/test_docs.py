@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from archcompiler.rules import RULES
+from archcompiler.analysis.rules import RULES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,7 +24,7 @@ def test_every_rule_is_documented_with_its_key() -> None:
 
 
 def test_field_reference_is_current() -> None:
-    from archcompiler.schema_docs import BEGIN, END, field_reference
+    from archcompiler.spec.docs import BEGIN, END, field_reference
 
     text = (ROOT / "docs/spec-language.md").read_text(encoding="utf-8")
     current = text[text.index(BEGIN): text.index(END) + len(END)]

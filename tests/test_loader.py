@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import archcompiler
-from archcompiler.diagnostics import Diagnostic, Span, error, format_one, format_text
-from archcompiler.yamlload import MAX_ALIASES, MAX_DEPTH, LNode, parse_yaml, to_plain
+from archcompiler.core.diagnostics import Diagnostic, Span, error, format_one, format_text
+from archcompiler.spec.yamlload import MAX_ALIASES, MAX_DEPTH, LNode, parse_yaml, to_plain
 
 from .helpers import TINY as VALID
 

@@ -16,10 +16,10 @@ import pytest
 
 import archcompiler
 from archcompiler import cli
-from archcompiler.analysis import Report
+from archcompiler.analysis.report import Report
 from archcompiler.backends import render as rb
-from archcompiler.backends.render_dot import html_escape, quote
-from archcompiler.diagnostics import Diagnostic, Severity
+from archcompiler.backends.render.dot import html_escape, quote
+from archcompiler.core.diagnostics import Diagnostic, Severity
 
 from .helpers import assert_golden
 

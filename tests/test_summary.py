@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import archcompiler
-from archcompiler.summary import format_json, format_text, rows
+from archcompiler.backends.summary import format_json, format_text, rows
 
 from .helpers import assert_golden
 

@@ -16,10 +16,11 @@ from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 import archcompiler  # noqa: E402
 from archcompiler import SpecError  # noqa: E402
-from archcompiler.analysis import Report  # noqa: E402
-from archcompiler.backends import torch_backend as tb  # noqa: E402
-from archcompiler.backends.torch_modules import BasicBlock, Bottleneck, PadShortcut  # noqa: E402
-from archcompiler.zoo import builtin_names  # noqa: E402
+from archcompiler.analysis.report import Report  # noqa: E402
+from archcompiler.backends.pytorch.build import BackendError, module_from_report  # noqa: E402
+from archcompiler.backends.pytorch.check import ShapeCheck, check_shapes, export_program  # noqa: E402
+from archcompiler.backends.pytorch.modules import BasicBlock, Bottleneck, PadShortcut  # noqa: E402
+from archcompiler.spec.zoo import builtin_names  # noqa: E402
 
 from .helpers import write_spec  # noqa: E402
 
@@ -66,7 +67,7 @@ def measure(model: nn.Module, report: Report, device: str = "cpu") -> tuple[int,
 
 def assert_matches(report: Report, device: str) -> None:
     """Build the report's module on `device` and check params, MACs and every node's shape."""
-    model = tb.build_module(report, device=device, seed=0)
+    model = archcompiler.build_module(report, device=device, seed=0)
     params, macs, bad = measure(model, report, device)
     assert params == report.params
     assert macs == report.macs
@@ -93,8 +94,8 @@ def test_zoo_matches_analysis(name: str, size: int) -> None:
 def test_meta_device_counts_like_the_cpu() -> None:
     # The zoo test trusts meta tensors for FLOPs and shapes; check that on a real forward.
     report = archcompiler.analyze("resnext50_32x4d", (3, 64, 64))
-    on_meta = measure(tb.build_module(report, device="meta"), report, "meta")
-    on_cpu = measure(tb.build_module(report, seed=0), report, "cpu")
+    on_meta = measure(archcompiler.build_module(report, device="meta"), report, "meta")
+    on_cpu = measure(archcompiler.build_module(report, seed=0), report, "cpu")
     assert on_meta == on_cpu
     assert on_cpu[:2] == (report.params, report.macs) and not on_cpu[2]
 
@@ -106,7 +107,7 @@ def _shapes(model: nn.Module) -> list[tuple[str, list[int]]]:
 @pytest.mark.parametrize("name", [n for n in TORCHVISION if n in builtin_names()])
 def test_state_dict_matches_torchvision(name: str) -> None:
     ref = TORCHVISION[name]
-    model = tb.build_module(name, device="meta")
+    model = archcompiler.build_module(name, device="meta")
     assert _shapes(model) == [(k, v) for k, v in ref["state_dict"].items()]
     assert sum(p.numel() for p in model.parameters()) == ref["params"]
     assert archcompiler.analyze(name).macs == ref["macs"]
@@ -121,13 +122,13 @@ def test_state_dict_matches_torchvision_resnext101_64x4d(tmp_path: Path) -> None
         stages: {block: {groups: 64, width_per_group: 4}}
     """)
     ref = TORCHVISION["resnext101_64x4d"]
-    model = tb.build_module(path, device="meta")
+    model = archcompiler.build_module(path, device="meta")
     assert _shapes(model) == [(k, v) for k, v in ref["state_dict"].items()]
     assert archcompiler.analyze(path).macs == ref["macs"]
 
 
 def test_torchvision_names() -> None:
-    model = tb.build_module("resnet50", device="meta")
+    model = archcompiler.build_module("resnet50", device="meta")
     top = [n for n, _ in model.named_children()]
     assert top == ["conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4",
                    "avgpool", "fc"]
@@ -135,14 +136,14 @@ def test_torchvision_names() -> None:
     assert isinstance(model.avgpool, nn.AdaptiveAvgPool2d) and model.avgpool.output_size == (1, 1)
     assert isinstance(model.layer2[0].downsample, nn.Sequential)
     assert model.layer2[1].downsample is None
-    assert isinstance(tb.build_module("resnet18", device="meta").layer1[0], BasicBlock)
+    assert isinstance(archcompiler.build_module("resnet18", device="meta").layer1[0], BasicBlock)
 
 
 def test_seed_is_deterministic_and_private() -> None:
     before = torch.get_rng_state()
-    a = tb.build_module("resnet20", seed=7).state_dict()
-    b = tb.build_module("resnet20", seed=7).state_dict()
-    c = tb.build_module("resnet20", seed=8).state_dict()
+    a = archcompiler.build_module("resnet20", seed=7).state_dict()
+    b = archcompiler.build_module("resnet20", seed=7).state_dict()
+    c = archcompiler.build_module("resnet20", seed=8).state_dict()
     assert torch.equal(before, torch.get_rng_state())  # the global RNG was not touched
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert not torch.equal(a["conv1.weight"], c["conv1.weight"])
@@ -152,9 +153,9 @@ def test_seed_does_not_depend_on_thread_count() -> None:
     threads = torch.get_num_threads()
     try:
         torch.set_num_threads(1)
-        one = tb.build_module("resnet18", seed=3).state_dict()
+        one = archcompiler.build_module("resnet18", seed=3).state_dict()
         torch.set_num_threads(2)
-        two = tb.build_module("resnet18", seed=3).state_dict()
+        two = archcompiler.build_module("resnet18", seed=3).state_dict()
     finally:
         torch.set_num_threads(threads)
     assert all(torch.equal(one[k], two[k]) for k in one)
@@ -162,14 +163,14 @@ def test_seed_does_not_depend_on_thread_count() -> None:
 
 def test_no_seed_follows_the_global_rng() -> None:
     torch.manual_seed(11)
-    a = tb.build_module("resnet20").state_dict()
+    a = archcompiler.build_module("resnet20").state_dict()
     torch.manual_seed(11)
-    b = tb.build_module("resnet20").state_dict()
+    b = archcompiler.build_module("resnet20").state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
 def test_torchvision_initialisation() -> None:
-    model = tb.build_module("resnet50", seed=0)
+    model = archcompiler.build_module("resnet50", seed=0)
     w = model.layer3[0].conv2.weight  # 256x256x3x3: large enough for the statistics
     fan_out = w.shape[0] * w.shape[2] * w.shape[3]
     assert abs(w.std().item() - math.sqrt(2 / fan_out)) < 0.02 * math.sqrt(2 / fan_out)
@@ -184,15 +185,15 @@ def test_torchvision_initialisation() -> None:
 
 
 def test_meta_device_allocates_nothing() -> None:
-    model = tb.build_module("wide_resnet101_2", device="meta")
+    model = archcompiler.build_module("wide_resnet101_2", device="meta")
     assert all(p.is_meta for p in model.parameters())
     assert all(b.is_meta for b in model.buffers())
 
 
 def test_dtype() -> None:
-    model = tb.build_module("resnet20", seed=0, dtype=torch.float64)
+    model = archcompiler.build_module("resnet20", seed=0, dtype=torch.float64)
     assert {p.dtype for p in model.parameters()} == {torch.float64}
-    f32 = tb.build_module("resnet20", seed=0)
+    f32 = archcompiler.build_module("resnet20", seed=0)
     assert torch.equal(model.conv1.weight, f32.conv1.weight.double())
 
 
@@ -204,7 +205,7 @@ def test_zero_init_residual(tmp_path: Path) -> None:
             name: {base}
             zero_init_residual: true
         """, f"{base}.yaml")
-        model = tb.build_module(path, seed=0)
+        model = archcompiler.build_module(path, seed=0)
         for stage in (model.layer1, model.layer2, model.layer3, model.layer4):
             for block in stage:
                 assert not getattr(block, last).weight.any()
@@ -214,7 +215,7 @@ def test_zero_init_residual(tmp_path: Path) -> None:
 
 
 def test_option_a_shortcut_pads_without_parameters() -> None:
-    model = tb.build_module("resnet20", seed=0)
+    model = archcompiler.build_module("resnet20", seed=0)
     pad = model.layer2[0].shortcut
     assert isinstance(pad, PadShortcut)
     assert not list(pad.parameters()) and not list(pad.buffers())
@@ -238,7 +239,7 @@ def test_shortcut_options_on_resnet18(tmp_path: Path, option: str, params: int) 
         stages: {{shortcut: {option}}}
     """)
     report = archcompiler.analyze(path)
-    model = tb.build_module(report, device="meta")
+    model = archcompiler.build_module(report, device="meta")
     assert sum(p.numel() for p in model.parameters()) == report.params == params
     assert_matches(archcompiler.analyze(path, (3, 64, 64)), "cpu")
 
@@ -255,11 +256,12 @@ def test_variants_build_what_they_say(tmp_path: Path) -> None:
         rules: {name_matches_depth: off}
     """)
     report = archcompiler.analyze(path, (3, 64, 64))
-    model = tb.build_module(report, seed=0)
+    model = archcompiler.build_module(report, seed=0)
     assert model.maxpool is None and isinstance(model.avgpool_stem, nn.AvgPool2d)
     assert isinstance(model.relu, nn.GELU) and isinstance(model.layer1[0].relu, nn.GELU)
     assert isinstance(model.dropout, nn.Dropout) and model.dropout.p == 0.25
-    assert not model.layer1[0].residual and model.layer2[0].downsample is None
+    assert "residual=False" in repr(model.layer1[0]) and model.layer2[0].downsample is None
+    assert "+" not in type(model.layer1[0])._archc_source  # a plain block adds nothing
     assert_matches(report, "cpu")
     silu = write_spec(tmp_path, """
         spec_version: 1
@@ -268,16 +270,16 @@ def test_variants_build_what_they_say(tmp_path: Path) -> None:
         activation: silu
         stem: {pool: {kind: max, kernel: 3, stride: 2}}
     """, "silu.yaml")
-    model = tb.build_module(silu, seed=0)
+    model = archcompiler.build_module(silu, seed=0)
     assert isinstance(model.layer3[2].relu, nn.SiLU) and isinstance(model.maxpool, nn.MaxPool2d)
 
 
 def test_input_shape_argument() -> None:
-    model = tb.build_module("resnet50", device="meta", input_shape=96)
+    model = archcompiler.build_module("resnet50", device="meta", input_shape=96)
     assert model.fc.in_features == 2048
-    assert tb.build_module("resnet20", device="meta", input_shape=(48, 40)).conv1.in_channels == 3
+    assert archcompiler.build_module("resnet20", device="meta", input_shape=(48, 40)).conv1.in_channels == 3
     with pytest.raises(ValueError, match="height"):
-        tb.build_module("resnet20", device="meta", input_shape=(3, 0, 0))
+        archcompiler.build_module("resnet20", device="meta", input_shape=(3, 0, 0))
 
 
 def test_spec_errors_raise(tmp_path: Path) -> None:
@@ -288,35 +290,46 @@ def test_spec_errors_raise(tmp_path: Path) -> None:
         stages: {widths: [64, 100, 256, 512]}
     """)
     with pytest.raises(SpecError) as info:
-        tb.build_module(path)
+        archcompiler.build_module(path)
     assert any(d.code == "ARC302" for d in info.value.diagnostics)
     with pytest.raises(SpecError):
-        tb.build_module("no_such_spec")
+        archcompiler.build_module("no_such_spec")
 
 
-def test_unknown_ir_pattern_is_refused() -> None:
+def _rewired(name: str, node: str, **change: object) -> Report:
     import dataclasses
 
     report = archcompiler.analyze("resnet18")
     nodes = list(report.graph.nodes)
-    i = next(k for k, n in enumerate(nodes) if n.name == "layer1.0.conv2")
-    nodes[i] = dataclasses.replace(nodes[i], inputs=("layer1.0.bn1",))  # skips the activation
-    broken = dataclasses.replace(report, graph=dataclasses.replace(report.graph,
-                                                                   nodes=tuple(nodes)))
-    with pytest.raises(tb.BackendError, match=r"layer1\.0"):
-        tb.module_from_report(broken, device="meta")
+    i = next(k for k, n in enumerate(nodes) if n.name == node)
+    nodes[i] = dataclasses.replace(nodes[i], **change)
+    return dataclasses.replace(report, graph=dataclasses.replace(report.graph, nodes=tuple(nodes)))
+
+
+def test_the_forward_follows_the_ir_and_refuses_what_it_cannot_run() -> None:
+    # Whatever the IR says is what the generated forward does: skip an activation...
+    skipped = _rewired("resnet18", "layer1.0.conv2", inputs=("layer1.0.bn1",))
+    source = type(module_from_report(skipped, device="meta").layer1[0])._archc_source
+    assert "out_1 = self.conv2(out)" in source or "self.conv2(out)" in source
+    # ...but a node that reads a value computed after it, or a module outside its block, is a bug.
+    with pytest.raises(BackendError, match=r"layer1\.0"):
+        module_from_report(_rewired("resnet18", "layer1.0.conv1", inputs=("layer1.0.bn2",)),
+                           device="meta")
+    with pytest.raises(BackendError, match=r"layer1\.0"):
+        module_from_report(_rewired("resnet18", "layer1.0.conv1", module="elsewhere.conv1"),
+                           device="meta")
 
 
 def test_check_shapes_reports_a_wrong_prediction() -> None:
     import dataclasses
 
     report = archcompiler.analyze("resnet20")
-    model = tb.build_module(report, seed=0)
-    assert tb.check_shapes(model, report).ok
+    model = archcompiler.build_module(report, seed=0)
+    assert check_shapes(model, report).ok
     state = {k: v.clone() for k, v in model.state_dict().items()}
     info = report.nodes["layer2.0.conv1"]
     report.nodes["layer2.0.conv1"] = dataclasses.replace(info, shape=(32, 17, 16))
-    result = tb.check_shapes(model, report)
+    result = check_shapes(model, report)
     assert not result.ok and "layer2.0.conv1" in result.mismatches[0]
     # The check runs in eval mode: BN statistics are untouched and the mode is restored.
     assert model.training
@@ -325,8 +338,8 @@ def test_check_shapes_reports_a_wrong_prediction() -> None:
 
 def test_torch_export_with_dynamic_batch() -> None:
     report = archcompiler.analyze("resnet20")
-    model = tb.build_module(report, seed=0)
-    program = tb.export_program(model, report)
+    model = archcompiler.build_module(report, seed=0)
+    program = export_program(model, report)
     for batch in (1, 3):
         x = torch.randn(batch, 3, 32, 32)
         with torch.no_grad():
@@ -334,7 +347,7 @@ def test_torch_export_with_dynamic_batch() -> None:
 
 
 def test_torch_compile_fullgraph_has_no_graph_breaks() -> None:
-    model = tb.build_module("resnet20", seed=0)
+    model = archcompiler.build_module("resnet20", seed=0)
     x = torch.randn(2, 3, 32, 32)
     assert torch._dynamo.explain(model)(x).graph_break_count == 0
     # aot_eager traces forward and backward through AOT autograd in seconds; inductor's C++
@@ -353,7 +366,7 @@ def test_torch_compile_fullgraph_has_no_graph_breaks() -> None:
                     reason="inductor compiles for about a minute on 2 cores; "
                            "set ARCHC_TEST_INDUCTOR=1")
 def test_torch_compile_inductor() -> None:
-    model = tb.build_module("resnet20", seed=0).eval()
+    model = archcompiler.build_module("resnet20", seed=0).eval()
     x = torch.randn(2, 3, 32, 32)
     torch._dynamo.reset()
     with torch.no_grad():
@@ -363,7 +376,7 @@ def test_torch_compile_inductor() -> None:
 
 
 def test_channels_last_and_autocast() -> None:
-    model = tb.build_module("resnet18", seed=0).eval()
+    model = archcompiler.build_module("resnet18", seed=0).eval()
     x = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
         ref = model(x)
@@ -379,7 +392,7 @@ def test_channels_last_and_autocast() -> None:
 
 
 def test_training_step_and_option_a_backward() -> None:
-    model = tb.build_module("resnet20", seed=0)
+    model = archcompiler.build_module("resnet20", seed=0)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     x, y = torch.randn(4, 3, 32, 32), torch.tensor([0, 1, 2, 3])
     loss = nn.functional.cross_entropy(model(x), y)
@@ -394,7 +407,7 @@ def test_matches_torchvision_outputs() -> None:
     models = pytest.importorskip("torchvision.models")
     for name, size in (("resnet18", 64), ("resnext50_32x4d", 64)):
         ref = getattr(models, name)().eval()
-        mine = tb.build_module(name).eval()
+        mine = archcompiler.build_module(name).eval()
         mine.load_state_dict(ref.state_dict())
         x = torch.randn(2, 3, size, size)
         with torch.no_grad():
@@ -417,7 +430,7 @@ def test_cli_build_state_dict_with_check(tmp_path: Path, capsys: pytest.CaptureF
     text = capsys.readouterr().out
     assert "check: ok: 61 node shapes match" in text and f"wrote {out}" in text
     saved = torch.load(out)
-    ref = tb.build_module("resnet20", seed=5).state_dict()
+    ref = archcompiler.build_module("resnet20", seed=5).state_dict()
     assert list(saved) == list(ref) and all(torch.equal(saved[k], ref[k]) for k in ref)
     assert _only(tmp_path) == ["r20.pt"]  # no temporary file left behind
     small = tmp_path / "r18.pt"
@@ -432,7 +445,7 @@ def test_cli_build_exported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert main(["build", "resnet20", "-o", str(out), "--format", "exported"]) == 0
     assert "as exported" in capsys.readouterr().out
     program = torch.export.load(out)
-    model = tb.build_module("resnet20", seed=0).eval()
+    model = archcompiler.build_module("resnet20", seed=0).eval()
     x = torch.randn(3, 3, 32, 32)
     with torch.no_grad():
         assert torch.allclose(program.module()(x), model(x), atol=1e-5)
@@ -440,11 +453,11 @@ def test_cli_build_exported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 
 def test_cli_build_check_mismatch_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    from archcompiler.backends import torch_cli
+    from archcompiler.cli import build as build_cli
     from archcompiler.cli import main
 
-    monkeypatch.setattr(torch_cli, "check_shapes",
-                        lambda model, report: tb.ShapeCheck(61, ["layer1.0.conv1: differs"]))
+    monkeypatch.setattr(build_cli, "check_shapes",
+                        lambda model, report: ShapeCheck(61, ["layer1.0.conv1: differs"]))
     out = tmp_path / "r20.pt"
     assert main(["build", "resnet20", "-o", str(out), "--check"]) == 1
     captured = capsys.readouterr()

@@ -33,7 +33,7 @@ def _worker(rank: int, world: int, port: int, folder: str) -> None:
     import torch.distributed as dist
     from torch import nn
 
-    from archcompiler.backends.torch_backend import build_module
+    from archcompiler import build_module
 
     torch.set_num_threads(1)
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
@@ -66,7 +66,7 @@ def test_ddp_replicas_agree(tmp_path: Path) -> None:
     for key in a:
         assert torch.equal(a[key], b[key]), key
     # Training moved the weights away from the shared initialisation.
-    from archcompiler.backends.torch_backend import build_module
+    from archcompiler import build_module
 
     init = dict(build_module(tmp_path / "tiny.yaml", seed=0).named_parameters())
     assert not torch.equal(init["conv1.weight"], a["conv1.weight"])

@@ -15,7 +15,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import archcompiler  # noqa: E402
-from archcompiler.backends import torch_backend as tb  # noqa: E402
+from archcompiler.backends.pytorch.build import BackendError, module_from_report  # noqa: E402
+from archcompiler.backends.pytorch.check import ShapeCheck, check_shapes, export_program  # noqa: E402
 
 from .test_torch_backend import measure  # noqa: E402
 
@@ -116,26 +117,26 @@ def test_the_generator_covers_the_space(reports: list[archcompiler.Report]) -> N
     blocks = [b for r in reports for b in r.spec.blocks]
     assert {b.kind for b in blocks} == {"basic", "bottleneck"}
     assert {b.shortcut for b in blocks} == {"A", "B", "C", "none"}
-    assert {b.downsample_at for b in blocks if b.kind == "bottleneck"} == {"1x1", "3x3"}
-    assert max(b.groups for b in blocks) > 1
+    assert {b.config.downsample_at for b in blocks if b.kind == "bottleneck"} == {"1x1", "3x3"}
+    assert max(getattr(b.config, "groups", 1) for b in blocks) > 1
     assert {r.spec.activation for r in reports} == {"relu", "silu", "gelu"}
 
 
 @pytest.mark.parametrize("chunk", range(8))
 def test_random_specs_match_analysis(reports: list[archcompiler.Report], chunk: int) -> None:
     for report in reports[chunk::8]:
-        model = tb.build_module(report, seed=0)
+        model = archcompiler.build_module(report, seed=0)
         params, macs, bad = measure(model, report)
         where = report.spec.name
         assert params == report.params, where
         assert macs == report.macs, where
         assert not bad, (where, bad[:3])
-        assert tb.check_shapes(model, report).ok, where
+        assert check_shapes(model, report).ok, where
 
 
 def test_random_specs_on_meta_agree(reports: list[archcompiler.Report]) -> None:
     for report in reports[::10]:
-        model = tb.build_module(report, device="meta")
+        model = archcompiler.build_module(report, device="meta")
         params, macs, bad = measure(model, report, "meta")
         assert (params, macs, bad) == (report.params, report.macs, []), report.spec.name
 
@@ -143,7 +144,7 @@ def test_random_specs_on_meta_agree(reports: list[archcompiler.Report]) -> None:
 def test_random_specs_train(reports: list[archcompiler.Report]) -> None:
     # A training step on a few specs: gradients reach every parameter.
     for report in reports[::24]:
-        model = tb.build_module(report, seed=1)
+        model = archcompiler.build_module(report, seed=1)
         x = torch.randn(2, *report.input_shape)
         model(x).square().mean().backward()
         missing = [n for n, p in model.named_parameters() if p.grad is None]

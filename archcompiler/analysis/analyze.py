@@ -1,0 +1,22 @@
+"""Static analysis in one call: lower, infer every shape and cost, then check the design rules."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ..ir.ops import Shape
+from ..spec.resolved import ResolvedSpec
+from .lower import lower
+from .report import Report, check_input_shape, infer
+from .rules import check_rules
+
+
+def analyze_resolved(spec: ResolvedSpec, input_shape: Shape | None = None) -> Report:
+    """Lower, infer and check a resolved spec, optionally at another input size."""
+    if input_shape is not None:
+        spec = replace(spec, input_shape=check_input_shape(input_shape))
+    graph = lower(spec)
+    nodes, diags = infer(graph)
+    report = Report(spec, graph, nodes, diags)
+    report.diagnostics.extend(check_rules(report))
+    return report

@@ -1,0 +1,117 @@
+"""The analysis report, and shape inference with exact costs over the IR."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ..core.diagnostics import Diagnostic, Severity, Span, error
+from ..ir.graph import Graph
+from ..ir.ops import Shape, ShapeError
+from ..spec.resolved import ResolvedSpec
+from ..spec.zoo import display_path
+
+MAC_CONVENTION = ("MACs are conv + linear multiply-accumulates (torchvision's 'GFLOPS' metadata; "
+                  "FlopCounterMode's total / 2)")
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    """What analysis knows about one node."""
+
+    name: str
+    op: str
+    shape: Shape | None
+    params: int
+    macs: int
+
+
+@dataclass
+class Report:
+    """The result of `analyze`: the graph, every node's shape and cost, and the diagnostics."""
+
+    spec: ResolvedSpec
+    graph: Graph
+    nodes: dict[str, NodeInfo]
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def params(self) -> int:
+        """Total parameters (weights and biases; BN running stats are buffers, not counted)."""
+        return sum(n.params for n in self.nodes.values())
+
+    @property
+    def macs(self) -> int:
+        """Total multiply-accumulates for one input, conv + linear."""
+        return sum(n.macs for n in self.nodes.values())
+
+    @property
+    def input_shape(self) -> Shape:
+        """The input shape, CxHxW."""
+        return self.spec.input_shape
+
+    @property
+    def output_shape(self) -> Shape | None:
+        """The output shape, or None when inference stopped early."""
+        return self.nodes[self.graph.output].shape
+
+    @property
+    def ok(self) -> bool:
+        """True when no diagnostic is an error."""
+        return not any(d.severity is Severity.ERROR for d in self.diagnostics)
+
+    def cost(self, names: Iterable[str]) -> tuple[int, int]:
+        """Total (params, MACs) of the named nodes: the one way backends add up a group."""
+        infos = [self.nodes[n] for n in names]
+        return sum(i.params for i in infos), sum(i.macs for i in infos)
+
+    def shape(self, name: str) -> Shape | None:
+        """Return the output shape of node `name`."""
+        return self.nodes[name].shape
+
+    @staticmethod
+    def where(span: Span | None) -> str:
+        """`file:line` of a span for people; built-in specs are shown by file name alone."""
+        if span is None:
+            return "(no source line)"
+        return f"{display_path(span.file)}:{span.line}"
+
+
+def infer(graph: Graph) -> tuple[dict[str, NodeInfo], list[Diagnostic]]:
+    """Infer every node's shape, params and MACs; stop at the first node that cannot be shaped."""
+    shapes: dict[str, Shape] = {}
+    infos: dict[str, NodeInfo] = {}
+    diags: list[Diagnostic] = []
+    for node in graph.nodes:
+        op = node.attrs
+        ins = [shapes[i] for i in node.inputs if i in shapes]
+        shape: Shape | None = None
+        macs = 0
+        # After the first failure, later shapes would only repeat it, so leave them unknown.
+        if len(ins) == len(node.inputs) and not diags:
+            try:
+                shape = op.infer(ins)
+                macs = op.macs(shape)
+                shapes[node.name] = shape
+            except ShapeError as exc:
+                diags.append(error(exc.code, f"{node.name}: {exc.message}", node.span,
+                                   hint=exc.hint, node=node.name))
+        infos[node.name] = NodeInfo(node.name, node.op, shape, op.params(), macs)
+    return infos, diags
+
+
+def check_input_shape(shape: Shape) -> tuple[int, int, int]:
+    """Check an input-shape override against the schema's bounds; raise ValueError if off."""
+    from ..spec.schema import InputSpec
+
+    if len(shape) != 3 or not all(isinstance(d, int) for d in shape):
+        raise ValueError(f"an input shape is (channels, height, width), got {shape!r}")
+    bounds = {k: f.metadata for k, f in InputSpec.model_fields.items()}
+    for key, value in zip(("channels", "height", "width"), shape):
+        for limit in bounds[key]:
+            low, high = getattr(limit, "gt", None), getattr(limit, "le", None)
+            if low is not None and value <= low:
+                raise ValueError(f"{key} must be above {low}, got {value}")
+            if high is not None and value > high:
+                raise ValueError(f"{key} must be at most {high}, got {value}")
+    return (shape[0], shape[1], shape[2])

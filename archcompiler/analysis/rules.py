@@ -1,0 +1,215 @@
+"""Design rules of He et al. 2015 (section 3.3) as a registry of checks with stable codes.
+
+Each rule reads the analysis report (never torch), and each finding points at the spec line
+that caused it. A spec sets each rule to error, warn or off under `rules:`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from ..blocks.shortcut import shape_changes
+from ..core.diagnostics import Diagnostic, Severity, Span
+from ..core.registry import Registry
+from ..ir.graph import Node, Role, StageRecord
+from ..ir.ops import Conv2d, Op, strided_size
+from .report import Report
+
+Finding = tuple[str, Span | None, str, str | None]  # message, span, hint, node
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A design rule: its code, its spec key, what it checks, and the check itself."""
+
+    code: str
+    key: str
+    summary: str
+    check: Callable[[Report], Iterator[Finding]]
+
+
+RULES: Registry[Rule] = Registry("rule")
+
+
+def rule(code: str, key: str, summary: str) -> Callable[[Callable[[Report], Iterator[Finding]]],
+                                                        Callable[[Report], Iterator[Finding]]]:
+    """Register a check function as a rule."""
+    def wrap(fn: Callable[[Report], Iterator[Finding]]) -> Callable[[Report],
+                                                                        Iterator[Finding]]:
+        RULES.register(key, Rule(code, key, summary, fn))
+        return fn
+    return wrap
+
+
+def stage_maps(report: Report) -> list[tuple[int, int] | None]:
+    """Output map (H, W) of each stage, or None where shape inference did not reach it."""
+    out: list[tuple[int, int] | None] = []
+    for stage in report.graph.stages:
+        shape = report.shape(report.graph.stage_output(stage))
+        out.append((shape[1], shape[2]) if shape is not None and len(shape) == 3 else None)
+    return out
+
+
+@rule("ARC301", "same_map_same_width", "layers with the same map size have the same width")
+def _same_map_same_width(report: Report) -> Iterator[Finding]:
+    # Filters are the blocks' output channels: with mixed block types a stage's `width` (planes)
+    # is not comparable, but what each stage hands on is.
+    seen: dict[tuple[int, int], tuple[str, int]] = {}
+    for stage, hw in zip(report.graph.stages, stage_maps(report)):
+        if hw is None:
+            continue
+        if hw in seen and seen[hw][1] != stage.out_channels:
+            other, filters = seen[hw]
+            yield (f"{stage.name} outputs {stage.out_channels} channels, but {other} makes the same "
+                   f"{hw[0]}x{hw[1]} map with {filters} (rule i)", stage.width_span,
+                   f"use {_width_for(stage, filters)}, or downsample {stage.name} so the map "
+                   "halves", stage.blocks[0])
+        seen.setdefault(hw, (stage.name, stage.out_channels))
+
+
+def _width_for(stage: StageRecord, out_channels: int) -> str:
+    """Phrase the spec value that gives `out_channels` for this stage's block type."""
+    expansion = stage.out_channels // stage.width
+    if out_channels % expansion:
+        return f"out_channels {out_channels}"
+    return f"width {out_channels // expansion}" + (
+        f" (x{expansion} = {out_channels} channels)" if expansion > 1 else "")
+
+
+@rule("ARC302", "double_on_halve", "the width doubles exactly when the map halves")
+def _double_on_halve(report: Report) -> Iterator[Finding]:
+    stages, maps = report.graph.stages, stage_maps(report)
+    for i in range(1, len(stages)):
+        before, after = maps[i - 1], maps[i]
+        prev, cur = stages[i - 1], stages[i]
+        if before is None or after is None or before == after:
+            continue
+        halved = after == (strided_size(before[0], 2), strided_size(before[1], 2))
+        if not halved:
+            yield (f"{cur.name} shrinks the map from {before[0]}x{before[1]} to "
+                   f"{after[0]}x{after[1]}; the design halves it at each downsampling (rule ii)",
+                   cur.stride_span, "use stride 2 on the first block of a stage, 1 elsewhere",
+                   cur.blocks[0])
+        elif cur.out_channels != 2 * prev.out_channels:
+            yield (f"{cur.name} halves the map but its output channels go {prev.out_channels} -> "
+                   f"{cur.out_channels}, not {2 * prev.out_channels} (rule ii)", cur.width_span,
+                   f"use {_width_for(cur, 2 * prev.out_channels)} to preserve the time "
+                   "complexity per layer", cur.blocks[0])
+
+
+@rule("ARC303", "shortcut_shapes", "shortcuts match the shapes they join")
+def _shortcut_shapes(report: Report) -> Iterator[Finding]:
+    for b in report.graph.blocks:
+        if b.shortcut_option == "identity" and shape_changes(b.stride, b.in_channels,
+                                                             b.out_channels):
+            yield (f"{b.name} maps {b.in_channels} channels to {b.out_channels} with stride "
+                   f"{b.stride}, but its shortcut is an identity", b.shortcut_span,
+                   "use shortcut B (projection) or A (zero-pad) where shapes change", b.name)
+        if b.shortcut_option == "A" and b.out_channels < b.in_channels:
+            yield (f"{b.name} shrinks {b.in_channels} channels to {b.out_channels}; option A "
+                   "can only pad channels", b.shortcut_span,
+                   "use shortcut B or C for this stage", b.name)
+
+
+_WINDOWED = (Op.CONV, Op.MAX_POOL, Op.AVG_POOL)  # ops whose stride slides a window
+
+
+@rule("ARC304", "exact_downsampling", "every stride divides the map it reduces")
+def _exact_downsampling(report: Report) -> Iterator[Finding]:
+    done: set[str] = set()
+    for node in report.graph.nodes:
+        stride = getattr(node.attrs, "stride", 1)
+        key = node.block or node.name
+        if stride == 1 or key in done or node.op not in _WINDOWED:
+            continue
+        shape = report.shape(node.inputs[0])
+        if shape is None or len(shape) != 3:
+            continue
+        if shape[1] % stride or shape[2] % stride:
+            done.add(key)
+            yield (f"{node.name} applies stride {stride} to a {shape[1]}x{shape[2]} map, which "
+                   "it does not divide; border pixels are dropped unevenly",
+                   _stride_span(report, node),
+                   "change the input size or the stride so the map divides", node.name)
+
+
+def _main_conv_macs(report: Report, stage_index: int) -> float | None:
+    # Only main-path convs are the paper's layers: shortcut and side-branch convs are not.
+    convs = [n for n in report.graph.nodes if n.stage == stage_index and n.op == Op.CONV
+             and n.role == Role.MAIN]
+    if not convs or any(report.shape(n.name) is None for n in convs):
+        return None
+    return sum(report.nodes[n.name].macs for n in convs) / len(convs)
+
+
+def macs_per_layer(report: Report) -> list[float | None]:
+    """Mean MACs per main-path conv of each stage (the paper's time complexity per layer)."""
+    return [_main_conv_macs(report, s.index) for s in report.graph.stages]
+
+
+def _stride_span(report: Report, node: Node) -> Span | None:
+    """A strided conv inside a block owes its stride to the stage's `strides` entry."""
+    return report.graph.stages[node.stage].stride_span if node.stage is not None else node.span
+
+
+@rule("ARC305", "complexity_preserved", "MACs per layer stay within 2x across stages")
+def _complexity(report: Report) -> Iterator[Finding]:
+    per_layer = macs_per_layer(report)
+    first = per_layer[0] if per_layer else None
+    if not first:
+        return
+    for stage, macs in zip(report.graph.stages, per_layer):
+        ratio = macs / first if macs is not None else 1.0
+        if macs is not None and not 0.5 <= ratio <= 2.0:
+            yield (f"{stage.name} costs {macs / 1e6:.1f}M MACs per conv layer, {ratio:.2f}x "
+                   f"{report.graph.stages[0].name}'s; the design keeps this roughly constant",
+                   stage.width_span, "double the width where the map halves, and only there",
+                   stage.blocks[0])
+
+
+@rule("ARC306", "name_matches_depth", "a name like resnet50 matches the counted layers")
+def _name_depth(report: Report) -> Iterator[Finding]:
+    match = re.search(r"(?:resnet|plain)(\d+)(?!\d)", report.spec.name)
+    if not match:
+        return
+    # The paper counts weighted layers: the stem conv, every main-path conv of a block, the fc.
+    depth = 2 + sum(1 for n in report.graph.nodes
+                    if n.block is not None and n.op == Op.CONV and n.role == Role.MAIN)
+    if depth != int(match.group(1)):
+        yield (f"the name says {match.group(1)} layers but the spec has {depth} (stem conv, "
+               "block convs and fc)", report.spec.name_span,
+               "check depths (and that strides and depths are not swapped), or rename", None)
+
+
+@rule("ARC307", "stride_within_kernel", "no main-path conv strides past its kernel")
+def _stride_within_kernel(report: Report) -> Iterator[Finding]:
+    for node in report.graph.nodes:
+        a = node.attrs
+        if isinstance(a, Conv2d) and node.role != Role.SHORTCUT and a.stride > a.kernel:
+            yield (f"{node.name} has stride {a.stride} but kernel {a.kernel}, so some input "
+                   "pixels are never read", _stride_span(report, node),
+                   "put the stride on a conv whose kernel covers it, such as the block's 3x3, "
+                   "or set this rule off"
+                   if node.block else "use a stride no larger than the kernel",
+                   node.name)
+
+
+_SEVERITY = {"error": Severity.ERROR, "warn": Severity.WARNING}
+
+
+def check_rules(report: Report) -> list[Diagnostic]:
+    """Run every rule not switched off by the spec, at the severity the spec gives it."""
+    out: list[Diagnostic] = []
+    for key in RULES.names():
+        level = report.spec.rules.get(key, "error")
+        if level == "off":
+            continue
+        r = RULES.get(key)
+        for message, span, hint, node in r.check(report):
+            out.append(Diagnostic(r.code, _SEVERITY[level], message, span, hint, node))
+    return out
+
+
+

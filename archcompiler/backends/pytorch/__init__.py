@@ -1,0 +1,1 @@
+"""The torch backend: modules built from the IR, checked against it, exported."""

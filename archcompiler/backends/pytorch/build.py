@@ -1,0 +1,222 @@
+"""The torch backend: the IR of an analyzed spec becomes a torchvision-compatible nn.Module.
+
+Construction reads only the IR (`report.graph`): each node's op and attributes pick and configure
+a torch module (`layers.py`), its `module` attribute names it, and the graph's block and stage
+records group the modules into blocks and `layerN` Sequentials. Each block's forward, and the
+network's, is generated from the IR (`codegen.py`), so no block has a hand-written forward.
+
+Parameters are created on the meta device and materialised once: torchvision allocates each
+tensor, fills it with the default uniform init and then overwrites it with kaiming_normal_.
+Skipping the first fill, and spreading the second over torch's threads with one seeded generator
+per module, is what makes building faster than torchvision (benchmarks/RESULTS_torch.md).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Union
+
+import torch
+from torch import nn
+
+from ...analysis.report import Report
+from ...core.diagnostics import SpecError
+from ...ir.graph import BlockRecord, Graph, Node, Role
+from ...ir.ops import Op, OpAttrs
+from .codegen import OUTPUT_FREE, CodegenError, Step, forward_source, generated_class
+from .layers import INITS, BackendError, make_layer
+from .modules import GeneratedModule, ResNet, block_base
+
+__all__ = ["BackendError", "check_seed", "module_from_report"]
+
+DeviceLike = Union[str, torch.device, int]
+Stateful = list[tuple[OpAttrs, nn.Module]]  # modules with parameters or buffers, in graph order
+_META = torch.device("meta")
+
+
+def _layers(graph: Graph) -> tuple[dict[str, nn.Module], Stateful]:
+    """One torch module per distinct `module` name of the graph, in graph order, on meta."""
+    readers: dict[str, int] = {}
+    for node in graph.nodes:
+        for name in node.inputs:
+            readers[name] = readers.get(name, 0) + 1
+    by_name = graph.by_name()
+    # An activation may run in place only where its input feeds nothing else and the op that
+    # made it does not need its own output for the backward pass (torchvision's inplace ReLU).
+    inplace: dict[str, bool] = {}
+    for node in graph.nodes:
+        if node.op == Op.ACTIVATION and node.module is not None:
+            src = node.inputs[0]
+            safe = readers[src] == 1 and by_name[src].op in OUTPUT_FREE
+            inplace[node.module] = inplace.get(node.module, True) and safe
+    made: dict[str, tuple[OpAttrs, nn.Module]] = {}
+    stateful: Stateful = []
+    for node in graph.nodes:
+        if node.module is None:
+            continue
+        if node.module in made:  # a shared module (a block's activation): one op, many calls
+            if made[node.module][0] != node.attrs:
+                raise BackendError(f"{node.name} shares module {node.module} with an op of other "
+                                   "attributes")
+            continue
+        module = make_layer(node.attrs, _META, inplace.get(node.module, False))
+        made[node.module] = (node.attrs, module)
+        if node.op in INITS:
+            stateful.append((node.attrs, module))
+        elif any(True for _ in module.parameters()) or any(True for _ in module.buffers()):
+            raise BackendError(f"op {node.op} has state but no initialiser")
+    return {name: m for name, (_, m) in made.items()}, stateful
+
+
+def _tree(modules: Mapping[str, nn.Module], strip: str) -> dict[str, nn.Module]:
+    """Local names to modules; `a.0`, `a.1` become one indexed Sequential `a` (downsample)."""
+    tree: dict[str, nn.Module] = {}
+    for path, module in modules.items():
+        head, _, index = path[len(strip):].partition(".")
+        if not index:
+            tree[head] = module
+            continue
+        seq = tree.setdefault(head, nn.Sequential())
+        if not isinstance(seq, nn.Sequential) or index != str(len(seq)):
+            raise BackendError(f"module {path} is not the next index of a Sequential")
+        seq.append(module)
+    return tree
+
+
+def _steps(nodes: Iterable[Node], strip: str, main: str, tree: Mapping[str, nn.Module]
+           ) -> list[Step]:
+    """Forward steps for nodes; runs that walk a whole Sequential become one call of it."""
+    steps: list[Step] = []
+    for node in nodes:
+        call = node.module[len(strip):] if node.module is not None else None
+        prefer = "identity" if node.role == Role.SHORTCUT else main
+        steps.append(Step(node.name, node.inputs, call, Op(node.op), prefer))
+    out: list[Step] = []
+    i = 0
+    while i < len(steps):
+        head, _, index = (steps[i].call or "").partition(".")
+        seq = tree.get(head)
+        n = len(seq) if isinstance(seq, nn.Sequential) and index == "0" else 0
+        run = steps[i:i + n]
+        if n and [s.call for s in run] == [f"{head}.{k}" for k in range(n)] and all(
+                b.inputs == (a.out,) for a, b in itertools.pairwise(run)):
+            out.append(Step(run[-1].out, run[0].inputs, head, run[-1].op, run[0].prefer))
+            i += n
+        else:
+            out.append(steps[i])
+            i += 1
+    return out
+
+
+def _block(record: BlockRecord, nodes: list[Node], layers: Mapping[str, nn.Module]
+           ) -> nn.Module:
+    """Build one block: its submodules, and its class with a forward generated from its nodes."""
+    prefix = record.name + "."
+    owned = {path: m for path, m in layers.items() if path.startswith(prefix)}
+    stray = [n.name for n in nodes if n.module is not None and not n.module.startswith(prefix)]
+    if stray:
+        raise BackendError(f"block {record.name}: nodes {stray} use modules outside the block")
+    tree = _tree(owned, prefix)
+    source = forward_source(_steps(nodes, prefix, "out", tree), record.input, record.output)
+    # A plain block (shortcut 'none') looks like a residual one in print(model) unless it says so.
+    cls = generated_class(block_base(record.module_class), source,
+                          "residual=False" if record.shortcut == "none" else "")
+    return cls(tree, record.absent_modules)
+
+
+def _assemble(graph: Graph) -> tuple[GeneratedModule, Stateful]:
+    """Build the module tree from the graph, on the meta device."""
+    layers, stateful = _layers(graph)
+    by_block: dict[str, list[Node]] = {}
+    for node in graph.nodes:
+        if node.block is not None:
+            by_block.setdefault(node.block, []).append(node)
+    blocks = {r.name: r for r in graph.blocks}
+    first_of = {s.blocks[0]: s for s in graph.stages}
+    top: dict[str, nn.Module] = {}
+    steps: list[Step] = []
+    done: set[str] = set()
+    try:
+        for node in graph.nodes:
+            if node.op == Op.INPUT:
+                continue
+            if node.block is None:
+                if node.module is not None:
+                    top[node.module] = layers[node.module]
+                steps += _steps([node], "", "x", top)
+                continue
+            if node.block in done:
+                continue
+            stage = first_of.get(node.block)
+            if stage is None:
+                raise BackendError(f"block {node.block} is out of order in the IR")
+            members = [blocks[b] for b in stage.blocks]
+            for i, b in enumerate(members):
+                if b.name != f"{stage.name}.{i}":
+                    raise BackendError(f"block {b.name} is not block {i} of {stage.name}")
+            top[stage.name] = nn.Sequential(*(_block(b, by_block[b.name], layers)
+                                              for b in members))
+            steps.append(Step(members[-1].output, (members[0].input,), stage.name,
+                              Op(graph.by_name()[members[-1].output].op), "x"))
+            done.update(stage.blocks)
+        source = forward_source(steps, graph.nodes[0].name, graph.output)
+    except CodegenError as exc:
+        raise BackendError(str(exc)) from None
+    return generated_class(ResNet, source)(top, graph.absent_modules), stateful
+
+
+def _initialise(stateful: Stateful, seed: int | None) -> None:
+    """Fill every parameter and buffer, on as many threads as torch may use.
+
+    Each module draws from its own generator, seeded from one master draw in graph order, so
+    the weights depend on the seed alone, not on the thread count or the scheduling. Random
+    fills are serial per generator in torch, so threads are what spreads them over the cores.
+    """
+    master = torch.Generator().manual_seed(seed) if seed is not None else None
+    # seed=None draws the per-module seeds from the global RNG, like any torch constructor,
+    # so torch.manual_seed still governs the result.
+    seeds = torch.randint(0, 2**62, (len(stateful),), generator=master).tolist()
+
+    def run(job: tuple[OpAttrs, nn.Module, int]) -> None:
+        attrs, module, module_seed = job
+        with torch.no_grad():  # grad mode is per thread
+            INITS[attrs.OP](module, attrs, torch.Generator().manual_seed(module_seed))
+
+    jobs = [(attrs, module, s) for (attrs, module), s in zip(stateful, seeds)]
+    workers = min(torch.get_num_threads(), 8)
+    if workers <= 1:
+        for job in jobs:
+            run(job)
+        return
+    # Largest first, so no thread is left alone with the fc at the end.
+    jobs.sort(key=lambda j: -sum(p.numel() for p in j[1].parameters()))
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(run, jobs))
+
+
+def module_from_report(report: Report, *, seed: int | None = None,
+                       device: DeviceLike | None = None,
+                       dtype: torch.dtype | None = None) -> nn.Module:
+    """Build the nn.Module of an analyzed spec; raise SpecError when the report has errors."""
+    if not report.ok:
+        raise SpecError(report.diagnostics, report.spec.sources)
+    target = torch.device(device) if device is not None else torch.device("cpu")
+    model, stateful = _assemble(report.graph)  # on meta: nothing allocated, nothing drawn
+    if target.type == "meta":
+        return model.to(dtype=dtype) if dtype is not None else model
+    # Initialise on the CPU with private generators: the global RNG stays untouched and a seed
+    # gives the same weights whatever the target device.
+    model.to_empty(device="cpu")
+    _initialise(stateful, seed)
+    if target.type != "cpu" or dtype is not None:
+        model.to(device=target, dtype=dtype)
+    return model
+
+
+def check_seed(seed: object) -> None:
+    """Raise ValueError unless `seed` is None or an integer torch's generators accept."""
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)
+                             or not 0 <= seed < 2**63):
+        raise ValueError(f"seed must be an integer from 0 to 2**63 - 1, got {seed!r}")

@@ -1,0 +1,125 @@
+"""The torch classes the IR materialises into: named bases, generated subclasses, op modules.
+
+Every block and network class is generated from the IR (`codegen.py`): its `forward` is
+straight-line code, one line per op, as in torchvision's `resnet.py`. Each generated class
+derives from a named base: `ResNet` for networks, and one base per block type's
+`module_class` (`BasicBlock`, `Bottleneck`, ...), so `isinstance(m, Bottleneck)` holds for
+every bottleneck, whatever pattern its forward has. `print(model)` shows the base's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+__all__ = ["GeneratedModule", "PadShortcut", "ResNet", "block_base"]
+
+
+class PadShortcut(nn.Module):
+    """Option-A shortcut (He et al. 2015): subsample by `stride`, zero-pad the extra channels.
+
+    It has no parameters. Padding goes (out - in) // 2 in front and the rest behind, which
+    centres the identity channels as the paper's CIFAR code does.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int) -> None:
+        super().__init__()
+        self.in_channels, self.out_channels, self.stride = in_channels, out_channels, stride
+        self.front = (out_channels - in_channels) // 2
+        self.back = out_channels - in_channels - self.front
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Return x subsampled and channel-padded to `out_channels`."""
+        if self.stride != 1:
+            x = x[:, :, :: self.stride, :: self.stride]
+        if self.front or self.back:
+            # The pad tuple runs from the last dim backwards: (W, W, H, H, C, C).
+            x = F.pad(x, (0, 0, 0, 0, self.front, self.back))
+        return x
+
+    def extra_repr(self) -> str:
+        """Describe the padding for print(model)."""
+        return f"{self.in_channels}, {self.out_channels}, stride={self.stride}"
+
+
+# Set by codegen once it is imported; it rebuilds a generated class from its source on unpickling.
+_rebuilder: list[Callable[[type[GeneratedModule], str, str], type[GeneratedModule]]] = []
+
+
+class GeneratedModule(nn.Module):
+    """Base of the classes whose forward is generated from the IR.
+
+    Submodules come ready-made, in the IR's order, so the state_dict keys are the IR's names.
+    Class attributes carry no annotations: TorchScript reads class annotations as types.
+    """
+
+    _archc_source = ""  # the generated forward's source; set on each generated class
+    _archc_base_name = ""  # the named base this class derives from
+    _archc_repr = ""  # what print(model) adds after the name, e.g. "residual=False"
+
+    def __init__(self, modules: Mapping[str, nn.Module], absent: Iterable[str] = ()) -> None:
+        super().__init__()
+        for name in absent:  # torchvision keeps a missing optional submodule as None
+            setattr(self, name, None)
+        for name, module in modules.items():
+            setattr(self, name, module)
+
+    def extra_repr(self) -> str:
+        """Say what print(model) cannot show otherwise, e.g. that a plain block has no add."""
+        return type(self)._archc_repr
+
+    def _get_name(self) -> str:
+        # print(model) shows the named base (`Bottleneck(`), as torchvision's repr does.
+        return type(self)._archc_base_name or type(self).__name__
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A generated class cannot be found by name in another process, so a pickle (or deepcopy)
+        # carries the base and the source, and the class is generated again when it is loaded.
+        cls = type(self)
+        return (_restore, (cls._archc_base_name, cls._archc_source, cls._archc_repr),
+                self.__dict__.copy())
+
+
+class ResNet(GeneratedModule):
+    """Stem, residual stages `layer1..layerN` and head, named as torchvision names them."""
+
+    _archc_base_name = "ResNet"
+
+
+_BASES: dict[str, type[GeneratedModule]] = {"ResNet": ResNet}
+
+
+def block_base(module_class: str) -> type[GeneratedModule]:
+    """The named base class of every block whose type declares `module_class`, made on demand."""
+    base = _BASES.get(module_class)
+    if base is None:
+        if not module_class.isidentifier():
+            raise ValueError(f"a block's module class must be a class name, got {module_class!r}")
+        base = type(module_class, (GeneratedModule,), {
+            "__module__": __name__, "__qualname__": module_class,
+            "__doc__": f"Base of every generated `{module_class}` block class.",
+            "_archc_base_name": module_class})
+        _BASES[module_class] = base
+    return base
+
+
+def _restore(base_name: str, source: str, extra_repr: str) -> GeneratedModule:
+    """Unpickle a generated module: regenerate its class, then let pickle restore its state."""
+    if not _rebuilder:
+        from . import codegen  # noqa: F401  (registers the rebuilder)
+    cls = _rebuilder[0](block_base(base_name), source, extra_repr)
+    obj: GeneratedModule = cls.__new__(cls)
+    return obj
+
+
+def __getattr__(name: str) -> Any:
+    # `from archcompiler.backends.pytorch.modules import Bottleneck`: the base of every block type
+    # whose module_class is that name, as torchvision users import their block classes.
+    from ...blocks import BLOCKS
+
+    if any(block.module_class == name for _, block in BLOCKS.items()):
+        return block_base(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,100 @@
+"""The render backend: architecture diagrams as DOT text, and SVG/PNG/PDF through graphviz `dot`.
+
+`to_dot_text` is pure Python over the analysis report: it imports neither torch nor the graphviz
+package and needs no `dot` binary. Only `write_diagram` to an image runs `dot`. Failures are
+typed errors; the CLI decides what they mean for its exit code.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from ...analysis.report import Report
+from ...core.fileio import atomic_write_bytes
+from .dot import DETAILS, RANKDIRS
+from .drawer import to_dot_text
+
+__all__ = ["DETAILS", "FORMATS", "INSTALL_HINT", "RANKDIRS", "DotFailedError", "DotNotFoundError",
+           "check_options", "diagram_format", "find_dot", "run_dot", "to_dot_text",
+           "write_diagram"]
+
+DOT_TIMEOUT_S = 120  # resnet1202 at layer detail lays out in seconds; a hung dot must not hang us
+FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot"}
+INSTALL_HINT = ("install graphviz to get images: `apt-get install graphviz` (Debian/Ubuntu), "
+                "`brew install graphviz` (macOS) or `conda install graphviz`")
+
+
+class DotNotFoundError(RuntimeError):
+    """The graphviz `dot` binary is not on PATH; the DOT text was written to `dot_path`."""
+
+    def __init__(self, dot_path: Path) -> None:
+        super().__init__(f"graphviz `dot` was not found on PATH; wrote {dot_path} instead. "
+                         f"{INSTALL_HINT}")
+        self.dot_path = dot_path
+
+
+class DotFailedError(RuntimeError):
+    """`dot` ran but failed; the message carries its stderr. The DOT text is kept beside."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.dot_path: Path | None = None
+
+
+def check_options(detail: str, rankdir: str) -> None:
+    """Raise ValueError for an unknown detail or rankdir."""
+    if detail not in DETAILS:
+        raise ValueError(f"detail must be one of {', '.join(DETAILS)}; got {detail!r}")
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}; got {rankdir!r}")
+
+
+def find_dot() -> str | None:
+    """Return the path of graphviz's `dot`, or None."""
+    return shutil.which("dot")
+
+
+def run_dot(dot_text: str, fmt: str, dot: str) -> bytes:
+    """Lay out `dot_text` with `dot -T<fmt>` and return the image bytes."""
+    try:
+        proc = subprocess.run([dot, f"-T{fmt}"], input=dot_text.encode("utf-8"),
+                              capture_output=True, check=False, timeout=DOT_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise DotFailedError(f"`dot -T{fmt}` did not finish in {DOT_TIMEOUT_S} s") from None
+    if proc.returncode != 0 or not proc.stdout:
+        raise DotFailedError(f"`dot -T{fmt}` failed ({proc.returncode}): "
+                             f"{proc.stderr.decode('utf-8', 'replace').strip() or 'no output'}")
+    return proc.stdout
+
+
+def diagram_format(path: Path) -> str:
+    """The output format a file suffix names; ValueError for an unknown suffix."""
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ValueError(f"cannot render to '{path.suffix or path.name}': use a file ending in "
+                         f"{', '.join(FORMATS)}")
+    return fmt
+
+
+def write_diagram(report: Report, path: Path, detail: str, rankdir: str) -> Path:
+    """Write the diagram of `report` to `path`, in the format its suffix names."""
+    fmt = diagram_format(path)
+    text = to_dot_text(report, detail, rankdir)
+    if fmt == "dot":
+        atomic_write_bytes(path, text.encode("utf-8"))
+        return path
+    dot = find_dot()
+    if dot is None:
+        fallback = path.with_suffix(".dot")
+        atomic_write_bytes(fallback, text.encode("utf-8"))
+        raise DotNotFoundError(fallback)
+    try:
+        image = run_dot(text, fmt, dot)
+    except DotFailedError as exc:
+        exc.dot_path = path.with_suffix(".dot")
+        atomic_write_bytes(exc.dot_path, text.encode("utf-8"))
+        raise
+    atomic_write_bytes(path, image)
+    return path

@@ -1,0 +1,19 @@
+"""Block types, one file each: config model, channel arithmetic and lowering into IR ops.
+
+Importing this package registers the built-in block types. A user adds one with
+`register_block` (see docs/blocks.md); nothing outside this package names a block type.
+"""
+
+from . import basic, bottleneck  # noqa: F401  (registers the built-in block types)
+from .base import (
+    BLOCKS,
+    BlockBuilder,
+    BlockConfig,
+    BlockType,
+    ResolvedBlock,
+    register_block,
+    unregister_block,
+)
+
+__all__ = ["BLOCKS", "BlockBuilder", "BlockConfig", "BlockType", "ResolvedBlock",
+           "register_block", "unregister_block"]

@@ -1,0 +1,184 @@
+"""What a block type is, the resolved block it lowers, and the builder its lowering writes with.
+
+A block type is described once, in its own file: its config model (pydantic fields with
+descriptions), its channel arithmetic and its lowering into IR ops. The schema's union of block
+types, the JSON Schema, the docs, shapes, costs, rules, the torch module and the diagram all
+follow from that one description.
+"""
+
+from __future__ import annotations
+
+import typing
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pydantic import Field
+
+from ..core.diagnostics import Span
+from ..core.model import SpecModel
+from ..core.registry import Registry
+from ..ir.graph import Builder, Role
+from ..ir.ops import Activation, Add, BatchNorm, Conv2d, OpAttrs, same_padding
+from .shortcut import ShortcutKind, lower_shortcut, shortcut_kind
+
+
+class BlockConfig(SpecModel):
+    """Base of every block's config model; each subclass narrows `type` to its own tag."""
+
+    type: str = Field(description="Block type tag.")
+
+
+C = TypeVar("C", bound=BlockConfig)
+
+
+@dataclass(frozen=True)
+class ResolvedBlock:
+    """One residual block with every channel count and stride spelled out."""
+
+    name: str  # torchvision's dotted name, e.g. "layer2.0"
+    stage: int
+    index: int
+    config: BlockConfig  # the block type's own config object
+    in_channels: int
+    width: int  # the stage width (torchvision's `planes`)
+    out_channels: int
+    stride: int
+    shortcut: str  # the option: A, B, C, identity or none
+    span: Span  # where the block's type was given
+    shortcut_span: Span  # where the shortcut option was given
+
+    @property
+    def kind(self) -> str:
+        """The block type's registry name."""
+        return self.config.type
+
+    @property
+    def shortcut_kind(self) -> ShortcutKind:
+        """The shortcut this block gets under its option (the one predicate, in shortcut.py)."""
+        return shortcut_kind(self.shortcut, self.stride, self.in_channels, self.out_channels)
+
+
+@dataclass(frozen=True)
+class BlockBuilder:
+    """Writes one block's nodes: local names get the block's prefix, spans and tags come free."""
+
+    block: ResolvedBlock
+    graph: Builder  # tagged with this block and its stage
+    activation: str
+    zero_init_residual: bool
+
+    def name(self, local: str) -> str:
+        """The full node name of a block-local name: 'conv1' -> 'layer2.0.conv1'."""
+        return f"{self.block.name}.{local}"
+
+    def op(self, local: str, attrs: OpAttrs, inputs: tuple[str, ...], *,
+           module: str | None = "", role: Role = Role.MAIN, span: Span | None = None) -> str:
+        """Append any op; `module` is block-local ('' = the node's own name, None = functional)."""
+        full_module = self.name(local if module == "" else module) if module is not None \
+            else None
+        return self.graph.within(role=role).add(self.name(local), attrs, inputs,
+                                                span or self.block.span, module=full_module)
+
+    def conv(self, local: str, x: str, in_channels: int, out_channels: int, kernel: int,
+             stride: int = 1, *, padding: int | None = None, groups: int = 1,
+             bias: bool = False, role: Role = Role.MAIN) -> str:
+        """Append a conv; padding defaults to 'same' (the torchvision rule)."""
+        pad = same_padding(kernel) if padding is None else padding
+        return self.op(local, Conv2d(in_channels, out_channels, kernel, stride, pad, groups, bias),
+                       (x,), role=role)
+
+    def bn(self, local: str, x: str, channels: int, *, residual_last: bool = False) -> str:
+        """Append a batch norm; `residual_last` marks the BN that zero_init_residual zeroes."""
+        zero = residual_last and self.zero_init_residual
+        return self.op(local, BatchNorm(channels, zero), (x,))
+
+    def act(self, local: str, x: str, *, module: str = "relu", role: Role = Role.MAIN) -> str:
+        """Append the network's activation as the block's shared module (torchvision's relu)."""
+        return self.op(local, Activation(self.activation), (x,), module=module, role=role)
+
+    def shortcut(self, x: str) -> str | None:
+        """Lower this block's shortcut from `x`; None when the block has none (a plain net)."""
+        b = self.block
+        return lower_shortcut(self.graph.within(role=Role.SHORTCUT), b.name, b.shortcut_kind, x,
+                              b.in_channels, b.out_channels, b.stride, b.shortcut_span)
+
+    def join(self, body: str, short: str | None) -> str:
+        """Add the shortcut to the body; with no shortcut the body goes on alone."""
+        if short is None:
+            return body
+        # The add is where a shortcut's shape must match, so it points at the shortcut option.
+        return self.op("add", Add(), (body, short), module=None, role=Role.MERGE,
+                       span=self.block.shortcut_span)
+
+    def residual(self, body: str, x: str) -> str:
+        """The post-activation ending (He et al. 2015): add the shortcut of `x`, then activate."""
+        return self.act("relu_out", self.join(body, self.shortcut(x)))
+
+
+class BlockType(ABC, Generic[C]):
+    """A block type. Subclass it, set `config` and `module_class`, and implement `lower`.
+
+    `config` is a BlockConfig subclass whose `type` field is `Literal["<tag>"]`: the tag users
+    write in a spec. `module_class` names the torch base class its modules derive from, so
+    `isinstance(m, <module_class>)` holds for every module built for this block type.
+    """
+
+    config: ClassVar[type[BlockConfig]]
+    module_class: ClassVar[str]
+    inner_hint: ClassVar[str] = "raise the width"  # how to fix a block with no inner channels
+
+    @property
+    def name(self) -> str:
+        """The tag, read off the config's `type: Literal[...]` field."""
+        return config_tag(self.config)
+
+    def expansion(self, cfg: C) -> int:
+        """out_channels / width."""
+        return 1
+
+    def inner_channels(self, cfg: C, width: int) -> int:
+        """Width of the inner convs; below 1 is an error (ARC114)."""
+        return width
+
+    @abstractmethod
+    def lower(self, cfg: C, x: str, g: BlockBuilder) -> str:
+        """Append the block's nodes, reading `x`; return the node whose output leaves the block."""
+
+
+def config_tag(config: type[BlockConfig]) -> str:
+    """The one string of a config's `type: Literal[...]` field; raise TypeError otherwise."""
+    field = config.model_fields.get("type")
+    args = typing.get_args(field.annotation) if field is not None else ()
+    if field is None or typing.get_origin(field.annotation) is not typing.Literal or \
+            len(args) != 1 or not isinstance(args[0], str):
+        raise TypeError(f"{config.__name__}.type must be Literal['<tag>'] with one string")
+    return args[0]
+
+
+BLOCKS: Registry[BlockType[Any]] = Registry("block type")
+
+B = TypeVar("B", bound="BlockType[Any] | type[BlockType[Any]]")
+
+
+def register_block(block: B) -> B:
+    """Register a block type (an instance, or a class used as a decorator) under its tag.
+
+    The spec language, analysis, rules, torch backend and diagram pick it up at once. A tag
+    that is already registered raises ValueError; `unregister_block` removes one.
+    """
+    instance = block() if isinstance(block, type) else block
+    if not isinstance(instance, BlockType):
+        raise TypeError(f"register_block wants a BlockType, got {type(instance).__name__}")
+    config = getattr(instance, "config", None)
+    if not (isinstance(config, type) and issubclass(config, BlockConfig)):
+        raise TypeError(f"{type(instance).__name__}.config must be a BlockConfig subclass")
+    if not getattr(instance, "module_class", "").isidentifier():
+        raise TypeError(f"{type(instance).__name__}.module_class must be a class name")
+    BLOCKS.register(instance.name, instance)
+    return block
+
+
+def unregister_block(name: str) -> None:
+    """Remove a registered block type."""
+    BLOCKS.unregister(name)

@@ -1,0 +1,53 @@
+"""Shortcuts: the one predicate that decides what a block's shortcut is, and its lowering.
+
+The kind is recorded on the graph's block record, so rules and backends read it there.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from ..core.diagnostics import Span
+from ..ir.graph import Builder
+from ..ir.ops import BatchNorm, Conv2d, PadChannels
+
+ShortcutOption = Literal["A", "B", "C", "identity", "none"]
+ShortcutKind = Literal["none", "identity", "pad", "projection"]
+# The submodules a shortcut may add to its block: `downsample` (torchvision's projection) and
+# `shortcut` (option A's zero-pad).
+SHORTCUT_MODULES = ("downsample", "shortcut")
+
+
+def shape_changes(stride: int, in_channels: int, out_channels: int) -> bool:
+    """True when a block's output shape differs from its input's (torchvision's test)."""
+    return stride != 1 or in_channels != out_channels
+
+
+def shortcut_kind(option: str, stride: int, in_channels: int, out_channels: int) -> ShortcutKind:
+    """Return the shortcut a block gets under option A, B, C, identity or none."""
+    if option == "none":
+        return "none"
+    if option == "C":
+        return "projection"
+    if not shape_changes(stride, in_channels, out_channels):
+        return "identity"
+    if option == "B":
+        return "projection"
+    if option == "A":
+        return "pad"
+    return "identity"  # option 'identity' never adapts; rule ARC303 reports the mismatch
+
+
+def lower_shortcut(g: Builder, block: str, kind: ShortcutKind, x: str, in_channels: int,
+                   out_channels: int, stride: int, span: Span) -> str | None:
+    """Append the shortcut's nodes (torchvision names) and return its output; None for 'none'."""
+    if kind == "none":
+        return None
+    if kind == "identity":
+        return x
+    if kind == "pad":
+        return g.add(f"{block}.shortcut", PadChannels(in_channels, out_channels, stride), (x,),
+                     span)
+    h = g.add(f"{block}.downsample.0", Conv2d(in_channels, out_channels, 1, stride, 0), (x,),
+              span)
+    return g.add(f"{block}.downsample.1", BatchNorm(out_channels), (h,), span)

@@ -1,0 +1,1 @@
+"""The IR: typed op records with their formulas (`ops`), and the graph with its records (`graph`)."""

@@ -1,0 +1,139 @@
+"""The IR: a flat graph of typed ops with dotted, torchvision-style names, plus block records.
+
+Nodes are in topological order. Each node's `module` names the torch submodule it becomes, so
+state_dict keys are IR names. The graph also keeps one record per block and per stage: backends
+and rules read those records instead of rebuilding structure from naming conventions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ..core.diagnostics import Span
+from .ops import OpAttrs, Shape, StrEnum
+
+__all__ = ["BlockRecord", "Builder", "Graph", "Node", "Role", "Shape", "StageRecord"]
+
+
+class Role(StrEnum):
+    """Where a node sits: the paper's figures draw each role differently."""
+
+    STEM = "stem"
+    MAIN = "main"  # a block's main path: the layers rule (ii) compares
+    SHORTCUT = "shortcut"
+    MERGE = "merge"  # where a shortcut joins the main path
+    BRANCH = "branch"  # a side branch inside a block (e.g. squeeze-and-excitation)
+    HEAD = "head"
+
+
+@dataclass(frozen=True)
+class Node:
+    """One op. `module` is the torch submodule it becomes (None for functional ops)."""
+
+    name: str
+    attrs: OpAttrs
+    inputs: tuple[str, ...]
+    span: Span | None
+    module: str | None
+    block: str | None = None  # "layer2.0" for nodes inside a block
+    stage: int | None = None
+    role: Role = Role.MAIN
+
+    @property
+    def op(self) -> str:
+        """The op's name, e.g. 'conv2d' (an `Op` member)."""
+        return self.attrs.OP
+
+
+@dataclass(frozen=True)
+class BlockRecord:
+    """One block as lowered: its kind, its shortcut, where it starts and ends, and its source."""
+
+    name: str  # "layer2.0"
+    kind: str  # the block registry name, e.g. "bottleneck"
+    module_class: str  # the torch base class its module derives from, e.g. "Bottleneck"
+    stage: int
+    index: int
+    shortcut: str  # the shortcut it got: projection | pad | identity | none
+    input: str  # the node whose output enters the block
+    output: str  # the node whose output leaves it
+    nodes: tuple[str, ...]
+    in_channels: int
+    out_channels: int
+    width: int
+    stride: int
+    span: Span  # where the block type was given
+    shortcut_span: Span  # where the shortcut option was given
+    shortcut_option: str = "B"  # the option asked for: A, B, C, identity or none
+    # Submodules a block of this kind may have and this one lacks (torchvision keeps them as
+    # None attributes, e.g. `downsample`), so `block.downsample is None` works as users expect.
+    absent_modules: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StageRecord:
+    """One stage: its blocks and where each of its settings came from."""
+
+    index: int
+    name: str  # "layer1"...
+    kind: str
+    depth: int
+    width: int
+    out_channels: int
+    stride: int
+    shortcut_option: str
+    blocks: tuple[str, ...]
+    depth_span: Span
+    width_span: Span
+    stride_span: Span
+    shortcut_span: Span
+
+
+@dataclass(frozen=True)
+class Graph:
+    """Nodes in topological order (the first is the input, the last the output), with records."""
+
+    name: str
+    nodes: tuple[Node, ...]
+    blocks: tuple[BlockRecord, ...] = ()
+    stages: tuple[StageRecord, ...] = ()
+    absent_modules: tuple[str, ...] = ()  # optional top-level modules this net lacks (maxpool)
+
+    @property
+    def output(self) -> str:
+        """Name of the output node."""
+        return self.nodes[-1].name
+
+    def by_name(self) -> dict[str, Node]:
+        """Return a name -> node table."""
+        return {n.name: n for n in self.nodes}
+
+    def stage_output(self, stage: StageRecord) -> str:
+        """The node whose output leaves `stage`."""
+        last = stage.blocks[-1]
+        return next(b.output for b in self.blocks if b.name == last)
+
+
+@dataclass(frozen=True)
+class Builder:
+    """Appends nodes for one lowering. `within` gives a view that tags nodes with a block, stage
+    or role, so context is passed down explicitly instead of being mutated between calls."""
+
+    nodes: list[Node] = field(default_factory=list)
+    block: str | None = None
+    stage: int | None = None
+    role: Role = Role.MAIN
+
+    def within(self, **context: Any) -> Builder:
+        """Return a view that appends to the same nodes with other block/stage/role tags."""
+        return replace(self, **context)
+
+    def add(self, name: str, attrs: OpAttrs, inputs: tuple[str, ...], span: Span | None,
+            module: str | None = "") -> str:
+        """Append a node and return its name; `module` defaults to the node's own name."""
+        if len(inputs) != attrs.ARITY:
+            raise ValueError(f"{name}: {attrs.OP} takes {attrs.ARITY} inputs, got {len(inputs)}")
+        self.nodes.append(Node(name, attrs, inputs, span, name if module == "" else module,
+                               self.block, self.stage, self.role))
+        return name

@@ -1,0 +1,198 @@
+"""Resolution: a validated spec plus its located tree becomes one explicit entry per block."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..blocks import BLOCKS, BlockConfig, ResolvedBlock
+from ..core.diagnostics import Diagnostic, Span, error
+from ..ir.ops import same_padding
+from .resolved import ResolvedSpec, ResolvedStage, ResolvedStem
+from .validate import locate
+from .yamlload import LNode
+
+# The validated spec. Its model class is built from the block registry at run time
+# (schema.spec_model), so it is typed loosely here; pydantic has checked every field.
+Spec = Any
+
+
+@dataclass(frozen=True)
+class StageEntry:
+    """One stage in the explicit form, before block and shortcut defaults are applied."""
+
+    depth: int
+    width: int | None
+    stride: int
+    out_channels: int | None = None
+    block: BlockConfig | None = None
+    shortcut: str | None = None
+
+MAX_BLOCKS = 5000  # a 10,000-layer basic-block net; the deepest net in the papers has 1001 layers
+
+
+def _span(tree: LNode, *path: str | int) -> Span:
+    """Return the span of the deepest existing node along `path` (defaults point at the parent)."""
+    return locate(tree, path)[0].span
+
+
+def _stage_widths(spec: Spec, tree: LNode, strides: Sequence[int],
+                  diags: list[Diagnostic]) -> list[tuple[int, Span]] | None:
+    stages = spec.stages
+    n = len(strides)
+    if stages.widths is None:
+        diags.append(error("ARC112", "stages.widths is required with stages.depths",
+                           _span(tree, "stages"), hint="add `widths: {base: 64, rule: double}`"))
+        return None
+    if isinstance(stages.widths, list):
+        if len(stages.widths) != n:
+            diags.append(error(
+                "ARC110", f"stages.widths has {len(stages.widths)} entries but depths has {n}",
+                _span(tree, "stages", "widths"), hint="give one width per stage"))
+            return None
+        return [(w, _span(tree, "stages", "widths", i)) for i, w in enumerate(stages.widths)]
+    width, out = stages.widths.base, []
+    for i, stride in enumerate(strides):
+        if i > 0 and stride > 1 and stages.widths.rule == "double":
+            width *= 2
+        out.append((width, _span(tree, "stages", "widths")))
+    return out
+
+
+def _entries(spec: Spec, tree: LNode, diags: list[Diagnostic]) -> list[StageEntry] | None:
+    """Turn either stage form into StageEntry values, reporting inconsistent lists."""
+    stages = spec.stages
+    here = _span(tree, "stages")
+    if (stages.depths is None) == (stages.per_stage is None):
+        both = stages.depths is not None
+        diags.append(error("ARC111", "give exactly one of stages.depths and stages.per_stage", here,
+                           hint="to switch an inherited spec to per_stage, also set `depths: null, "
+                           "widths: null, strides: null`" if both else
+                           "use depths+widths+strides, or a per_stage list"))
+        return None
+    if stages.per_stage is not None:
+        for key in ("widths", "strides"):
+            if getattr(stages, key) is not None:
+                diags.append(error("ARC111", f"stages.{key} does not go with per_stage",
+                                   _span(tree, "stages", key),
+                                   hint="set width and stride on each per_stage entry"))
+        return None if diags else [
+            StageEntry(e.depth, e.width, e.stride, e.out_channels, e.block, e.shortcut)
+            for e in stages.per_stage]
+    depths = stages.depths or []
+    strides = stages.strides or [1] + [2] * (len(depths) - 1)
+    if len(strides) != len(depths):
+        diags.append(error("ARC110", f"stages.strides has {len(strides)} entries but depths has "
+                           f"{len(depths)}", _span(tree, "stages", "strides"),
+                           hint="give one stride per stage"))
+        return None
+    widths = _stage_widths(spec, tree, strides, diags)
+    if widths is None:
+        return None
+    return [StageEntry(depth=d, width=w, stride=s) for d, (w, _), s in zip(depths, widths, strides)]
+
+
+def _width_span(spec: Spec, tree: LNode, i: int) -> Span:
+    if spec.stages.per_stage is not None:
+        entry = locate(tree, ("stages", "per_stage", i))[0]
+        key = "width" if entry.get("width") is not None else "out_channels"
+        return _span(tree, "stages", "per_stage", i, key)
+    if isinstance(spec.stages.widths, list):
+        return _span(tree, "stages", "widths", i)
+    return _span(tree, "stages", "widths")
+
+
+def _field_span(spec: Spec, tree: LNode, i: int, key: str, compact: str) -> Span:
+    if spec.stages.per_stage is not None:
+        entry = locate(tree, ("stages", "per_stage", i))[0]
+        if entry.get(key) is not None:
+            return _span(tree, "stages", "per_stage", i, key)
+        return entry.span if key in ("depth", "stride") else _span(tree, "stages", key)
+    return _span(tree, "stages", compact, i) if compact in ("depths", "strides") \
+        else _span(tree, "stages", compact)
+
+
+def _stage_width(entry: StageEntry, block: BlockConfig, span: Span,
+                 diags: list[Diagnostic]) -> int | None:
+    expansion = BLOCKS.get(block.type).expansion(block)
+    if (entry.width is None) == (entry.out_channels is None):
+        diags.append(error("ARC112", "give exactly one of width and out_channels", span,
+                           hint="width is the block width; out_channels = width x expansion"))
+        return None
+    if entry.out_channels is None:
+        return entry.width
+    if entry.out_channels % expansion:
+        diags.append(error("ARC113", f"out_channels {entry.out_channels} is not a multiple of the "
+                           f"expansion {expansion}", span,
+                           hint=f"use a multiple of {expansion}, or give width instead"))
+        return None
+    return entry.out_channels // expansion
+
+
+def resolve_spec(spec: Spec, tree: LNode, sources: dict[str, str]) -> tuple[ResolvedSpec | None,
+                                                                      list[Diagnostic]]:
+    """Resolve defaults and expand every stage into explicit blocks, threading channels."""
+    diags: list[Diagnostic] = []
+    entries = _entries(spec, tree, diags)
+    if entries is None:
+        return None, diags
+    total = sum(e.depth for e in entries)
+    if total > MAX_BLOCKS:
+        # Bounds the cost of a hostile file: each block costs ~0.1 ms and ~50 KB to analyse.
+        diags.append(error("ARC115", f"the stages hold {total} blocks, over the {MAX_BLOCKS} limit",
+                           _span(tree, "stages"), hint="use fewer blocks per stage"))
+        return None, diags
+    conv, pool = spec.stem.conv, spec.stem.pool
+    stem = ResolvedStem(
+        conv.out_channels, conv.kernel, conv.stride,
+        same_padding(conv.kernel) if conv.padding is None else conv.padding,
+        pool.kind if pool else None, pool.kernel if pool else 1, pool.stride if pool else 1,
+        (same_padding(pool.kernel) if pool.padding is None else pool.padding) if pool else 0,
+        _span(tree, "stem", "conv"), _span(tree, "stem", "pool") if pool else None)
+    in_channels = stem.out_channels
+    stages: list[ResolvedStage] = []
+    for i, entry in enumerate(entries):
+        block = entry.block or spec.stages.block
+        shortcut = entry.shortcut or spec.stages.shortcut
+        kind = BLOCKS.get(block.type)
+        width_span = _width_span(spec, tree, i)
+        width = _stage_width(entry, block, width_span, diags)
+        if width is None:
+            continue
+        block_span = _field_span(spec, tree, i, "block", "block")
+        out_channels = width * kind.expansion(block)
+        inner = kind.inner_channels(block, width)
+        if inner < 1:
+            diags.append(error(
+                "ARC114", f"the {block.type} blocks of layer{i + 1} get {inner} inner channels "
+                f"from width {width}", block_span, hint=kind.inner_hint))
+            continue
+        shortcut_span = _field_span(spec, tree, i, "shortcut", "shortcut")
+        blocks = []
+        for j in range(entry.depth):
+            blocks.append(ResolvedBlock(
+                name=f"layer{i + 1}.{j}", stage=i, index=j, config=block,
+                in_channels=in_channels, width=width, out_channels=out_channels,
+                stride=entry.stride if j == 0 else 1, shortcut=shortcut, span=block_span,
+                shortcut_span=shortcut_span))
+            in_channels = out_channels
+        stages.append(ResolvedStage(
+            index=i, name=f"layer{i + 1}", depth=entry.depth, width=width,
+            out_channels=out_channels, stride=entry.stride, kind=block.type, shortcut=shortcut,
+            blocks=tuple(blocks), depth_span=_field_span(spec, tree, i, "depth", "depths"),
+            width_span=width_span, stride_span=_field_span(spec, tree, i, "stride", "strides"),
+            shortcut_span=shortcut_span))
+    if diags:
+        return None, diags
+    rules = spec.rules.model_dump()
+    resolved = ResolvedSpec(
+        name=spec.name, description=spec.description,
+        input_shape=(spec.input.channels, spec.input.height, spec.input.width), stem=stem,
+        stages=tuple(stages), activation=spec.activation, classes=spec.head.classes,
+        dropout=spec.head.dropout, zero_init_residual=spec.zero_init_residual, rules=rules,
+        name_span=_span(tree, "name"), input_span=_span(tree, "input"),
+        head_span=_span(tree, "head"), activation_span=_span(tree, "activation"),
+        rule_spans={r: _span(tree, "rules", r) for r in rules}, sources=dict(sources),
+        files=tuple(sources))
+    return resolved, diags

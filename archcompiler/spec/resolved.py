@@ -1,0 +1,73 @@
+"""The resolved spec: frozen, fully explicit, one entry per block, every value located."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..blocks import ResolvedBlock
+from ..core.diagnostics import Span
+
+__all__ = ["ResolvedBlock", "ResolvedSpec", "ResolvedStage", "ResolvedStem"]
+
+
+@dataclass(frozen=True)
+class ResolvedStage:
+    """A stage: its blocks plus where each of its settings came from."""
+
+    index: int
+    name: str  # "layer1"...
+    depth: int
+    width: int
+    out_channels: int
+    stride: int
+    kind: str  # the block type tag
+    shortcut: str
+    blocks: tuple[ResolvedBlock, ...]
+    depth_span: Span
+    width_span: Span
+    stride_span: Span
+    shortcut_span: Span
+
+
+@dataclass(frozen=True)
+class ResolvedStem:
+    """The stem conv and optional pool with explicit padding."""
+
+    out_channels: int
+    kernel: int
+    stride: int
+    padding: int
+    pool_kind: str | None
+    pool_kernel: int
+    pool_stride: int
+    pool_padding: int
+    conv_span: Span
+    pool_span: Span | None
+
+
+@dataclass(frozen=True)
+class ResolvedSpec:
+    """A spec after inheritance, defaults and expansion: what lowering consumes."""
+
+    name: str
+    description: str
+    input_shape: tuple[int, int, int]
+    stem: ResolvedStem
+    stages: tuple[ResolvedStage, ...]
+    activation: str
+    classes: int
+    dropout: float
+    zero_init_residual: bool
+    rules: dict[str, str]
+    name_span: Span
+    input_span: Span
+    head_span: Span
+    activation_span: Span
+    rule_spans: dict[str, Span] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    files: tuple[str, ...] = ()
+
+    @property
+    def blocks(self) -> tuple[ResolvedBlock, ...]:
+        """Every block of every stage, in order."""
+        return tuple(b for s in self.stages for b in s.blocks)

@@ -1,0 +1,229 @@
+"""Schema validation of a located tree, mapping every pydantic error back to file:line:col."""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from ..blocks import BLOCKS
+from ..core.diagnostics import Diagnostic, Span, did_you_mean, error
+from .schema import spec_model
+from .yamlload import LNode, to_plain, yaml11_error
+
+_TYPE_ERRORS = {"int_type", "int_parsing", "int_from_float", "float_type", "float_parsing",
+                "string_type", "bool_type", "bool_parsing", "dict_type", "list_type",
+                "model_type", "model_attributes_type", "literal_error", "none_required",
+                "is_instance_of"}
+_RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal",
+                 "too_short", "too_long", "string_pattern_mismatch", "string_too_long",
+                 "string_too_short"}
+_KIND_WORDS = {"int_type": "an integer", "float_type": "a number", "string_type": "a string",
+               "bool_type": "true or false", "dict_type": "a mapping", "model_type": "a mapping",
+               "list_type": "a list", "none_required": "null",
+               "model_attributes_type": "a mapping"}
+
+
+def _block_tags() -> list[str]:
+    """The block type tags the schema accepts: the registered block types."""
+    return sorted(BLOCKS.names())
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """Collect the pydantic models inside an annotation (through Optional, Union, list, Annotated)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    found: list[type[BaseModel]] = []
+    for arg in typing.get_args(annotation):
+        found.extend(_models_in(arg))
+    return found
+
+
+def _fields_at(loc: Sequence[str | int]) -> list[str]:
+    """Return the field names allowed in the mapping at `loc` (for did-you-mean)."""
+    models: list[type[BaseModel]] = [spec_model()]
+    for seg in loc:
+        if isinstance(seg, int):
+            continue
+        nxt = [m for model in models if seg in model.model_fields
+               for m in _models_in(model.model_fields[seg].annotation)]
+        if nxt:
+            models = nxt
+        else:
+            # A discriminator tag or union branch name: pick the model with that tag, if any.
+            tagged = [m for m in models if _tag_of(m) == seg]
+            models = tagged or models
+    return sorted({name for m in models for name in m.model_fields})
+
+
+def _tag_of(model: type[BaseModel]) -> str | None:
+    field = model.model_fields.get("type")
+    if field is None:
+        return None
+    args = typing.get_args(field.annotation)
+    return str(args[0]) if args else None
+
+
+def locate(root: LNode, loc: Sequence[str | int]) -> tuple[LNode, list[str | int]]:
+    """Walk `loc` through the tree, skipping segments that are not keys; return node and path."""
+    node, path = root, []
+    for seg in loc:
+        if isinstance(node.value, dict) and isinstance(seg, str) and seg in node.value:
+            node = node.value[seg]
+        elif isinstance(node.value, list) and isinstance(seg, int) and 0 <= seg < len(node.value):
+            node = node.value[seg]
+        else:
+            continue
+        path.append(seg)
+    return node, path
+
+
+def _dotted(path: Sequence[str | int]) -> str:
+    out = ""
+    for seg in path:
+        out += f"[{seg}]" if isinstance(seg, int) else (f".{seg}" if out else seg)
+    return out or "spec"
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "null"
+    return f"{type(value).__name__} {value!r}"
+
+
+def _type_hint(value: object, want: str) -> str:
+    if want == "an integer" and isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        return f"write {value.strip()} without quotes"
+    if want == "an integer" and isinstance(value, float) and value.is_integer():
+        return f"write {int(value)}, without the decimal point"
+    if want == "a mapping" and isinstance(value, str) and value in _block_tags():
+        return f"write {{type: {value}}}"
+    return f"write {want} here"
+
+
+def _one(err: Any, root: LNode) -> Diagnostic:
+    kind, loc, value = err["type"], err["loc"], err.get("input")
+    node, path = locate(root, loc)
+    field = _dotted(path)
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        allowed = _fields_at(loc[:-1])
+        hint = did_you_mean(key, allowed) or f"allowed keys here: {', '.join(allowed)}"
+        span = node.key_span or node.span
+        parent = _dotted(path[:-1])
+        return error("ARC101", f"unknown key '{key}' in {parent}", span, hint=hint)
+    if kind == "missing":
+        name = str(loc[-1])
+        return error("ARC102", f"{field} is missing the required key '{name}'", node.span,
+                     hint=f"add `{name}:` here")
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        ctx = err.get("ctx") or {}
+        tags = _block_tags()
+        tag_node = node.get("type") or node
+        if kind == "union_tag_not_found":
+            return error("ARC105", f"{field} needs a 'type' key (one of {', '.join(tags)})",
+                         node.span, hint="add " + " or ".join(f"`type: {t}`" for t in tags))
+        tag = str(ctx.get("tag"))
+        hint = did_you_mean(tag, tags) or f"choose one of: {', '.join(tags)}"
+        return error("ARC105", f"unknown block type '{tag}'", tag_node.span, hint=hint)
+    if kind == "literal_error":
+        expected = [t.strip(" '") for t in
+                    str((err.get("ctx") or {}).get("expected", "")).replace(" or ", ",").split(",")]
+        expected = [e for e in expected if e]
+        hint = (did_you_mean(str(value), expected) if isinstance(value, str) else None) \
+            or f"choose one of: {', '.join(expected)}"
+        return error("ARC105", f"{field}: {_describe(value)} is not an allowed value", node.span,
+                     hint=hint)
+    if kind == "finite_number":
+        return error("ARC106", f"{field} must be a finite number, not {value}", node.span,
+                     hint="NaN and infinity are not allowed")
+    if kind in _RANGE_ERRORS:
+        return error("ARC104", f"{field}: {err['msg'][0].lower()}{err['msg'][1:]}, got "
+                     f"{_describe(value)}", node.span, hint="change the value to fit the limit")
+    if kind in _TYPE_ERRORS:
+        want = _KIND_WORDS.get(kind, "another type")
+        return error("ARC103", f"{field} must be {want}, not {_describe(value)}", node.span,
+                     hint=_type_hint(value, want))
+    return error("ARC100", f"{field}: {err['msg']}", node.span, hint="see `archc schema`")
+
+
+def _merge_same_span(diags: list[Diagnostic]) -> list[Diagnostic]:
+    """Union branches report one error each at the same place; merge them into one message."""
+    merged: dict[tuple[Span | None, str], Diagnostic] = {}
+    for d in diags:
+        key = (d.span, d.code)
+        if key in merged and d.code == "ARC103":
+            prev = merged[key]
+            want = d.message.split(" must be ", 1)[1].split(", not ")[0]
+            head, tail = prev.message.split(", not ", 1)
+            merged[key] = error(d.code, f"{head} or {want}, not {tail}", d.span,
+                                hint="see `archc schema` for the accepted forms")
+        elif key not in merged:
+            merged[key] = d
+    return list(merged.values())
+
+
+_KIND_ERRORS = {"model_type", "dict_type", "list_type", "model_attributes_type"}
+
+
+def _drop_branch_mismatches(errs: list[Any], root: LNode) -> list[Any]:
+    """A union reports one error per branch. When one branch got inside the value (so the value
+    has that branch's kind), the other branches' 'wrong kind' errors are noise: drop them."""
+    paths = [tuple(locate(root, e["loc"])[1]) for e in errs]
+    return [e for e, p in zip(errs, paths)
+            if e["type"] not in _KIND_ERRORS
+            or not any(len(q) > len(p) and q[:len(p)] == p for q in paths)]
+
+
+def _literals_at(path: Sequence[str | int]) -> set[object]:
+    """Return the Literal choices of the field at `path` (empty when it is not a Literal)."""
+    models: list[type[BaseModel]] = [spec_model()]
+    annotations: list[Any] = []
+    for seg in path:
+        if isinstance(seg, int):
+            continue
+        annotations = [m.model_fields[seg].annotation for m in models if seg in m.model_fields]
+        models = [sub for a in annotations for sub in _models_in(a)]
+    found: set[object] = set()
+    todo = list(annotations)
+    while todo:
+        ann = todo.pop()
+        if typing.get_origin(ann) is typing.Literal:
+            found.update(typing.get_args(ann))
+        else:
+            todo.extend(typing.get_args(ann))
+    return found
+
+
+def _yaml11_words(node: LNode, path: list[str | int]) -> list[Diagnostic]:
+    """Flag plain yes/no/on/off unless the field lists that exact word as a choice."""
+    if isinstance(node.value, dict):
+        return [d for k, v in node.value.items() for d in _yaml11_words(v, [*path, k])]
+    if isinstance(node.value, list):
+        return [d for i, v in enumerate(node.value) for d in _yaml11_words(v, [*path, i])]
+    if node.yaml11_bool and node.value not in _literals_at(path):
+        return [yaml11_error(node)]
+    return []
+
+
+def validate_tree(root: LNode) -> tuple[Any, list[Diagnostic]]:
+    """Validate a located tree against the Spec model, returning the spec or diagnostics."""
+    words = _yaml11_words(root, [])
+    try:
+        spec = spec_model().model_validate(to_plain(root))
+    except ValidationError as exc:
+        flagged = {d.span for d in words}
+        errs = _drop_branch_mismatches(exc.errors(), root)
+        diags = [d for d in (_one(err, root) for err in errs) if d.span not in flagged]
+        return None, words + _merge_same_span(diags)
+    return (None, words) if words else (spec, [])

@@ -1,0 +1,148 @@
+"""Variants: `extends` chains, the merge rules, and the safety checks on what may be extended.
+
+Merge rules: mappings merge key by key, recursively; lists and scalars in the child replace the
+base's; an explicit null in the child deletes the key, so the field falls back to its default. A
+mapping whose `type` tag changes (a new block type) replaces the base's mapping instead of merging
+into it, since the old type's options would not apply to the new one.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..core.diagnostics import Diagnostic, Span, did_you_mean, error
+from .yamlload import MAX_BYTES, LNode, decode_source, parse_yaml
+from .zoo import builtin_names, builtin_path, looks_like_name
+
+MAX_CHAIN = 8
+
+
+def merge(base: LNode, child: LNode) -> LNode:
+    """Merge `child` over `base` with the documented rules; both keep their own locations."""
+    if not (isinstance(base.value, dict) and isinstance(child.value, dict)):
+        return child
+    base_tag, child_tag = base.get("type"), child.get("type")
+    if base_tag is not None and child_tag is not None and base_tag.value != child_tag.value:
+        return child
+    out = dict(base.value)
+    for key, node in child.value.items():
+        if node.value is None:
+            out.pop(key, None)
+        elif key in out:
+            out[key] = merge(out[key], node)
+        else:
+            out[key] = node
+    return LNode(out, child.span, child.key_span)
+
+
+@dataclass
+class LoadContext:
+    """State of one load: the allowed folder tree, the chain so far, and every source read."""
+
+    root_dir: Path | None
+    allow_outside: bool = False
+    chain: list[str] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
+    diags: list[Diagnostic] = field(default_factory=list)
+
+
+def read_file(path: Path, display: str, ctx: LoadContext, at: Span | None) -> LNode | None:
+    """Read and parse one file, recording its text for caret display."""
+    try:
+        if path.exists() and not path.is_file():  # a folder, a FIFO, /dev/zero...
+            raise OSError(0, "not a regular file")
+        with path.open("rb") as stream:
+            data = stream.read(MAX_BYTES + 1)  # enough to report the size bound, no more
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        ctx.diags.append(error("ARC155", f"cannot read '{display}': {reason}", at,
+                               hint="check the path; `extends` paths are relative to the file"))
+        return None
+    text, diags = decode_source(data, display)
+    ctx.diags.extend(diags)
+    if text is None:
+        return None
+    ctx.sources[display] = text
+    tree, diags = parse_yaml(text, display)
+    ctx.diags.extend(diags)
+    return tree
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def _base_of(ref_node: LNode, here: Path | None, ctx: LoadContext) -> tuple[Path, str] | None:
+    """Find the file an `extends` value names, or record why it may not be used."""
+    ref = ref_node.value
+    span = ref_node.span
+    if not isinstance(ref, str) or not ref:
+        ctx.diags.append(error("ARC103", "extends must be a spec name or a path", span,
+                               hint="write e.g. `extends: resnet50`"))
+        return None
+    if "://" in ref or ref.startswith(("http:", "https:", "file:")):
+        ctx.diags.append(error("ARC153", f"extends may not name a URL ('{ref}')", span,
+                               hint="download the base spec and extend its local path"))
+        return None
+    if looks_like_name(ref):
+        path = builtin_path(ref)
+        if path is None:
+            hint = did_you_mean(ref, builtin_names()) or "see `archc list` for the built-in specs"
+            ctx.diags.append(error("ARC150", f"no built-in spec named '{ref}'", span, hint=hint))
+            return None
+        return path, str(path)
+    folder = here.parent if here is not None else Path.cwd()
+    path = folder / ref
+    if ctx.root_dir is not None and not ctx.allow_outside and not _inside(path, ctx.root_dir):
+        ctx.diags.append(error(
+            "ARC154", f"'{ref}' lies outside the spec's folder {ctx.root_dir}", span,
+            hint="move the base next to the spec, or pass --allow-outside (allow_outside=True)"))
+        return None
+    return path, os.path.relpath(path) if not os.path.isabs(ref) else str(path)
+
+
+def load_chain(path: Path, display: str, ctx: LoadContext, at: Span | None = None) -> LNode | None:
+    """Load `path` and everything it extends, merged into one located tree."""
+    key = str(path.resolve())
+    if key in ctx.chain:
+        ctx.diags.append(error("ARC151", f"extends forms a cycle through '{display}'", at,
+                               hint="remove one `extends` so the chain ends at a spec without it"))
+        return None
+    if len(ctx.chain) >= MAX_CHAIN:
+        ctx.diags.append(error("ARC152", f"extends chain is longer than {MAX_CHAIN} files", at,
+                               hint="flatten the chain by copying settings into fewer files"))
+        return None
+    ctx.chain.append(key)
+    try:
+        tree = read_file(path, display, ctx, at)
+        if tree is None:
+            return None
+        ref_node = tree.get("extends")
+        if ref_node is None or ref_node.value is None:  # `extends: null` is the default: no base
+            return tree
+        own = {k: v for k, v in tree.value.items() if k != "extends"}  # type: ignore[union-attr]
+        found = _base_of(ref_node, path, ctx)
+        if found is None:
+            return None
+        base = load_chain(found[0], found[1], ctx, ref_node.span)
+        if base is None:
+            return None
+        return merge(base, LNode(own, tree.span))
+    finally:
+        ctx.chain.pop()
+
+
+def drop_nulls(node: LNode) -> LNode:
+    """Remove null mapping values, so an explicit null means 'use the default' everywhere."""
+    if isinstance(node.value, dict):
+        kept = {k: drop_nulls(v) for k, v in node.value.items() if v.value is not None}
+        return LNode(kept, node.span, node.key_span)
+    if isinstance(node.value, list):
+        return LNode([drop_nulls(v) for v in node.value], node.span, node.key_span)
+    return node
