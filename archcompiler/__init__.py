@@ -6,8 +6,8 @@ from .analysis.report import MAC_CONVENTION, Report
 from .api import analyze, build_module, load_spec, render, to_dot
 from .blocks import BlockBuilder, BlockConfig, BlockType, register_block, unregister_block
 from .core.diagnostics import Diagnostic, Severity, Span, SpecError
-from .spec.load import resolve
-from .spec.resolved import ResolvedSpec
+from .language.load import resolve
+from .language.resolved import ResolvedSpec
 
 __version__ = "0.1.0"
 

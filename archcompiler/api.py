@@ -14,8 +14,8 @@ from .analysis.analyze import analyze_resolved
 from .analysis.report import Report
 from .core.diagnostics import SpecError
 from .ir.ops import Shape
-from .spec.load import resolve
-from .spec.resolved import ResolvedSpec
+from .language.load import resolve
+from .language.resolved import ResolvedSpec
 
 if TYPE_CHECKING:
     import torch

@@ -12,7 +12,7 @@ from archcompiler.core.diagnostics import Severity
 from archcompiler.ir.graph import Graph
 from archcompiler.ir.ops import OPS, ShapeError
 
-from .helpers import write_spec
+from .conftest import write_spec
 
 # torchvision 0.29.1 at 224x224 (params; MACs = FlopCounterMode total / 2), v1.5 layout.
 IMAGENET = {

@@ -13,8 +13,8 @@ import pytest
 
 import archcompiler
 from archcompiler.cli import main
-from archcompiler.spec.schema import json_schema
-from archcompiler.spec.zoo import builtin_names
+from archcompiler.language.schema import json_schema
+from archcompiler.language.zoo import builtin_names
 
 DATA = Path(__file__).parent / "data"
 BAD = DATA / "bad"
@@ -319,7 +319,7 @@ def test_non_editable_install_ships_the_zoo(tmp_path: Path) -> None:
                          capture_output=True, text=True, timeout=120)
     if pip.returncode != 0:
         pytest.skip(f"pip could not build the package here: {pip.stderr[-500:]}")
-    code = ("import archcompiler, archcompiler.spec.zoo as z; "
+    code = ("import archcompiler, archcompiler.language.zoo as z; "
             f"assert archcompiler.__file__.startswith({str(target)!r}), archcompiler.__file__; "
             "names = z.builtin_names(); print(len(names)); "
             "print(archcompiler.analyze('resnet50').params)")

@@ -24,7 +24,7 @@ def test_every_rule_is_documented_with_its_key() -> None:
 
 
 def test_field_reference_is_current() -> None:
-    from archcompiler.spec.docs import BEGIN, END, field_reference
+    from archcompiler.language.docs import BEGIN, END, field_reference
 
     text = (ROOT / "docs/spec-language.md").read_text(encoding="utf-8")
     current = text[text.index(BEGIN): text.index(END) + len(END)]

@@ -9,9 +9,9 @@ import pytest
 
 import archcompiler
 from archcompiler.core.diagnostics import Diagnostic, Span, error, format_one, format_text
-from archcompiler.spec.yamlload import MAX_ALIASES, MAX_DEPTH, LNode, parse_yaml, to_plain
+from archcompiler.language.yamlload import MAX_ALIASES, MAX_DEPTH, LNode, parse_yaml, to_plain
 
-from .helpers import TINY as VALID
+from .conftest import TINY as VALID
 
 
 def parse(text: str) -> LNode:

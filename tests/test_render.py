@@ -21,7 +21,7 @@ from archcompiler.backends import render as rb
 from archcompiler.backends.render.dot import html_escape, quote
 from archcompiler.core.diagnostics import Diagnostic, Severity
 
-from .helpers import assert_golden
+from .conftest import assert_golden
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 import archcompiler
-from archcompiler.core.diagnostics import Severity
 from archcompiler.analysis.rules import RULES
-from archcompiler.spec.zoo import builtin_names
+from archcompiler.core.diagnostics import Severity
+from archcompiler.language.zoo import builtin_names
 
-from .helpers import write_spec
+from .conftest import write_spec
 
 
 def codes(report: archcompiler.Report, severity: Severity | None = None) -> list[str]:
@@ -24,7 +24,7 @@ def test_zoo_specs_are_clean(name: str) -> None:
 
 
 def test_rule_registry_codes_are_unique_and_every_rule_has_a_severity_field() -> None:
-    from archcompiler.spec.schema import Rules
+    from archcompiler.language.schema import Rules
 
     all_codes = [RULES.get(k).code for k in RULES.names()]
     assert len(all_codes) == len(set(all_codes))

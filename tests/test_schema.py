@@ -13,10 +13,10 @@ from jsonschema import Draft202012Validator
 from pydantic import BaseModel, ValidationError
 
 import archcompiler
-from archcompiler.spec.schema import Spec, json_schema
-from archcompiler.spec.variants import LoadContext, drop_nulls, load_chain
-from archcompiler.spec.yamlload import parse_yaml, to_plain
-from archcompiler.spec.zoo import builtin_names, builtin_path
+from archcompiler.language.schema import Spec, json_schema
+from archcompiler.language.variants import LoadContext, drop_nulls, load_chain
+from archcompiler.language.yamlload import parse_yaml, to_plain
+from archcompiler.language.zoo import builtin_names, builtin_path
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_FILE = ROOT / "schema" / "archcompiler.schema.json"

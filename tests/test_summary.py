@@ -10,7 +10,7 @@ import pytest
 import archcompiler
 from archcompiler.backends.summary import format_json, format_text, rows
 
-from .helpers import assert_golden
+from .conftest import assert_golden
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 

@@ -20,9 +20,9 @@ from archcompiler.analysis.report import Report  # noqa: E402
 from archcompiler.backends.pytorch.build import BackendError, module_from_report  # noqa: E402
 from archcompiler.backends.pytorch.check import ShapeCheck, check_shapes, export_program  # noqa: E402
 from archcompiler.backends.pytorch.modules import BasicBlock, Bottleneck, PadShortcut  # noqa: E402
-from archcompiler.spec.zoo import builtin_names  # noqa: E402
+from archcompiler.language.zoo import builtin_names  # noqa: E402
 
-from .helpers import write_spec  # noqa: E402
+from .conftest import write_spec  # noqa: E402
 
 # One thread: these tests run many small ops, where a second OpenMP thread gains little and, on
 # a shared 2-core machine, barrier waits make deep nets 20x slower (resnet1202: 0.5 s -> 12 s).

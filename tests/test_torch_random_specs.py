@@ -15,8 +15,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import archcompiler  # noqa: E402
-from archcompiler.backends.pytorch.build import BackendError, module_from_report  # noqa: E402
-from archcompiler.backends.pytorch.check import ShapeCheck, check_shapes, export_program  # noqa: E402
+from archcompiler.backends.pytorch.check import check_shapes  # noqa: E402
 
 from .test_torch_backend import measure  # noqa: E402
 

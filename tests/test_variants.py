@@ -10,11 +10,11 @@ import pytest
 
 import archcompiler
 from archcompiler.core.diagnostics import Diagnostic
-from archcompiler.spec.variants import MAX_CHAIN, merge
-from archcompiler.spec.yamlload import LNode, parse_yaml, to_plain
-from archcompiler.spec.zoo import builtin_names
+from archcompiler.language.variants import MAX_CHAIN, merge
+from archcompiler.language.yamlload import LNode, parse_yaml, to_plain
+from archcompiler.language.zoo import builtin_names
 
-from .helpers import TINY as BASE_TINY
+from .conftest import TINY as BASE_TINY
 
 VARIANTS = Path(__file__).parent / "data" / "variants"
 
@@ -126,7 +126,8 @@ def test_new_block_type_end_to_end() -> None:
 
 def test_same_block_type_merges_end_to_end() -> None:
     spec = archcompiler.load_spec(VARIANTS / "child_same_block_type.yaml")
-    assert {(b.kind, b.config.groups, b.config.downsample_at) for b in spec.blocks} == {("bottleneck", 32, "1x1")}
+    assert {(b.kind, b.config.groups, b.config.downsample_at) for b in spec.blocks} == {
+        ("bottleneck", 32, "1x1")}
 
 
 def test_null_on_a_required_field_is_reported(tmp_path: Path) -> None:
@@ -392,7 +393,7 @@ def test_unknown_builtin_at_the_top() -> None:
 
 
 def test_builtin_names_are_not_paths() -> None:
-    from archcompiler.spec.zoo import builtin_path, looks_like_name
+    from archcompiler.language.zoo import builtin_path, looks_like_name
 
     assert builtin_path("../specs/resnet50") is None
     assert builtin_path("resnet50.yaml") is None

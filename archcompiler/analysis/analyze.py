@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..ir.ops import Shape
-from ..spec.resolved import ResolvedSpec
+from ..language.resolved import ResolvedSpec
 from .lower import lower
 from .report import Report, check_input_shape, infer
 from .rules import check_rules

@@ -21,8 +21,7 @@ from ..ir.ops import (
     Linear,
     MaxPool,
 )
-from ..spec.resolved import ResolvedSpec, ResolvedStage
-
+from ..language.resolved import ResolvedSpec, ResolvedStage
 
 # The optional stem and head modules; a net without one keeps it as a None attribute.
 _OPTIONAL_TOP = ("maxpool", "avgpool_stem", "dropout")

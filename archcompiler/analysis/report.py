@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from ..core.diagnostics import Diagnostic, Severity, Span, error
 from ..ir.graph import Graph
 from ..ir.ops import Shape, ShapeError
-from ..spec.resolved import ResolvedSpec
-from ..spec.zoo import display_path
+from ..language.resolved import ResolvedSpec
+from ..language.zoo import display_path
 
 MAC_CONVENTION = ("MACs are conv + linear multiply-accumulates (torchvision's 'GFLOPS' metadata; "
                   "FlopCounterMode's total / 2)")
@@ -102,7 +102,7 @@ def infer(graph: Graph) -> tuple[dict[str, NodeInfo], list[Diagnostic]]:
 
 def check_input_shape(shape: Shape) -> tuple[int, int, int]:
     """Check an input-shape override against the schema's bounds; raise ValueError if off."""
-    from ..spec.schema import InputSpec
+    from ..language.schema import InputSpec
 
     if len(shape) != 3 or not all(isinstance(d, int) for d in shape):
         raise ValueError(f"an input shape is (channels, height, width), got {shape!r}")

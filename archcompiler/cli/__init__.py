@@ -16,8 +16,7 @@ from pathlib import Path
 from ..analysis.report import Report, check_input_shape
 from ..api import analyze
 from ..core import diagnostics as dg
-from ..ir.ops import Shape
-from ..spec.load import Resolution, resolve
+from ..language.load import Resolution, resolve
 from .codes import EXIT_INTERNAL, EXIT_NO_DOT, EXIT_OK, EXIT_SPEC, EXIT_USAGE
 
 __all__ = ["EXIT_INTERNAL", "EXIT_NO_DOT", "EXIT_OK", "EXIT_SPEC", "EXIT_USAGE", "main"]
@@ -27,7 +26,7 @@ class UsageError(Exception):
     """A bad command line: reported in one line with exit code 2."""
 
 
-def parse_input(text: str | None) -> Shape | None:
+def parse_input(text: str | None) -> tuple[int, int, int] | None:
     """Parse `--input CxHxW` (e.g. 3x224x224)."""
     if text is None:
         return None
@@ -58,7 +57,7 @@ def _print_diags(diags: Sequence[dg.Diagnostic], sources: dict[str, str]) -> Non
         print(dg.format_text(sorted(diags, key=dg.sort_key), sources, color), file=sys.stderr)
 
 
-def _load(ref: str, args: argparse.Namespace, shape: Shape | None
+def _load(ref: str, args: argparse.Namespace, shape: tuple[int, int, int] | None
           ) -> tuple[Resolution, Report | None]:
     """Resolve and analyze one spec: the CLI's only way in to the pipeline."""
     res = resolve(ref, allow_outside=args.allow_outside)
@@ -144,7 +143,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     """List the built-in specs with their descriptions."""
     from ..api import load_spec
-    from ..spec.zoo import builtin_names
+    from ..language.zoo import builtin_names
 
     for name in builtin_names():
         print(f"{name:<20} {load_spec(name).description}")
@@ -153,7 +152,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_schema(args: argparse.Namespace) -> int:
     """Print (or write) the JSON Schema of the spec language."""
-    from ..spec.schema import json_schema
+    from ..language.schema import json_schema
 
     text = json.dumps(json_schema(), indent=2) + "\n"
     if args.output:

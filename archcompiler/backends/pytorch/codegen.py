@@ -13,13 +13,14 @@ import hashlib
 import linecache
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor
 
 from ...ir.ops import Op
 from . import modules
-from .modules import GeneratedModule
+from .modules import GeneratedModule, block_base
 
 
 class CodegenError(RuntimeError):
@@ -115,9 +116,21 @@ def generated_class(base: type[GeneratedModule], source: str, extra_repr: str = 
     cls = type(name, (base,), {
         "__module__": modules.__name__, "__qualname__": name, "forward": namespace["forward"],
         "__doc__": f"{base.__name__} with a forward generated from the IR.",
-        "_archc_source": source, "_archc_repr": extra_repr})
+        "_archc_source": source, "_archc_repr": extra_repr, "__reduce__": _reduce})
     _CLASSES[key] = cls
     return cls
 
 
-modules._rebuilder.append(generated_class)
+def _reduce(self: GeneratedModule) -> tuple[Any, ...]:
+    # A generated class cannot be found by name in another process, so a pickle (or deepcopy)
+    # carries the base and the source, and the class is generated again when it is loaded.
+    cls = type(self)
+    return (restore, (cls._archc_base_name, cls._archc_source, cls._archc_repr),
+            self.__dict__.copy())
+
+
+def restore(base_name: str, source: str, extra_repr: str) -> GeneratedModule:
+    """Unpickle a generated module: regenerate its class; pickle then restores its state."""
+    cls = generated_class(block_base(base_name), source, extra_repr)
+    obj: GeneratedModule = cls.__new__(cls)
+    return obj

@@ -9,7 +9,7 @@ every bottleneck, whatever pattern its forward has. `print(model)` shows the bas
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import torch.nn.functional as F
@@ -45,15 +45,12 @@ class PadShortcut(nn.Module):
         return f"{self.in_channels}, {self.out_channels}, stride={self.stride}"
 
 
-# Set by codegen once it is imported; it rebuilds a generated class from its source on unpickling.
-_rebuilder: list[Callable[[type[GeneratedModule], str, str], type[GeneratedModule]]] = []
-
-
 class GeneratedModule(nn.Module):
     """Base of the classes whose forward is generated from the IR.
 
     Submodules come ready-made, in the IR's order, so the state_dict keys are the IR's names.
     Class attributes carry no annotations: TorchScript reads class annotations as types.
+    Pickling is defined by codegen on each generated class (`__reduce__`).
     """
 
     _archc_source = ""  # the generated forward's source; set on each generated class
@@ -74,13 +71,6 @@ class GeneratedModule(nn.Module):
     def _get_name(self) -> str:
         # print(model) shows the named base (`Bottleneck(`), as torchvision's repr does.
         return type(self)._archc_base_name or type(self).__name__
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # A generated class cannot be found by name in another process, so a pickle (or deepcopy)
-        # carries the base and the source, and the class is generated again when it is loaded.
-        cls = type(self)
-        return (_restore, (cls._archc_base_name, cls._archc_source, cls._archc_repr),
-                self.__dict__.copy())
 
 
 class ResNet(GeneratedModule):
@@ -104,15 +94,6 @@ def block_base(module_class: str) -> type[GeneratedModule]:
             "_archc_base_name": module_class})
         _BASES[module_class] = base
     return base
-
-
-def _restore(base_name: str, source: str, extra_repr: str) -> GeneratedModule:
-    """Unpickle a generated module: regenerate its class, then let pickle restore its state."""
-    if not _rebuilder:
-        from . import codegen  # noqa: F401  (registers the rebuilder)
-    cls = _rebuilder[0](block_base(base_name), source, extra_repr)
-    obj: GeneratedModule = cls.__new__(cls)
-    return obj
 
 
 def __getattr__(name: str) -> Any:
