@@ -175,14 +175,6 @@ def test_infer_is_a_pure_function_of_the_graph() -> None:
     assert first == second
 
 
-def test_analysis_time_of_resnet1202_is_small() -> None:
-    import time
-
-    start = time.perf_counter()
-    archcompiler.analyze("resnet1202")
-    assert time.perf_counter() - start < 2.0  # the benchmark targets 0.3 s; this only guards
-
-
 def test_explicit_per_stage_form_matches_the_compact_form(tmp_path: Path) -> None:
     spec = write_spec(tmp_path, """
         spec_version: 1
@@ -272,12 +264,10 @@ def test_input_override_is_checked_like_the_schema() -> None:
     assert archcompiler.analyze("resnet18", (128, 96)).input_shape == (3, 128, 96)
 
 
-def test_block_depth_summary_is_linear_in_blocks() -> None:
-    import time
-
+def test_block_depth_summary_lists_every_block_of_a_deep_net() -> None:
+    # How long this takes is checked by benchmarks/bench_limits.py, not here.
     from archcompiler.backends.summary import format_text
 
-    report = archcompiler.analyze("resnet1202")
-    start = time.perf_counter()
-    format_text(report, "block")
-    assert time.perf_counter() - start < 1.0
+    text = format_text(archcompiler.analyze("resnet1202"), "block")
+    assert sum(line.startswith("layer") for line in text.splitlines()) == 600
+    assert "total params  19,421,274" in text

@@ -16,10 +16,7 @@ from archcompiler.cli import main
 from archcompiler.language.schema import json_schema
 from archcompiler.language.zoo import builtin_names
 
-DATA = Path(__file__).parent / "data"
-BAD = DATA / "bad"
-VARIANTS = DATA / "variants"
-ROOT = Path(__file__).resolve().parents[1]
+from .conftest import BAD, ROOT, VARIANTS, write_spec
 
 Capsys = pytest.CaptureFixture[str]
 
@@ -334,11 +331,12 @@ def test_non_editable_install_ships_the_zoo(tmp_path: Path) -> None:
 
 
 def test_block_type_messages_name_the_choices(tmp_path: Path, capsys: Capsys) -> None:
-    spec = tmp_path / "b.yaml"
-    spec.write_text("spec_version: 1\nname: x\nstages: {block: {}, depths: [1], widths: [8]}\n")
+    spec = write_spec(tmp_path, "spec_version: 1\nname: x\nstages: {block: {}, depths: [1], widths: [8]}\n",
+                      "b.yaml")
     rc, _, err = run(capsys, "validate", str(spec))
     assert rc == 1 and "one of basic, bottleneck" in err and "add `type: basic`" in err
-    spec.write_text("spec_version: 1\nname: x\nstages: {block: basic, depths: [1], widths: [8]}\n")
+    write_spec(tmp_path, "spec_version: 1\nname: x\nstages: {block: basic, depths: [1], widths: [8]}\n",
+               "b.yaml")
     rc, _, err = run(capsys, "validate", str(spec))
     assert rc == 1 and "write {type: basic}" in err
 

@@ -12,6 +12,7 @@ from archcompiler.core.diagnostics import Diagnostic, Span, error, format_one, f
 from archcompiler.language.yamlload import MAX_ALIASES, MAX_DEPTH, LNode, parse_yaml, to_plain
 
 from .conftest import TINY as VALID
+from .conftest import write_spec
 
 
 def parse(text: str) -> LNode:
@@ -28,9 +29,7 @@ def scalars(text: str) -> dict[str, object]:
 
 def diagnose(text: str, tmp_path: Path, name: str = "spec.yaml") -> list[Diagnostic]:
     """Resolve and analyze a spec text; return every diagnostic."""
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    res = archcompiler.resolve(path)
+    res = archcompiler.resolve(write_spec(tmp_path, text, name))
     diags = list(res.diagnostics)
     if res.spec is not None:
         diags += archcompiler.analysis.analyze_resolved(res.spec).diagnostics
@@ -172,14 +171,14 @@ def test_yaml11_words_are_errors_outside_their_choices(line: str, where: tuple[i
 
 def test_off_is_allowed_where_it_is_a_listed_choice(tmp_path: Path) -> None:
     text = VALID + "rules: {double_on_halve: off, name_matches_depth: off, exact_downsampling: off}\n"
-    spec = archcompiler.load_spec(_write(tmp_path, text))
+    spec = archcompiler.load_spec(write_spec(tmp_path, text))
     assert spec.rules["double_on_halve"] == "off"
     assert spec.rules["name_matches_depth"] == "off"
 
 
 def test_quoted_yaml11_words_are_plain_strings(tmp_path: Path) -> None:
-    spec = archcompiler.load_spec(_write(tmp_path, VALID.replace("name: tiny", 'name: "yes"')
-                                         + 'description: "on and off"\n'))
+    spec = archcompiler.load_spec(write_spec(tmp_path, VALID.replace("name: tiny", 'name: "yes"')
+                                             + 'description: "on and off"\n'))
     assert spec.name == "yes"
     # quoted 'off' where it is not a choice is an ordinary enum error, not a YAML 1.1 warning
     diags = diagnose(VALID.replace("shortcut: A", "shortcut: 'off'"), tmp_path)
@@ -187,14 +186,8 @@ def test_quoted_yaml11_words_are_plain_strings(tmp_path: Path) -> None:
 
 
 def test_true_and_false_are_booleans(tmp_path: Path) -> None:
-    spec = archcompiler.load_spec(_write(tmp_path, VALID + "zero_init_residual: true\n"))
+    spec = archcompiler.load_spec(write_spec(tmp_path, VALID + "zero_init_residual: true\n"))
     assert spec.zero_init_residual is True
-
-
-def _write(tmp_path: Path, text: str, name: str = "spec.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 # Aliases and bounds
@@ -203,7 +196,7 @@ def _write(tmp_path: Path, text: str, name: str = "spec.yaml") -> Path:
 def test_aliases_within_the_bound_are_fine(tmp_path: Path) -> None:
     text = VALID.replace("input: {channels: 3, height: 32, width: 32}",
                          "input: {channels: 3, height: &side 32, width: *side}")
-    spec = archcompiler.load_spec(_write(tmp_path, text))
+    spec = archcompiler.load_spec(write_spec(tmp_path, text))
     assert spec.input_shape == (3, 32, 32)
 
 
@@ -294,7 +287,7 @@ def test_tab_indentation_is_a_syntax_error(tmp_path: Path) -> None:
 
 
 def test_spec_error_message_has_the_caret(tmp_path: Path) -> None:
-    path = _write(tmp_path, VALID.replace("classes: 10", "classes: 0"))
+    path = write_spec(tmp_path, VALID.replace("classes: 10", "classes: 0"))
     with pytest.raises(archcompiler.SpecError) as info:
         archcompiler.load_spec(path)
     text = str(info.value)

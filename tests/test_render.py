@@ -21,9 +21,7 @@ from archcompiler.backends import render as rb
 from archcompiler.backends.render.dot import html_escape, quote
 from archcompiler.core.diagnostics import Diagnostic, Severity
 
-from .conftest import assert_golden
-
-GOLDEN = Path(__file__).parent / "data" / "golden"
+from .conftest import GOLDEN, assert_golden, write_spec
 
 HAS_DOT = shutil.which("dot") is not None
 
@@ -48,11 +46,9 @@ def edges(dot: str) -> list[tuple[str, str, dict[str, str]]]:
             if (m := EDGE.match(line))]
 
 
-def write_spec(tmp_path: Path, name: str, body: str) -> Path:
-    """Write a small variant spec next to the test and return its path."""
-    path = tmp_path / f"{name}.yaml"
-    path.write_text(f"spec_version: 1\nextends: resnet18\nname: {name}\n{body}", encoding="utf-8")
-    return path
+def r18_variant(name: str, body: str = "") -> str:
+    """The text of a resnet18 variant named `name`, with `body` added."""
+    return f"spec_version: 1\nextends: resnet18\nname: {name}\n{body}"
 
 
 @pytest.fixture(scope="module")
@@ -111,8 +107,10 @@ def _skip_classes(dot: str) -> dict[str, dict[str, str]]:
 def test_shortcut_options_have_distinct_edge_styles(tmp_path: Path) -> None:
     styles = {}
     for option in ("A", "B", "C"):
-        spec = write_spec(tmp_path, f"r18{option.lower()}",
-                          f"stages: {{shortcut: {option}}}\nrules: {{name_matches_depth: off}}\n")
+        name = f"r18{option.lower()}"
+        spec = write_spec(tmp_path, r18_variant(name, f"stages: {{shortcut: {option}}}\n"
+                                                      "rules: {name_matches_depth: off}\n"),
+                          f"{name}.yaml")
         dot = archcompiler.to_dot(spec)
         styles[option] = _skip_classes(dot)
         if option == "C":  # every block projects, so every add is fed by a 'proj' node
@@ -137,8 +135,8 @@ def test_zero_pad_edge_is_labelled() -> None:
 
 
 def test_rule_violation_is_highlighted(tmp_path: Path) -> None:
-    spec = write_spec(tmp_path, "r18bad", "stages: {widths: [64, 64, 256, 512]}\n"
-                      "rules: {double_on_halve: warn, name_matches_depth: off}\n")
+    spec = write_spec(tmp_path, r18_variant("r18bad", "stages: {widths: [64, 64, 256, 512]}\n"
+                      "rules: {double_on_halve: warn, name_matches_depth: off}\n"), "r18bad.yaml")
     report = archcompiler.analyze(spec)
     assert any(d.code == "ARC302" for d in report.diagnostics)
     for detail, ident in (("block", "layer2.0"), ("stage", "layer2.0")):
@@ -152,7 +150,7 @@ def test_rule_violation_is_highlighted(tmp_path: Path) -> None:
 
 
 def test_diagnostic_without_node_goes_to_a_note(tmp_path: Path) -> None:
-    report = archcompiler.analyze(write_spec(tmp_path, "resnet19", ""))
+    report = archcompiler.analyze(write_spec(tmp_path, r18_variant("resnet19"), "resnet19.yaml"))
     assert [d.code for d in report.diagnostics] == ["ARC306"]
     note = nodes(archcompiler.to_dot(report))["diagnostics"]
     assert note["color"] == "red" and "ARC306" in note["label"]
@@ -231,14 +229,15 @@ def test_svg_render(tmp_path: Path, r18: Report) -> None:
 
 
 def test_cli_exit_code_reflects_spec_errors(tmp_path: Path) -> None:
-    spec = write_spec(tmp_path, "r18err", "stages: {widths: [64, 64, 256, 512]}\n")
+    spec = write_spec(tmp_path, r18_variant("r18err", "stages: {widths: [64, 64, 256, 512]}\n"),
+                      "r18err.yaml")
     out = tmp_path / "err.dot"
     assert cli.main(["render", str(spec), "-o", str(out)]) == cli.EXIT_SPEC
     assert 'color="red"' in out.read_text(encoding="utf-8")  # drawn anyway, errors in red
 
 
 def test_plain_net_has_no_add_nodes(tmp_path: Path) -> None:
-    spec = write_spec(tmp_path, "plain18", "stages: {shortcut: none}\n")
+    spec = write_spec(tmp_path, r18_variant("plain18", "stages: {shortcut: none}\n"), "plain18.yaml")
     for detail in ("stage", "block", "layer"):
         dot = archcompiler.to_dot(spec, detail=detail)
         assert not [i for i, a in nodes(dot).items() if a.get("label") == "+"]
@@ -246,8 +245,8 @@ def test_plain_net_has_no_add_nodes(tmp_path: Path) -> None:
 
 
 def test_shape_error_still_draws(tmp_path: Path) -> None:
-    spec = write_spec(tmp_path, "collapse18", "input: {height: 5, width: 5}\n"
-                      "stem: {conv: {padding: 0}}\n")
+    spec = write_spec(tmp_path, r18_variant("collapse18", "input: {height: 5, width: 5}\n"
+                                            "stem: {conv: {padding: 0}}\n"), "collapse18.yaml")
     report = archcompiler.analyze(spec)
     assert any(d.code == "ARC201" for d in report.diagnostics)
     for detail in ("stage", "block", "layer"):

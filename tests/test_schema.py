@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import typing
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +17,8 @@ from archcompiler.language.variants import LoadContext, drop_nulls, load_chain
 from archcompiler.language.yamlload import parse_yaml, to_plain
 from archcompiler.language.zoo import builtin_names, builtin_path
 
-ROOT = Path(__file__).resolve().parents[1]
+from .conftest import ROOT, TINY
+
 SCHEMA_FILE = ROOT / "schema" / "archcompiler.schema.json"
 MODELINE = "# yaml-language-server: $schema="
 NAMES = builtin_names()
@@ -94,16 +94,7 @@ def test_schema_identity() -> None:
     assert schema["additionalProperties"] is False
 
 
-GOOD = """\
-spec_version: 1
-name: tiny
-input: {channels: 3, height: 32, width: 32}
-stages:
-  block: {type: basic}
-  depths: [1, 1]
-  widths: [16, 32]
-head: {classes: 10, dropout: 0.5}
-"""
+GOOD = TINY.replace("head: {classes: 10}", "head: {classes: 10, dropout: 0.5}")
 
 # Bad specs that both validators must refuse (each differs from GOOD in one place).
 BOTH_REFUSE = {
@@ -112,25 +103,25 @@ BOTH_REFUSE = {
     "unknown_block_type": GOOD.replace("type: basic", "type: bottlenek"),
     "block_option_of_other_type": GOOD.replace("type: basic", "type: basic, groups: 32"),
     "missing_block_type": GOOD.replace("{type: basic}", "{}"),
-    "shortcut_D": GOOD.replace("  widths: [16, 32]\n", "  widths: [16, 32]\n  shortcut: D\n"),
+    "shortcut_D": GOOD.replace("shortcut: A", "shortcut: D"),
     "string_for_int": GOOD.replace("classes: 10", 'classes: "10"'),
     "bool_for_int": GOOD.replace("classes: 10", "classes: true"),
-    "negative": GOOD.replace("depths: [1, 1]", "depths: [1, -1]"),
+    "negative": GOOD.replace("depths: [1, 1, 1]", "depths: [1, -1, 1]"),
     "zero": GOOD.replace("classes: 10", "classes: 0"),
     "too_large": GOOD.replace("classes: 10", "classes: 10000000"),
     "list_for_mapping": GOOD.replace("input: {channels: 3, height: 32, width: 32}", "input: [3]"),
-    "mapping_for_list": GOOD.replace("depths: [1, 1]", "depths: {a: 1}"),
+    "mapping_for_list": GOOD.replace("depths: [1, 1, 1]", "depths: {a: 1}"),
     "missing_stages": "spec_version: 1\nname: tiny\n",
     "missing_name": GOOD.replace("name: tiny\n", ""),
     "spec_version_2": GOOD.replace("spec_version: 1", "spec_version: 2"),
     "name_pattern": GOOD.replace("name: tiny", 'name: "a b"'),
     "dropout_one": GOOD.replace("dropout: 0.5", "dropout: 1.0"),
     "dropout_negative_infinity": GOOD.replace("dropout: 0.5", "dropout: -.inf"),
-    "empty_depths": GOOD.replace("depths: [1, 1]", "depths: []"),
+    "empty_depths": GOOD.replace("depths: [1, 1, 1]", "depths: []"),
     "bad_rule_level": GOOD + "rules: {double_on_halve: fatal}\n",
     "unknown_rule": GOOD + "rules: {double_on_halv: warn}\n",
     "activation": GOOD + "activation: tanh\n",
-    "width_rule": GOOD.replace("widths: [16, 32]", "widths: {base: 16, rule: triple}"),
+    "width_rule": GOOD.replace("widths: [16, 32, 64]", "widths: {base: 16, rule: triple}"),
 }
 
 

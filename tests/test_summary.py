@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 import archcompiler
 from archcompiler.backends.summary import format_json, format_text, rows
 
-from .conftest import assert_golden
-
-GOLDEN = Path(__file__).parent / "data" / "golden"
+from .conftest import GOLDEN, assert_golden
 
 
 @pytest.mark.parametrize(("spec", "depth"), [("resnet18", "stage"), ("resnet50", "stage"),

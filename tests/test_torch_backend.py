@@ -22,12 +22,11 @@ from archcompiler.backends.pytorch.check import ShapeCheck, check_shapes, export
 from archcompiler.backends.pytorch.modules import BasicBlock, Bottleneck, PadShortcut  # noqa: E402
 from archcompiler.language.zoo import builtin_names  # noqa: E402
 
-from .conftest import write_spec  # noqa: E402
+from .conftest import DATA, write_spec  # noqa: E402
 
 # One thread: these tests run many small ops, where a second OpenMP thread gains little and, on
 # a shared 2-core machine, barrier waits make deep nets 20x slower (resnet1202: 0.5 s -> 12 s).
 torch.set_num_threads(1)
-DATA = Path(__file__).parent / "data"
 TORCHVISION = json.loads((DATA / "torchvision_resnets.json").read_text())["models"]
 
 
@@ -500,8 +499,8 @@ def test_cli_build_refuses_an_invalid_spec(tmp_path: Path) -> None:
 
 
 def test_plain_blocks_say_so_in_print_model(tmp_path: Path) -> None:
-    spec = tmp_path / "plain.yaml"
-    spec.write_text("spec_version: 1\nextends: resnet20\nname: plain20\nstages: {shortcut: none}\n")
+    spec = write_spec(tmp_path, "spec_version: 1\nextends: resnet20\nname: plain20\n"
+                      "stages: {shortcut: none}\n", "plain.yaml")
     text = str(archcompiler.build_module(spec, device="meta"))
     assert "residual=False" in text
 

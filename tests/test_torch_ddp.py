@@ -10,15 +10,6 @@ import pytest
 torch = pytest.importorskip("torch")
 dist = pytest.importorskip("torch.distributed")
 
-TINY = """\
-spec_version: 1
-name: tiny
-input: {channels: 3, height: 16, width: 16}
-stem: {conv: {out_channels: 8, kernel: 3, stride: 1}}
-stages: {block: {type: basic}, depths: [1, 1], widths: [8, 16], strides: [1, 2], shortcut: A}
-head: {classes: 4}
-rules: {name_matches_depth: off}
-"""
 STEPS = 3
 
 
@@ -33,9 +24,10 @@ def _worker(rank: int, world: int, port: int, folder: str) -> None:
     import torch.distributed as dist
     from torch import nn
 
-    from archcompiler import build_module
+    from archcompiler import build_module, load_spec
 
     torch.set_num_threads(1)
+    spec = load_spec(Path(folder) / "tiny.yaml")  # the input shape and classes to train on
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
                             world_size=world)
     try:
@@ -44,8 +36,8 @@ def _worker(rank: int, world: int, port: int, folder: str) -> None:
         opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
         data = torch.Generator().manual_seed(100 + rank)  # each replica sees different data
         for _ in range(STEPS):
-            x = torch.randn(4, 3, 16, 16, generator=data)
-            y = torch.randint(0, 4, (4,), generator=data)
+            x = torch.randn(4, *spec.input_shape, generator=data)
+            y = torch.randint(0, spec.classes, (4,), generator=data)
             opt.zero_grad()
             nn.functional.cross_entropy(model(x), y).backward()
             opt.step()
@@ -57,16 +49,16 @@ def _worker(rank: int, world: int, port: int, folder: str) -> None:
 
 @pytest.mark.skipif(not dist.is_available() or not dist.is_gloo_available(),
                     reason="torch.distributed with gloo is not available")
-def test_ddp_replicas_agree(tmp_path: Path) -> None:
-    (tmp_path / "tiny.yaml").write_text(TINY, encoding="utf-8")
-    torch.multiprocessing.spawn(_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2,
+def test_ddp_replicas_agree(tiny: Path) -> None:
+    folder = tiny.parent  # the replicas read tiny.yaml and save their parameters beside it
+    torch.multiprocessing.spawn(_worker, args=(2, _free_port(), str(folder)), nprocs=2,
                                 join=True)
-    a, b = (torch.load(tmp_path / f"rank{r}.pt") for r in (0, 1))
+    a, b = (torch.load(folder / f"rank{r}.pt") for r in (0, 1))
     assert a.keys() == b.keys() and a
     for key in a:
         assert torch.equal(a[key], b[key]), key
     # Training moved the weights away from the shared initialisation.
     from archcompiler import build_module
 
-    init = dict(build_module(tmp_path / "tiny.yaml", seed=0).named_parameters())
+    init = dict(build_module(tiny, seed=0).named_parameters())
     assert not torch.equal(init["conv1.weight"], a["conv1.weight"])

@@ -17,6 +17,7 @@ torch = pytest.importorskip("torch")
 import archcompiler  # noqa: E402
 from archcompiler.backends.pytorch.check import check_shapes  # noqa: E402
 
+from .conftest import write_spec  # noqa: E402
 from .test_torch_backend import measure  # noqa: E402
 
 COUNT = 240
@@ -96,8 +97,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> list[archcompiler.Repor
     out: list[archcompiler.Report] = []
     i = 0
     while len(out) < COUNT:
-        path = folder / f"random_{i}.yaml"
-        path.write_text(_spec_text(i), encoding="utf-8")
+        path = write_spec(folder, _spec_text(i), f"random_{i}.yaml")
         report = archcompiler.analyze(path)
         if report.ok:
             out.append(report)

@@ -15,8 +15,7 @@ from archcompiler.language.yamlload import LNode, parse_yaml, to_plain
 from archcompiler.language.zoo import builtin_names
 
 from .conftest import TINY as BASE_TINY
-
-VARIANTS = Path(__file__).parent / "data" / "variants"
+from .conftest import VARIANTS, write_spec
 
 TINY = BASE_TINY + "rules: {name_matches_depth: off}\n"
 
@@ -29,13 +28,6 @@ def tree(text: str, file: str = "t.yaml") -> LNode:
 
 def merged(base: str, child: str) -> object:
     return to_plain(merge(tree(base, "base.yaml"), tree(child, "child.yaml")))
-
-
-def write(folder: Path, name: str, text: str) -> Path:
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def diags_of(ref: str | Path, allow_outside: bool = False) -> list[Diagnostic]:
@@ -131,13 +123,13 @@ def test_same_block_type_merges_end_to_end() -> None:
 
 
 def test_null_on_a_required_field_is_reported(tmp_path: Path) -> None:
-    write(tmp_path, "base.yaml", TINY)
-    child = write(tmp_path, "child.yaml", "extends: ./base.yaml\nname: c\nstages: null\n")
+    write_spec(tmp_path, TINY, "base.yaml")
+    child = write_spec(tmp_path, "extends: ./base.yaml\nname: c\nstages: null\n", "child.yaml")
     assert ("ARC102", "child.yaml", 1) in errors(child)
 
 
 def test_null_in_a_plain_spec_means_the_default(tmp_path: Path) -> None:
-    path = write(tmp_path, "s.yaml", TINY.replace("head: {classes: 10}", "head: {classes: null}"))
+    path = write_spec(tmp_path, TINY.replace("head: {classes: 10}", "head: {classes: null}"), "s.yaml")
     assert archcompiler.load_spec(path).classes == 1000
 
 
@@ -154,7 +146,7 @@ def test_zoo_variants_merge() -> None:
 def test_three_line_variant_from_a_builtin(tmp_path: Path) -> None:
     text = "extends: resnet50\nname: resnet101x\nstages: {depths: [3, 4, 23, 3]}\n"
     assert text == (VARIANTS / "resnet101x.yaml").read_text(encoding="utf-8")
-    report = archcompiler.analyze(write(tmp_path, "resnet101x.yaml", text))
+    report = archcompiler.analyze(write_spec(tmp_path, text, "resnet101x.yaml"))
     assert report.params == 44_549_160
     assert report.macs == archcompiler.analyze("resnet101").macs == 7_801_405_440
     assert report.ok and report.diagnostics == []
@@ -197,8 +189,8 @@ def test_inherited_error_shows_the_base_line(capsys: pytest.CaptureFixture[str])
 
 
 def test_schema_error_in_a_base_points_into_the_base(tmp_path: Path) -> None:
-    write(tmp_path, "base.yaml", TINY.replace("classes: 10", "classes: -1"))
-    child = write(tmp_path, "child.yaml", "extends: ./base.yaml\nname: c\n")
+    write_spec(tmp_path, TINY.replace("classes: 10", "classes: -1"), "base.yaml")
+    child = write_spec(tmp_path, "extends: ./base.yaml\nname: c\n", "child.yaml")
     assert errors(child) == [("ARC104", "base.yaml", 11)]
 
 
@@ -239,28 +231,29 @@ def test_load_spec_passes_a_resolved_spec_through() -> None:
 
 
 def test_self_extend(tmp_path: Path) -> None:
-    path = write(tmp_path, "me.yaml", "extends: ./me.yaml\nname: me\n")
+    path = write_spec(tmp_path, "extends: ./me.yaml\nname: me\n", "me.yaml")
     assert errors(path) == [("ARC151", "me.yaml", 1)]
 
 
 def test_two_file_cycle(tmp_path: Path) -> None:
-    a = write(tmp_path, "a.yaml", "extends: ./b.yaml\nname: a\n")
-    write(tmp_path, "b.yaml", "name: b\nextends: a.yaml\n")
+    a = write_spec(tmp_path, "extends: ./b.yaml\nname: a\n", "a.yaml")
+    write_spec(tmp_path, "name: b\nextends: a.yaml\n", "b.yaml")
     assert errors(a) == [("ARC151", "b.yaml", 2)]
 
 
 def test_three_file_cycle_through_a_subfolder(tmp_path: Path) -> None:
-    a = write(tmp_path, "a.yaml", "extends: ./sub/b.yaml\nname: a\n")
-    write(tmp_path, "sub/b.yaml", "extends: ./c.yaml\nname: b\n")
-    write(tmp_path, "sub/c.yaml", "extends: ../a.yaml\nname: c\n")
+    a = write_spec(tmp_path, "extends: ./sub/b.yaml\nname: a\n", "a.yaml")
+    (tmp_path / "sub").mkdir()
+    write_spec(tmp_path, "extends: ./c.yaml\nname: b\n", "sub/b.yaml")
+    write_spec(tmp_path, "extends: ../a.yaml\nname: c\n", "sub/c.yaml")
     assert errors(a) == [("ARC151", "c.yaml", 1)]
 
 
 def _chain(folder: Path, files: int) -> Path:
     """Write a chain of `files` files, the last one a full spec; return the first."""
     for i in range(files - 1):
-        write(folder, f"f{i}.yaml", f"extends: ./f{i + 1}.yaml\nname: f{i}\n")
-    write(folder, f"f{files - 1}.yaml", TINY)
+        write_spec(folder, f"extends: ./f{i + 1}.yaml\nname: f{i}\n", f"f{i}.yaml")
+    write_spec(folder, TINY, f"f{files - 1}.yaml")
     return folder / "f0.yaml"
 
 
@@ -287,14 +280,15 @@ def test_long_chain_of_builtins_is_within_the_bound() -> None:
                                  "file:///etc/passwd", "ftp://host/r.yaml", "http:r.yaml",
                                  "s3://bucket/r.yaml"])
 def test_urls_are_refused(url: str, tmp_path: Path) -> None:
-    path = write(tmp_path, "s.yaml", f"extends: '{url}'\nname: s\n")
+    path = write_spec(tmp_path, f"extends: '{url}'\nname: s\n", "s.yaml")
     assert errors(path) == [("ARC153", "s.yaml", 1)]
     assert errors(path, allow_outside=True) == [("ARC153", "s.yaml", 1)]
 
 
 def test_outside_the_folder_is_refused_unless_allowed(tmp_path: Path) -> None:
-    write(tmp_path, "base.yaml", TINY)
-    child = write(tmp_path, "proj/child.yaml", "extends: ../base.yaml\nname: child\n")
+    write_spec(tmp_path, TINY, "base.yaml")
+    (tmp_path / "proj").mkdir()
+    child = write_spec(tmp_path, "extends: ../base.yaml\nname: child\n", "proj/child.yaml")
     assert errors(child) == [("ARC154", "child.yaml", 1)]
     with pytest.raises(archcompiler.SpecError):
         archcompiler.load_spec(child)
@@ -303,74 +297,78 @@ def test_outside_the_folder_is_refused_unless_allowed(tmp_path: Path) -> None:
 
 
 def test_absolute_path_outside_is_refused(tmp_path: Path) -> None:
-    base = write(tmp_path, "base.yaml", TINY)
-    child = write(tmp_path, "proj/child.yaml", f"extends: '{base}'\nname: child\n")
+    base = write_spec(tmp_path, TINY, "base.yaml")
+    (tmp_path / "proj").mkdir()
+    child = write_spec(tmp_path, f"extends: '{base}'\nname: child\n", "proj/child.yaml")
     assert errors(child) == [("ARC154", "child.yaml", 1)]
     assert archcompiler.load_spec(child, allow_outside=True).name == "child"
 
 
 def test_absolute_path_inside_is_fine(tmp_path: Path) -> None:
-    base = write(tmp_path, "proj/base.yaml", TINY)
-    child = write(tmp_path, "proj/child.yaml", f"extends: '{base}'\nname: child\n")
+    (tmp_path / "proj").mkdir()
+    base = write_spec(tmp_path, TINY, "proj/base.yaml")
+    child = write_spec(tmp_path, f"extends: '{base}'\nname: child\n", "proj/child.yaml")
     assert archcompiler.load_spec(child).name == "child"
 
 
 def test_out_and_back_in_is_fine(tmp_path: Path) -> None:
-    write(tmp_path, "proj/base.yaml", TINY)
-    child = write(tmp_path, "proj/child.yaml", "extends: ../proj/base.yaml\nname: child\n")
+    (tmp_path / "proj").mkdir()
+    write_spec(tmp_path, TINY, "proj/base.yaml")
+    child = write_spec(tmp_path, "extends: ../proj/base.yaml\nname: child\n", "proj/child.yaml")
     assert archcompiler.load_spec(child).name == "child"
 
 
 def test_the_folder_is_the_top_specs(tmp_path: Path) -> None:
     # A middle link in a subfolder may reach back up to the top spec's folder, not beyond it.
     assert archcompiler.load_spec(VARIANTS / "nested_child.yaml").classes == 7
-    write(tmp_path, "base.yaml", TINY)
-    write(tmp_path, "proj/sub/mid.yaml", "extends: ../../base.yaml\nname: mid\n")
-    child = write(tmp_path, "proj/child.yaml", "extends: ./sub/mid.yaml\nname: child\n")
+    write_spec(tmp_path, TINY, "base.yaml")
+    (tmp_path / "proj" / "sub").mkdir(parents=True)
+    write_spec(tmp_path, "extends: ../../base.yaml\nname: mid\n", "proj/sub/mid.yaml")
+    child = write_spec(tmp_path, "extends: ./sub/mid.yaml\nname: child\n", "proj/child.yaml")
     assert errors(child) == [("ARC154", "mid.yaml", 1)]
 
 
 @pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
 def test_symlink_out_of_the_folder_is_refused(tmp_path: Path) -> None:
-    base = write(tmp_path, "base.yaml", TINY)
+    base = write_spec(tmp_path, TINY, "base.yaml")
     (tmp_path / "proj").mkdir()
     (tmp_path / "proj" / "link.yaml").symlink_to(base)
-    child = write(tmp_path, "proj/child.yaml", "extends: ./link.yaml\nname: child\n")
+    child = write_spec(tmp_path, "extends: ./link.yaml\nname: child\n", "proj/child.yaml")
     assert errors(child) == [("ARC154", "child.yaml", 1)]
 
 
 def test_missing_base_file(tmp_path: Path) -> None:
-    child = write(tmp_path, "child.yaml", "name: c\nextends: ./nowhere.yaml\n")
+    child = write_spec(tmp_path, "name: c\nextends: ./nowhere.yaml\n", "child.yaml")
     assert errors(child) == [("ARC155", "child.yaml", 2)]
 
 
 def test_a_base_that_is_a_folder(tmp_path: Path) -> None:
     (tmp_path / "dir.yaml").mkdir()
-    child = write(tmp_path, "child.yaml", "extends: ./dir.yaml\nname: c\n")
+    child = write_spec(tmp_path, "extends: ./dir.yaml\nname: c\n", "child.yaml")
     assert [c for c, _, _ in errors(child)] == ["ARC155"]
 
 
 def test_unknown_builtin_suggests_a_name(tmp_path: Path) -> None:
-    child = write(tmp_path, "child.yaml", "extends: resnet_50\nname: c\n")
+    child = write_spec(tmp_path, "extends: resnet_50\nname: c\n", "child.yaml")
     diags = diags_of(child)
     assert [d.code for d in diags] == ["ARC150"]
     assert diags[0].hint == "did you mean 'resnet50'?"
 
 
 def test_builtin_name_with_an_extension_is_a_path(tmp_path: Path) -> None:
-    child = write(tmp_path, "child.yaml", "extends: resnet50.yaml\nname: c\n")
+    child = write_spec(tmp_path, "extends: resnet50.yaml\nname: c\n", "child.yaml")
     assert [c for c, _, _ in errors(child)] == ["ARC155"]
 
 
 def test_extends_must_be_a_string(tmp_path: Path) -> None:
     for value in ("[resnet50]", "{a: 1}", "50", "''"):
-        child = write(tmp_path, "child.yaml", f"extends: {value}\nname: c\n")
+        child = write_spec(tmp_path, f"extends: {value}\nname: c\n", "child.yaml")
         assert [c for c, _, _ in errors(child)] == ["ARC103"], value
 
 
 def test_an_error_in_a_base_stops_the_chain(tmp_path: Path) -> None:
-    write(tmp_path, "base.yaml", "spec_version: 1\nname: [b\n")
-    child = write(tmp_path, "child.yaml", "extends: ./base.yaml\nname: c\n")
+    write_spec(tmp_path, "spec_version: 1\nname: [b\n", "base.yaml")
+    child = write_spec(tmp_path, "extends: ./base.yaml\nname: c\n", "child.yaml")
     assert [(c, f) for c, f, _ in errors(child)] == [("ARC001", "base.yaml")]
 
 
@@ -403,25 +401,25 @@ def test_builtin_names_are_not_paths() -> None:
 
 
 def test_extends_null_means_no_base(tmp_path: Path) -> None:
-    path = write(tmp_path, "s.yaml", "extends: null\n" + TINY)
+    path = write_spec(tmp_path, "extends: null\n" + TINY, "s.yaml")
     assert archcompiler.load_spec(path).name == "tiny"
 
 
 @pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
 def test_a_device_as_base_is_refused_quickly(tmp_path: Path) -> None:
     # Reading /dev/zero would never end; the loader refuses anything but a regular file.
-    child = write(tmp_path, "child.yaml", "extends: /dev/zero\nname: c\n")
+    child = write_spec(tmp_path, "extends: /dev/zero\nname: c\n", "child.yaml")
     assert errors(child, allow_outside=True) == [("ARC155", "child.yaml", 1)]
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
 def test_a_fifo_as_base_is_refused(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "pipe.yaml")
-    child = write(tmp_path, "child.yaml", "extends: ./pipe.yaml\nname: c\n")
+    child = write_spec(tmp_path, "extends: ./pipe.yaml\nname: c\n", "child.yaml")
     assert errors(child) == [("ARC155", "child.yaml", 1)]
 
 
 def test_an_oversized_base_is_refused(tmp_path: Path) -> None:
-    write(tmp_path, "base.yaml", TINY + "#" * (3 << 20) + "\n")
-    child = write(tmp_path, "child.yaml", "extends: ./base.yaml\nname: c\n")
+    write_spec(tmp_path, TINY + "#" * (3 << 20) + "\n", "base.yaml")
+    child = write_spec(tmp_path, "extends: ./base.yaml\nname: c\n", "child.yaml")
     assert errors(child) == [("ARC003", "base.yaml", 1)]
