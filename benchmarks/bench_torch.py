@@ -1,4 +1,4 @@
-"""Benchmark the torch backend against torchvision: build time, CPU training throughput, outputs.
+"""Benchmark the torch backend against torchvision: build time, CPU train/infer throughput, outputs.
 
 Run it where torchvision is installed (e.g. `python benchmarks/bench_torch.py`). Ratios are
 torchvision time / archcompiler time, so above 1.0 means archcompiler is faster. Runs of the
@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from archcompiler.backends.torch_backend import build_module
+from archcompiler import build_module
 
 
 def _median_time(fn: Callable[[], Any], repeats: int) -> float:
@@ -105,6 +105,22 @@ def main() -> int:
     a, b = interleaved(ours_step, tv_step, args.rounds, args.steps)
     print(f"train resnet50 batch {args.batch} (fwd+bwd+SGD): archcompiler {args.batch / a:.2f} "
           f"img/s, torchvision {args.batch / b:.2f} img/s, ratio {b / a:.3f}x")
+
+    ours_model.eval()
+    tv_model.eval()
+    x = torch.randn(args.batch, 3, 224, 224, generator=torch.Generator().manual_seed(3))
+
+    def infer(model: nn.Module) -> Callable[[], None]:
+        def run() -> None:
+            with torch.inference_mode():
+                model(x)
+        return run
+
+    infer(ours_model)()
+    infer(tv_model)()
+    a, b = interleaved(infer(ours_model), infer(tv_model), args.rounds, args.steps)
+    print(f"infer resnet50 batch {args.batch} (eval, inference_mode): archcompiler "
+          f"{args.batch / a:.2f} img/s, torchvision {args.batch / b:.2f} img/s, ratio {b / a:.3f}x")
 
     # Same weights in both: load torchvision's random init into ours and compare eval outputs.
     ref = tv.resnet50().eval()
