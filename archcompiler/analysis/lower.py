@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..blocks import BLOCKS, BlockBuilder, ResolvedBlock
 from ..blocks.shortcut import SHORTCUT_MODULES
-from ..ir.graph import BlockRecord, Builder, Graph, Role, StageRecord
+from ..ir.graph import BlockRecord, Builder, Graph, Role
 from ..ir.ops import (
     Activation,
     AvgPool,
@@ -21,7 +21,7 @@ from ..ir.ops import (
     Linear,
     MaxPool,
 )
-from ..language.resolved import ResolvedSpec, ResolvedStage
+from ..language.resolved import ResolvedSpec
 
 # The optional stem and head modules; a net without one keeps it as a None attribute.
 _OPTIONAL_TOP = ("maxpool", "avgpool_stem", "dropout")
@@ -39,12 +39,6 @@ def _block(b: ResolvedBlock, x: str, root: Builder, spec: ResolvedSpec) -> Block
                        out, tuple(n.name for n in nodes), b.in_channels, b.out_channels, b.width,
                        b.stride, b.span, b.shortcut_span, b.shortcut,
                        tuple(m for m in SHORTCUT_MODULES if m not in present))
-
-
-def _stage(s: ResolvedStage) -> StageRecord:
-    return StageRecord(s.index, s.name, s.kind, s.depth, s.width, s.out_channels, s.stride,
-                       s.shortcut, tuple(b.name for b in s.blocks), s.depth_span, s.width_span,
-                       s.stride_span, s.shortcut_span)
 
 
 def lower(spec: ResolvedSpec) -> Graph:
@@ -76,4 +70,4 @@ def lower(spec: ResolvedSpec) -> Graph:
     present = {n.module for n in root.nodes if n.block is None}
     absent = tuple(m for m in _OPTIONAL_TOP if m not in present)
     return Graph(spec.name, tuple(root.nodes), tuple(blocks),
-                 tuple(_stage(s) for s in spec.stages), absent)
+                 spec.stages, absent)

@@ -152,6 +152,7 @@ def resolve_spec(spec: Spec, tree: LNode, sources: dict[str, str]) -> tuple[Reso
         _span(tree, "stem", "conv"), _span(tree, "stem", "pool") if pool else None)
     in_channels = stem.out_channels
     stages: list[ResolvedStage] = []
+    all_blocks: list[ResolvedBlock] = []
     for i, entry in enumerate(entries):
         block = entry.block or spec.stages.block
         shortcut = entry.shortcut or spec.stages.shortcut
@@ -177,10 +178,12 @@ def resolve_spec(spec: Spec, tree: LNode, sources: dict[str, str]) -> tuple[Reso
                 stride=entry.stride if j == 0 else 1, shortcut=shortcut, span=block_span,
                 shortcut_span=shortcut_span))
             in_channels = out_channels
+        all_blocks += blocks
         stages.append(ResolvedStage(
-            index=i, name=f"layer{i + 1}", depth=entry.depth, width=width,
-            out_channels=out_channels, stride=entry.stride, kind=block.type, shortcut=shortcut,
-            blocks=tuple(blocks), depth_span=_field_span(spec, tree, i, "depth", "depths"),
+            index=i, name=f"layer{i + 1}", kind=block.type, depth=entry.depth, width=width,
+            out_channels=out_channels, stride=entry.stride, shortcut_option=shortcut,
+            blocks=tuple(b.name for b in blocks),
+            depth_span=_field_span(spec, tree, i, "depth", "depths"),
             width_span=width_span, stride_span=_field_span(spec, tree, i, "stride", "strides"),
             shortcut_span=shortcut_span))
     if diags:
@@ -189,7 +192,7 @@ def resolve_spec(spec: Spec, tree: LNode, sources: dict[str, str]) -> tuple[Reso
     resolved = ResolvedSpec(
         name=spec.name, description=spec.description,
         input_shape=(spec.input.channels, spec.input.height, spec.input.width), stem=stem,
-        stages=tuple(stages), activation=spec.activation, classes=spec.head.classes,
+        stages=tuple(stages), blocks=tuple(all_blocks), activation=spec.activation, classes=spec.head.classes,
         dropout=spec.head.dropout, zero_init_residual=spec.zero_init_residual, rules=rules,
         name_span=_span(tree, "name"), input_span=_span(tree, "input"),
         head_span=_span(tree, "head"), activation_span=_span(tree, "activation"),

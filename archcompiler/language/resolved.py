@@ -6,27 +6,12 @@ from dataclasses import dataclass, field
 
 from ..blocks import ResolvedBlock
 from ..core.diagnostics import Span
+from ..ir.graph import StageRecord
+
+# A resolved stage is already what the graph records: its settings, block names and spans.
+ResolvedStage = StageRecord
 
 __all__ = ["ResolvedBlock", "ResolvedSpec", "ResolvedStage", "ResolvedStem"]
-
-
-@dataclass(frozen=True)
-class ResolvedStage:
-    """A stage: its blocks plus where each of its settings came from."""
-
-    index: int
-    name: str  # "layer1"...
-    depth: int
-    width: int
-    out_channels: int
-    stride: int
-    kind: str  # the block type tag
-    shortcut: str
-    blocks: tuple[ResolvedBlock, ...]
-    depth_span: Span
-    width_span: Span
-    stride_span: Span
-    shortcut_span: Span
 
 
 @dataclass(frozen=True)
@@ -54,6 +39,7 @@ class ResolvedSpec:
     input_shape: tuple[int, int, int]
     stem: ResolvedStem
     stages: tuple[ResolvedStage, ...]
+    blocks: tuple[ResolvedBlock, ...]  # every block of every stage, in order
     activation: str
     classes: int
     dropout: float
@@ -66,8 +52,3 @@ class ResolvedSpec:
     rule_spans: dict[str, Span] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     files: tuple[str, ...] = ()
-
-    @property
-    def blocks(self) -> tuple[ResolvedBlock, ...]:
-        """Every block of every stage, in order."""
-        return tuple(b for s in self.stages for b in s.blocks)
