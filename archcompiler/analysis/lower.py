@@ -32,7 +32,8 @@ def _block(b: ResolvedBlock, x: str, root: Builder, spec: ResolvedSpec) -> Block
     g = root.within(block=b.name, stage=b.stage, role=Role.MAIN)
     start = len(root.nodes)
     kind = BLOCKS.get(b.kind)
-    out = kind.lower(b.config, x, BlockBuilder(b, g, spec.activation, spec.zero_init_residual))
+    out = kind.lower(b.config, x, BlockBuilder(b, g, spec.activation, spec.zero_init_residual,
+                                               spec.conv_bias))
     nodes = root.nodes[start:]
     present = {n.module[len(b.name) + 1:].split(".")[0] for n in nodes if n.module is not None}
     return BlockRecord(b.name, b.kind, kind.module_class, b.stage, b.index, b.shortcut_kind, x,
@@ -41,16 +42,34 @@ def _block(b: ResolvedBlock, x: str, root: Builder, spec: ResolvedSpec) -> Block
                        tuple(m for m in SHORTCUT_MODULES if m not in present))
 
 
+def _stem_convs(g: Builder, x: str, spec: ResolvedSpec) -> str:
+    """The stem conv, or a deep stem (ResNet-C) as timm names it: conv1.0 ... conv1.6."""
+    st = spec.stem
+    c_in, bias = spec.input_shape[0], spec.conv_bias
+    if not st.deep:
+        return g.add("conv1", Conv2d(c_in, st.out_channels, st.kernel, st.stride, st.padding,
+                                     bias=bias), (x,), st.conv_span)
+    i = 0
+    for k, width in enumerate(st.deep):
+        x = g.add(f"conv1.{i}", Conv2d(c_in, width, 3, st.stride if k == 0 else 1, 1,
+                                       bias=bias), (x,), st.conv_span)
+        x = g.add(f"conv1.{i + 1}", BatchNorm(width), (x,), st.conv_span)
+        x = g.add(f"conv1.{i + 2}", Activation(spec.activation), (x,), st.conv_span)
+        c_in, i = width, i + 3
+    return g.add(f"conv1.{i}", Conv2d(c_in, st.out_channels, st.kernel, 1, st.padding,
+                                      bias=bias), (x,), st.conv_span)
+
+
 def lower(spec: ResolvedSpec) -> Graph:
     """Lower a resolved spec to a flat graph of typed ops with torchvision names."""
     root = Builder()
     g = root.within(role=Role.STEM)
     st = spec.stem
     x = g.add("input", Input(spec.input_shape), (), spec.input_span, module=None)
-    x = g.add("conv1", Conv2d(spec.input_shape[0], st.out_channels, st.kernel, st.stride,
-                              st.padding), (x,), st.conv_span)
-    x = g.add("bn1", BatchNorm(st.out_channels), (x,), st.conv_span)
-    x = g.add("relu", Activation(spec.activation), (x,), st.conv_span)
+    x = _stem_convs(g, x, spec)
+    if st.norm:
+        x = g.add("bn1", BatchNorm(st.out_channels), (x,), st.conv_span)
+        x = g.add("relu", Activation(spec.activation), (x,), st.conv_span)
     if st.pool_kind is not None:
         pool = MaxPool if st.pool_kind == "max" else AvgPool
         x = g.add("maxpool" if st.pool_kind == "max" else "avgpool_stem",
@@ -62,6 +81,9 @@ def lower(spec: ResolvedSpec) -> Graph:
         x = record.output
     h = root.within(role=Role.HEAD)
     channels = spec.stages[-1].out_channels if spec.stages else st.out_channels
+    if spec.head_norm:  # a pre-activation net's final BN and activation
+        x = h.add("norm", BatchNorm(channels), (x,), spec.head_span)
+        x = h.add("norm_relu", Activation(spec.activation), (x,), spec.head_span, module="relu")
     x = h.add("avgpool", GlobalAvgPool(), (x,), spec.head_span)
     x = h.add("flatten", Flatten(), (x,), spec.head_span, module=None)
     if spec.dropout > 0:

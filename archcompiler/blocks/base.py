@@ -19,7 +19,7 @@ from ..core.diagnostics import Span
 from ..core.model import SpecModel
 from ..core.registry import Registry
 from ..ir.graph import Builder, Role
-from ..ir.ops import Activation, Add, BatchNorm, Conv2d, OpAttrs, same_padding
+from ..ir.ops import Activation, Add, BatchNorm, Conv2d, DropPath, OpAttrs, same_padding
 from .shortcut import ShortcutKind, lower_shortcut, shortcut_kind
 
 
@@ -47,6 +47,8 @@ class ResolvedBlock:
     shortcut: str  # the option: A, B, C, identity or none
     span: Span  # where the block's type was given
     shortcut_span: Span  # where the shortcut option was given
+    shortcut_pool: str = "none"  # "avg": the projection average-pools first (ResNet-D)
+    drop_path: float = 0.0  # stochastic depth rate of this block's residual branch
 
     @property
     def kind(self) -> str:
@@ -67,6 +69,7 @@ class BlockBuilder:
     graph: Builder  # tagged with this block and its stage
     activation: str
     zero_init_residual: bool
+    conv_bias: bool = False  # the spec's `conv_bias`: the default of every conv's bias
 
     def name(self, local: str) -> str:
         """The full node name of a block-local name: 'conv1' -> 'layer2.0.conv1'."""
@@ -82,31 +85,42 @@ class BlockBuilder:
 
     def conv(self, local: str, x: str, in_channels: int, out_channels: int, kernel: int,
              stride: int = 1, *, padding: int | None = None, groups: int = 1,
-             bias: bool = False, role: Role = Role.MAIN) -> str:
-        """Append a conv; padding defaults to 'same' (the torchvision rule)."""
+             bias: bool | None = None, role: Role = Role.MAIN) -> str:
+        """Append a conv; padding defaults to 'same' (the torchvision rule), bias to the spec's."""
         pad = same_padding(kernel) if padding is None else padding
-        return self.op(local, Conv2d(in_channels, out_channels, kernel, stride, pad, groups, bias),
-                       (x,), role=role)
+        has_bias = self.conv_bias if bias is None else bias
+        return self.op(local, Conv2d(in_channels, out_channels, kernel, stride, pad, groups,
+                                     has_bias), (x,), role=role)
 
     def bn(self, local: str, x: str, channels: int, *, residual_last: bool = False) -> str:
         """Append a batch norm; `residual_last` marks the BN that zero_init_residual zeroes."""
         zero = residual_last and self.zero_init_residual
         return self.op(local, BatchNorm(channels, zero), (x,))
 
-    def act(self, local: str, x: str, *, module: str = "relu", role: Role = Role.MAIN) -> str:
-        """Append the network's activation as the block's shared module (torchvision's relu)."""
-        return self.op(local, Activation(self.activation), (x,), module=module, role=role)
+    def act(self, local: str, x: str, *, module: str = "relu", role: Role = Role.MAIN,
+            kind: str | None = None) -> str:
+        """Append the network's activation (or `kind`) as a block module, shared by default."""
+        return self.op(local, Activation(kind or self.activation), (x,), module=module,
+                       role=role)
 
-    def shortcut(self, x: str) -> str | None:
-        """Lower this block's shortcut from `x`; None when the block has none (a plain net)."""
+    def shortcut(self, x: str, *, source: str | None = None, norm: bool = True) -> str | None:
+        """Lower this block's shortcut of input `x`; None when it has none (a plain net).
+
+        A projection or zero-pad reads `source` when given (pre-activation blocks pass their
+        pre-activated input), an identity always `x`. `norm=False` drops the projection's BN.
+        """
         b = self.block
-        return lower_shortcut(self.graph.within(role=Role.SHORTCUT), b.name, b.shortcut_kind, x,
-                              b.in_channels, b.out_channels, b.stride, b.shortcut_span)
+        return lower_shortcut(self.graph.within(role=Role.SHORTCUT), b.name, b.shortcut_kind,
+                              x, source or x, b.in_channels, b.out_channels, b.stride,
+                              b.shortcut_span, pool=b.shortcut_pool, norm=norm,
+                              bias=self.conv_bias)
 
     def join(self, body: str, short: str | None) -> str:
-        """Add the shortcut to the body; with no shortcut the body goes on alone."""
+        """Add the shortcut to the body (after drop path, where the spec asks for it)."""
         if short is None:
             return body
+        if self.block.drop_path > 0:
+            body = self.op("drop_path", DropPath(self.block.drop_path), (body,))
         # The add is where a shortcut's shape must match, so it points at the shortcut option.
         return self.op("add", Add(), (body, short), module=None, role=Role.MERGE,
                        span=self.block.shortcut_span)

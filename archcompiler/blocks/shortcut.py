@@ -9,7 +9,7 @@ from typing import Literal
 
 from ..core.diagnostics import Span
 from ..ir.graph import Builder
-from ..ir.ops import BatchNorm, Conv2d, PadChannels
+from ..ir.ops import AvgPool, BatchNorm, Conv2d, PadChannels
 
 ShortcutOption = Literal["A", "B", "C", "identity", "none"]
 ShortcutKind = Literal["none", "identity", "pad", "projection"]
@@ -38,16 +38,32 @@ def shortcut_kind(option: str, stride: int, in_channels: int, out_channels: int)
     return "identity"  # option 'identity' never adapts; rule ARC303 reports the mismatch
 
 
-def lower_shortcut(g: Builder, block: str, kind: ShortcutKind, x: str, in_channels: int,
-                   out_channels: int, stride: int, span: Span) -> str | None:
-    """Append the shortcut's nodes (torchvision names) and return its output; None for 'none'."""
+def lower_shortcut(g: Builder, block: str, kind: ShortcutKind, x: str, source: str,
+                   in_channels: int, out_channels: int, stride: int, span: Span, *,
+                   pool: str = "none", norm: bool = True, bias: bool = False) -> str | None:
+    """Append the shortcut's nodes and return its output; None for 'none'.
+
+    An identity returns the block input `x`; a zero-pad or projection reads `source`. The
+    projection is torchvision's `downsample` Sequential: a strided 1x1 conv and a BN, or with
+    `pool="avg"` (ResNet-D) an average pool by the stride, then the 1x1 conv at stride 1, as
+    timm's resnet50d. `norm=False` leaves out the BN (pre-activation nets, WRN).
+    """
     if kind == "none":
         return None
     if kind == "identity":
         return x
     if kind == "pad":
-        return g.add(f"{block}.shortcut", PadChannels(in_channels, out_channels, stride), (x,),
-                     span)
-    h = g.add(f"{block}.downsample.0", Conv2d(in_channels, out_channels, 1, stride, 0), (x,),
-              span)
-    return g.add(f"{block}.downsample.1", BatchNorm(out_channels), (h,), span)
+        return g.add(f"{block}.shortcut", PadChannels(in_channels, out_channels, stride),
+                     (source,), span)
+    index = 0
+    h = source
+    if pool == "avg":
+        # timm keeps an identity at index 0 when the stride is 1; a 1x1 average is that identity.
+        h = g.add(f"{block}.downsample.0", AvgPool(stride, stride, 0, ceil_mode=True,
+                                                   count_include_pad=False), (h,), span)
+        index, stride = 1, 1
+    h = g.add(f"{block}.downsample.{index}",
+              Conv2d(in_channels, out_channels, 1, stride, 0, bias=bias), (h,), span)
+    if norm:
+        h = g.add(f"{block}.downsample.{index + 1}", BatchNorm(out_channels), (h,), span)
+    return h

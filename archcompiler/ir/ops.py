@@ -38,6 +38,8 @@ class Op(StrEnum):
     AVG_POOL = "avg_pool"
     PAD_CHANNELS = "pad_channels"
     ADD = "add"
+    MUL = "mul"
+    DROP_PATH = "drop_path"
     GLOBAL_AVG_POOL = "global_avg_pool"
     FLATTEN = "flatten"
     DROPOUT = "dropout"
@@ -69,9 +71,12 @@ def _map(shape: Shape, op: str) -> tuple[int, int, int]:
     return shape[0], shape[1], shape[2]
 
 
-def _window(size: int, kernel: int, stride: int, padding: int, what: str) -> int:
-    """Output length of a sliding window (floor mode, as torch's default)."""
-    out = (size + 2 * padding - kernel) // stride + 1
+def _window(size: int, kernel: int, stride: int, padding: int, what: str,
+            ceil_mode: bool = False) -> int:
+    """Output length of a sliding window, by torch's rule (floor mode unless `ceil_mode`)."""
+    out = (size + 2 * padding - kernel + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and out > 1 and (out - 1) * stride >= size + padding:
+        out -= 1  # torch drops a last window that would start in the right padding
     if out < 1:
         raise ShapeError("ARC201", f"{what} collapses the map: {size} px with kernel {kernel}, "
                          f"stride {stride}, padding {padding} leaves nothing",
@@ -195,12 +200,12 @@ class BatchNorm(OpAttrs):
         return "BN"
 
 
-_ACT_TEXT = {"relu": "ReLU", "silu": "SiLU", "gelu": "GELU"}
+_ACT_TEXT = {"relu": "ReLU", "silu": "SiLU", "gelu": "GELU", "sigmoid": "sigmoid"}
 
 
 @dataclass(frozen=True)
 class Activation(OpAttrs):
-    """An elementwise activation: relu, silu or gelu."""
+    """An elementwise activation: relu, silu, gelu, or sigmoid (a gate)."""
 
     OP: ClassVar[Op] = Op.ACTIVATION
     kind: str
@@ -215,15 +220,16 @@ class _Pool(OpAttrs):
     kernel: int
     stride: int
     padding: int
+    ceil_mode: bool = False
 
     def infer(self, ins: list[Shape]) -> Shape:
         """Slide the window; padding may not exceed half the kernel (torch's limit)."""
         c, h, w = _map(ins[0], "pool")
-        k, s, p = self.kernel, self.stride, self.padding
+        k, s, p, ceil = self.kernel, self.stride, self.padding, self.ceil_mode
         if p > k // 2:
             raise ShapeError("ARC204", f"pool padding {p} exceeds half the kernel {k}",
                              f"use padding <= {k // 2}")
-        return (c, _window(h, k, s, p, "pool"), _window(w, k, s, p, "pool"))
+        return (c, _window(h, k, s, p, "pool", ceil), _window(w, k, s, p, "pool", ceil))
 
     def text(self) -> str:
         """'3x3 max pool, /2'."""
@@ -240,9 +246,10 @@ class MaxPool(_Pool):
 
 @dataclass(frozen=True)
 class AvgPool(_Pool):
-    """An average pool."""
+    """An average pool; `count_include_pad` False averages over real pixels only."""
 
     OP: ClassVar[Op] = Op.AVG_POOL
+    count_include_pad: bool = True
 
 
 @dataclass(frozen=True)
@@ -286,6 +293,38 @@ class Add(OpAttrs):
     def text(self) -> str:
         """'+'."""
         return "+"
+
+
+@dataclass(frozen=True)
+class Mul(OpAttrs):
+    """A map times a per-channel gate (Cx1x1), as squeeze-and-excitation scales its input."""
+
+    OP: ClassVar[Op] = Op.MUL
+    ARITY: ClassVar[int] = 2
+
+    def infer(self, ins: list[Shape]) -> Shape:
+        """The map's shape; the gate must be the same shape or one value per channel."""
+        c = _map(ins[0], "mul")[0]
+        if ins[1] != ins[0] and ins[1] != (c, 1, 1):
+            raise ShapeError("ARC207", f"a gate of shape {ins[1]} cannot scale a map of shape "
+                             f"{ins[0]}", "give the gate one value per channel of the map")
+        return ins[0]
+
+    def text(self) -> str:
+        """'×'."""
+        return "×"
+
+
+@dataclass(frozen=True)
+class DropPath(OpAttrs):
+    """Stochastic depth: drop the whole residual branch of a sample with probability `p`."""
+
+    OP: ClassVar[Op] = Op.DROP_PATH
+    p: float
+
+    def text(self) -> str:
+        """'drop path 0.05'."""
+        return f"drop path {self.p:.3g}"
 
 
 @dataclass(frozen=True)
@@ -359,6 +398,6 @@ class Linear(OpAttrs):
 
 
 OPS: Registry[type[OpAttrs]] = Registry("op")
-for _record in (Input, Conv2d, BatchNorm, Activation, MaxPool, AvgPool, PadChannels, Add,
-                GlobalAvgPool, Flatten, Dropout, Linear):
+for _record in (Input, Conv2d, BatchNorm, Activation, MaxPool, AvgPool, PadChannels, Add, Mul,
+                DropPath, GlobalAvgPool, Flatten, Dropout, Linear):
     OPS.register(str(_record.OP), _record)

@@ -10,6 +10,7 @@ from ..blocks import BLOCKS, BlockConfig, ResolvedBlock
 from ..core.diagnostics import Diagnostic, Span, error
 from ..ir.ops import same_padding
 from .resolved import ResolvedSpec, ResolvedStage, ResolvedStem
+from .scaling import scale_stages
 from .validate import locate
 from .yamlload import LNode
 
@@ -130,12 +131,24 @@ def _stage_width(entry: StageEntry, block: BlockConfig, span: Span,
     return entry.out_channels // expansion
 
 
+def _drop_path(rate: float, schedule: str, index: int, total: int) -> float:
+    """Block `index`'s drop-path rate: timm's linear ramp from 0, or the rate throughout."""
+    if schedule == "constant" or rate == 0.0:
+        return rate
+    return rate * index / (total - 1) if total > 1 else 0.0
+
+
 def resolve_spec(spec: Spec, tree: LNode, sources: dict[str, str]) -> tuple[ResolvedSpec | None,
                                                                       list[Diagnostic]]:
     """Resolve defaults and expand every stage into explicit blocks, threading channels."""
     diags: list[Diagnostic] = []
     entries = _entries(spec, tree, diags)
     if entries is None:
+        return None, diags
+    st = spec.stages
+    entries = scale_stages(entries, st.depth_multiplier, st.width_multiplier, st.width_divisor,
+                           _span(tree, "stages", "width_multiplier"), diags)
+    if diags:
         return None, diags
     total = sum(e.depth for e in entries)
     if total > MAX_BLOCKS:
@@ -149,7 +162,8 @@ def resolve_spec(spec: Spec, tree: LNode, sources: dict[str, str]) -> tuple[Reso
         same_padding(conv.kernel) if conv.padding is None else conv.padding,
         pool.kind if pool else None, pool.kernel if pool else 1, pool.stride if pool else 1,
         (same_padding(pool.kernel) if pool.padding is None else pool.padding) if pool else 0,
-        _span(tree, "stem", "conv"), _span(tree, "stem", "pool") if pool else None)
+        _span(tree, "stem", "conv"), _span(tree, "stem", "pool") if pool else None,
+        tuple(conv.deep or ()), conv.norm)
     in_channels = stem.out_channels
     stages: list[ResolvedStage] = []
     all_blocks: list[ResolvedBlock] = []
@@ -176,7 +190,9 @@ def resolve_spec(spec: Spec, tree: LNode, sources: dict[str, str]) -> tuple[Reso
                 name=f"layer{i + 1}.{j}", stage=i, index=j, config=block,
                 in_channels=in_channels, width=width, out_channels=out_channels,
                 stride=entry.stride if j == 0 else 1, shortcut=shortcut, span=block_span,
-                shortcut_span=shortcut_span))
+                shortcut_span=shortcut_span, shortcut_pool=st.shortcut_pool,
+                drop_path=_drop_path(st.drop_path, st.drop_path_schedule,
+                                     len(all_blocks) + j, total)))
             in_channels = out_channels
         all_blocks += blocks
         stages.append(ResolvedStage(
@@ -192,8 +208,9 @@ def resolve_spec(spec: Spec, tree: LNode, sources: dict[str, str]) -> tuple[Reso
     resolved = ResolvedSpec(
         name=spec.name, description=spec.description,
         input_shape=(spec.input.channels, spec.input.height, spec.input.width), stem=stem,
-        stages=tuple(stages), blocks=tuple(all_blocks), activation=spec.activation, classes=spec.head.classes,
-        dropout=spec.head.dropout, zero_init_residual=spec.zero_init_residual, rules=rules,
+        stages=tuple(stages), blocks=tuple(all_blocks), activation=spec.activation,
+        classes=spec.head.classes, dropout=spec.head.dropout, head_norm=spec.head.norm,
+        zero_init_residual=spec.zero_init_residual, conv_bias=spec.conv_bias, rules=rules,
         name_span=_span(tree, "name"), input_span=_span(tree, "input"),
         head_span=_span(tree, "head"), activation_span=_span(tree, "activation"),
         rule_spans={r: _span(tree, "rules", r) for r in rules}, sources=dict(sources),

@@ -28,6 +28,8 @@ class ResolvedStem:
     pool_padding: int
     conv_span: Span
     pool_span: Span | None
+    deep: tuple[int, ...] = ()  # widths of the deep stem's extra 3x3 convs (ResNet-C)
+    norm: bool = True  # BN and activation after the stem conv (false for pre-activation)
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class ResolvedSpec:
     input_span: Span
     head_span: Span
     activation_span: Span
+    head_norm: bool = False  # the final BN and activation of a pre-activation net
+    conv_bias: bool = False
     rule_spans: dict[str, Span] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     files: tuple[str, ...] = ()

@@ -41,6 +41,15 @@ class StemConv(_Model):
     stride: Stride = Field(2, description="Stride of the stem convolution.")
     padding: Annotated[int, Field(ge=0, le=31)] | None = Field(
         None, description="Zero padding on each side; default kernel // 2.")
+    deep: list[Channels] | None = Field(
+        None, min_length=1, max_length=8,
+        description="A deep stem (ResNet-C, He et al. 2019): the widths of extra 3x3 convs, each "
+                    "with BN and the activation, before the stem conv. The first takes the stride; "
+                    "the stem conv then runs at stride 1. timm's resnet50c/d: [32, 32] with a "
+                    "3x3 stem conv of 64.")
+    norm: bool = Field(
+        True, description="BN and the activation after the stem conv. Pre-activation nets set "
+                          "false: their first unit normalises its own input.")
 
 
 class StemPool(_Model):
@@ -76,6 +85,9 @@ class Head(_Model):
     classes: Annotated[int, Field(gt=0, le=1_000_000)] = Field(1000, description="Output classes.")
     dropout: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
         0.0, description="Dropout probability before the classifier; 0 adds no layer.")
+    norm: bool = Field(
+        False, description="BN and the activation before the global pool: the final ones of a "
+                           "pre-activation net (He et al. 2016).")
 
 
 class Rules(_Model):
@@ -127,6 +139,24 @@ def _build(block_config: Any) -> type[BaseModel]:
             None, min_length=1, max_length=64, description="Stride per stage; default [1, 2, 2, ...].")
         per_stage: list[StageEntry] | None = Field(
             None, min_length=1, max_length=64, description="Explicit stages, instead of depths.")
+        shortcut_pool: Literal["none", "avg"] = Field(
+            "none", description="'avg': a projection shortcut average-pools by the block's stride "
+                                "and then convolves 1x1 at stride 1, so no pixel is skipped "
+                                "(ResNet-D, He et al. 2019); 'none': a strided 1x1 conv.")
+        drop_path: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+            0.0, description="Stochastic depth: the rate at which the last block's residual branch "
+                             "is dropped in training (Huang et al. 2016). No-op in eval mode.")
+        drop_path_schedule: Literal["linear", "constant"] = Field(
+            "linear", description="'linear': block i of N drops at rate x i / (N - 1), as timm; "
+                                  "'constant': every block at the rate.")
+        depth_multiplier: Annotated[float, Field(gt=0.0, le=16.0)] = Field(
+            1.0, description="Scale every stage's depth; each rounds half up, to at least 1.")
+        width_multiplier: Annotated[float, Field(gt=0.0, le=16.0)] = Field(
+            1.0, description="Scale every stage's width, rounded to a multiple of width_divisor. A "
+                             "multiplier whose rounding would break rule (i) or (ii) is an error "
+                             "(ARC116), never repaired silently.")
+        width_divisor: Annotated[int, Field(gt=0, le=1024)] = Field(
+            8, description="Multiplied widths round to a multiple of this (at least the divisor).")
 
     class Spec(_Model):
         """A ResNet-family network."""
@@ -145,6 +175,9 @@ def _build(block_config: Any) -> type[BaseModel]:
         head: Head = Field(default_factory=Head, description="The classifier head.")
         zero_init_residual: bool = Field(
             False, description="Zero the last BN weight of each block, so each block starts as identity.")
+        conv_bias: bool = Field(
+            False, description="Give every conv a bias (torchvision's have none), to match a "
+                               "hand-written model parameter for parameter.")
         rules: Rules = Field(default_factory=Rules, description="Severity of each design rule.")
 
     return Spec

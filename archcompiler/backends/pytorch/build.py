@@ -27,7 +27,7 @@ from ...ir.graph import BlockRecord, Graph, Node, Role
 from ...ir.ops import Op, OpAttrs
 from .codegen import OUTPUT_FREE, CodegenError, Step, forward_source, generated_class
 from .layers import INITS, BackendError, make_layer
-from .modules import GeneratedModule, ResNet, block_base
+from .modules import GeneratedModule, Group, ResNet, block_base
 
 __all__ = ["BackendError", "check_seed", "module_from_report"]
 
@@ -71,17 +71,23 @@ def _layers(graph: Graph) -> tuple[dict[str, nn.Module], Stateful]:
 
 
 def _tree(modules: Mapping[str, nn.Module], strip: str) -> dict[str, nn.Module]:
-    """Local names to modules; `a.0`, `a.1` become one indexed Sequential `a` (downsample)."""
+    """Local names to modules: `a.0`, `a.1` become one indexed Sequential `a` (downsample), and
+    `g.x`, `g.y` one named Group `g` (a squeeze-and-excitation branch)."""
     tree: dict[str, nn.Module] = {}
     for path, module in modules.items():
-        head, _, index = path[len(strip):].partition(".")
-        if not index:
+        head, _, rest = path[len(strip):].partition(".")
+        if not rest:
             tree[head] = module
             continue
-        seq = tree.setdefault(head, nn.Sequential())
-        if not isinstance(seq, nn.Sequential) or index != str(len(seq)):
-            raise BackendError(f"module {path} is not the next index of a Sequential")
-        seq.append(module)
+        if "." in rest:
+            raise BackendError(f"module {path} nests deeper than one container")
+        container = tree.setdefault(head, nn.Sequential() if rest.isdigit() else Group())
+        if isinstance(container, nn.Sequential) and rest == str(len(container)):
+            container.append(module)
+        elif isinstance(container, Group) and not rest.isdigit():
+            setattr(container, rest, module)
+        else:
+            raise BackendError(f"module {path} is not the next member of {head}")
     return tree
 
 

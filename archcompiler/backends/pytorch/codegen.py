@@ -39,9 +39,10 @@ class Step:
 
 
 # Functional ops: the expression each becomes. Everything else is a submodule call.
-_FUNCTIONAL = {Op.ADD: "{0} + {1}", Op.FLATTEN: "torch.flatten({0}, 1)"}
+_FUNCTIONAL = {Op.ADD: "{0} + {1}", Op.MUL: "{0} * {1}", Op.FLATTEN: "torch.flatten({0}, 1)"}
 # Ops whose autograd does not keep their output: a value they made may be changed in place.
-OUTPUT_FREE = frozenset({Op.CONV, Op.BATCH_NORM, Op.ADD, Op.LINEAR, Op.PAD_CHANNELS})
+OUTPUT_FREE = frozenset({Op.CONV, Op.BATCH_NORM, Op.ADD, Op.MUL, Op.DROP_PATH, Op.LINEAR,
+                         Op.PAD_CHANNELS})
 
 
 def attribute(path: str) -> str:

@@ -17,6 +17,7 @@ from ...ir.ops import (
     BatchNorm,
     Conv2d,
     Dropout,
+    DropPath,
     GlobalAvgPool,
     Linear,
     MaxPool,
@@ -24,6 +25,7 @@ from ...ir.ops import (
     OpAttrs,
     PadChannels,
 )
+from .modules import DropPath as DropPathModule
 from .modules import PadShortcut
 
 
@@ -35,6 +37,7 @@ _ACTIVATIONS: dict[str, Callable[[bool], nn.Module]] = {
     "relu": lambda inplace: nn.ReLU(inplace=inplace),
     "silu": lambda inplace: nn.SiLU(inplace=inplace),
     "gelu": lambda inplace: nn.GELU(),  # torch has no in-place GELU
+    "sigmoid": lambda inplace: nn.Sigmoid(),
 }
 
 
@@ -56,9 +59,12 @@ def make_layer(a: OpAttrs, device: torch.device, inplace: bool) -> nn.Module:
         # In place where the backend proved it safe, as torchvision does, to save memory.
         return _ACTIVATIONS[a.kind](inplace)
     if isinstance(a, MaxPool):
-        return nn.MaxPool2d(a.kernel, a.stride, a.padding)
+        return nn.MaxPool2d(a.kernel, a.stride, a.padding, ceil_mode=a.ceil_mode)
+    if isinstance(a, DropPath):
+        return DropPathModule(a.p)
     if isinstance(a, AvgPool):
-        return nn.AvgPool2d(a.kernel, a.stride, a.padding)
+        return nn.AvgPool2d(a.kernel, a.stride, a.padding, ceil_mode=a.ceil_mode,
+                            count_include_pad=a.count_include_pad)
     if isinstance(a, PadChannels):
         return PadShortcut(a.in_channels, a.out_channels, a.stride)
     if isinstance(a, GlobalAvgPool):

@@ -15,7 +15,7 @@ from typing import Any
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-__all__ = ["GeneratedModule", "PadShortcut", "ResNet", "block_base"]
+__all__ = ["DropPath", "GeneratedModule", "Group", "PadShortcut", "ResNet", "block_base"]
 
 
 class PadShortcut(nn.Module):
@@ -43,6 +43,31 @@ class PadShortcut(nn.Module):
     def extra_repr(self) -> str:
         """Describe the padding for print(model)."""
         return f"{self.in_channels}, {self.out_channels}, stride={self.stride}"
+
+
+class DropPath(nn.Module):
+    """Stochastic depth (Huang et al. 2016; timm's drop_path): zero a sample's residual branch
+    with probability `p` in training, scaling the kept ones by 1 / (1 - p). Identity in eval."""
+
+    def __init__(self, p: float) -> None:
+        super().__init__()
+        self.p = p
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Return x, or x with whole samples dropped in training."""
+        if self.p == 0.0 or not self.training:
+            return x
+        keep = 1.0 - self.p
+        mask = x.new_empty([x.shape[0], 1, 1, 1]).bernoulli_(keep)
+        return x * mask.div_(keep)
+
+    def extra_repr(self) -> str:
+        """Show the rate."""
+        return f"p={self.p:.3g}"
+
+
+class Group(nn.Module):
+    """A named group of a block's submodules (e.g. `se`); the block's forward calls them."""
 
 
 class GeneratedModule(nn.Module):
