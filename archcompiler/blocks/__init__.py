@@ -4,7 +4,13 @@ Importing this package registers the built-in block types. A user adds one with
 `register_block` (see docs/blocks.md); nothing outside this package names a block type.
 """
 
-from . import basic, bottleneck  # noqa: F401  (registers the built-in block types)
+from . import (  # noqa: F401  (registers the built-in block types)
+    basic,
+    bottleneck,
+    preact_basic,
+    preact_bottleneck,
+    se_bottleneck,
+)
 from .base import (
     BLOCKS,
     BlockBuilder,

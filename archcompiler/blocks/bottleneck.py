@@ -6,7 +6,7 @@ Grouped (ResNeXt) and wide variants are the same block with other `groups` and
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
@@ -31,7 +31,7 @@ class BottleneckBlock(BlockConfig):
 class Bottleneck(BlockType[BottleneckBlock]):
     """conv1x1 - BN - act - conv3x3 (grouped) - BN - act - conv1x1 - BN, shortcut, act."""
 
-    config = BottleneckBlock
+    config: ClassVar[type[BlockConfig]] = BottleneckBlock
     module_class = "Bottleneck"
     inner_hint = "raise the width or width_per_group so width x width_per_group >= 64"
 
@@ -45,6 +45,10 @@ class Bottleneck(BlockType[BottleneckBlock]):
 
     def lower(self, cfg: BottleneckBlock, x: str, g: BlockBuilder) -> str:
         """Lower the three convs and the residual ending."""
+        return g.residual(self.body(cfg, x, g), x)
+
+    def body(self, cfg: BottleneckBlock, x: str, g: BlockBuilder) -> str:
+        """The main path up to bn3, for the variants that add something before the shortcut."""
         b = g.block
         mid = self.inner_channels(cfg, b.width)
         # v1 (the paper, Caffe) strides the first 1x1; v1.5 (torchvision) strides the 3x3.
@@ -56,5 +60,4 @@ class Bottleneck(BlockType[BottleneckBlock]):
         h = g.bn("bn2", h, mid)
         h = g.act("relu2", h)
         h = g.conv("conv3", h, mid, b.out_channels, 1)
-        h = g.bn("bn3", h, b.out_channels, residual_last=True)
-        return g.residual(h, x)
+        return g.bn("bn3", h, b.out_channels, residual_last=True)

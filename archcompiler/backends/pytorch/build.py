@@ -14,7 +14,7 @@ per module, is what makes building faster than torchvision (benchmarks/RESULTS_t
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Union
 
@@ -91,14 +91,17 @@ def _tree(modules: Mapping[str, nn.Module], strip: str) -> dict[str, nn.Module]:
     return tree
 
 
-def _steps(nodes: Iterable[Node], strip: str, main: str, tree: Mapping[str, nn.Module]
-           ) -> list[Step]:
-    """Forward steps for nodes; runs that walk a whole Sequential become one call of it."""
-    steps: list[Step] = []
-    for node in nodes:
-        call = node.module[len(strip):] if node.module is not None else None
-        prefer = "identity" if node.role == Role.SHORTCUT else main
-        steps.append(Step(node.name, node.inputs, call, Op(node.op), prefer))
+# The variable a value prefers in generated code, by its node's role (else the main one).
+_PREFER = {Role.SHORTCUT: "identity", Role.BRANCH: "w"}
+
+
+def _step(node: Node, strip: str, main: str) -> Step:
+    call = node.module[len(strip):] if node.module is not None else None
+    return Step(node.name, node.inputs, call, Op(node.op), _PREFER.get(node.role, main))
+
+
+def _collapse(steps: list[Step], tree: Mapping[str, nn.Module]) -> list[Step]:
+    """Runs of steps that walk a whole Sequential in order become one call of it."""
     out: list[Step] = []
     i = 0
     while i < len(steps):
@@ -125,7 +128,8 @@ def _block(record: BlockRecord, nodes: list[Node], layers: Mapping[str, nn.Modul
     if stray:
         raise BackendError(f"block {record.name}: nodes {stray} use modules outside the block")
     tree = _tree(owned, prefix)
-    source = forward_source(_steps(nodes, prefix, "out", tree), record.input, record.output)
+    steps = _collapse([_step(n, prefix, "out") for n in nodes], tree)
+    source = forward_source(steps, record.input, record.output)
     # A plain block (shortcut 'none') looks like a residual one in print(model) unless it says so.
     cls = generated_class(block_base(record.module_class), source,
                           "residual=False" if record.shortcut == "none" else "")
@@ -141,7 +145,7 @@ def _assemble(graph: Graph) -> tuple[GeneratedModule, Stateful]:
             by_block.setdefault(node.block, []).append(node)
     blocks = {r.name: r for r in graph.blocks}
     first_of = {s.blocks[0]: s for s in graph.stages}
-    top: dict[str, nn.Module] = {}
+    flat: dict[str, nn.Module] = {}  # top-level module paths, in graph order
     steps: list[Step] = []
     done: set[str] = set()
     try:
@@ -150,8 +154,8 @@ def _assemble(graph: Graph) -> tuple[GeneratedModule, Stateful]:
                 continue
             if node.block is None:
                 if node.module is not None:
-                    top[node.module] = layers[node.module]
-                steps += _steps([node], "", "x", top)
+                    flat.setdefault(node.module, layers[node.module])
+                steps.append(_step(node, "", "x"))
                 continue
             if node.block in done:
                 continue
@@ -162,12 +166,13 @@ def _assemble(graph: Graph) -> tuple[GeneratedModule, Stateful]:
             for i, b in enumerate(members):
                 if b.name != f"{stage.name}.{i}":
                     raise BackendError(f"block {b.name} is not block {i} of {stage.name}")
-            top[stage.name] = nn.Sequential(*(_block(b, by_block[b.name], layers)
-                                              for b in members))
+            flat[stage.name] = nn.Sequential(*(_block(b, by_block[b.name], layers)
+                                               for b in members))
             steps.append(Step(members[-1].output, (members[0].input,), stage.name,
                               Op(graph.by_name()[members[-1].output].op), "x"))
             done.update(stage.blocks)
-        source = forward_source(steps, graph.nodes[0].name, graph.output)
+        top = _tree(flat, "")
+        source = forward_source(_collapse(steps, top), graph.nodes[0].name, graph.output)
     except CodegenError as exc:
         raise BackendError(str(exc)) from None
     return generated_class(ResNet, source)(top, graph.absent_modules), stateful

@@ -75,8 +75,8 @@ def forward_source(steps: Sequence[Step], entry: str, output: str) -> str:
             raise CodegenError(f"{s.out} reads {exc.args[0]}, which is not computed before it") \
                 from None
         a = s.inputs[0] if s.inputs else None
-        if s.op == Op.ADD and a is not None and a != entry and last_use[a] == i and \
-                producer.get(a) in OUTPUT_FREE and args[0] != args[1]:
+        if s.call is None and s.op == Op.ADD and a is not None and a != entry and \
+                last_use[a] == i and producer.get(a) in OUTPUT_FREE and args[0] != args[1]:
             # In place, as torchvision's `out += identity`: saves one activation-sized buffer.
             lines.append(f"    {args[0]} += {args[1]}")
             v = args[0]
