@@ -27,16 +27,22 @@ WIDTHS = (4, 8, 12, 16, 24, 32, 48)
 
 
 def _block(rng: random.Random) -> tuple[str, int]:
-    """A block mapping as YAML flow text, and its expansion."""
-    if rng.random() < 0.45:
+    """A block mapping of any registered type as YAML flow text, and its expansion."""
+    kind = rng.choice(("basic", "basic", "preact_basic", "bottleneck", "bottleneck",
+                       "preact_bottleneck", "se_bottleneck"))
+    if kind == "basic":
         return "{type: basic}", 1
+    if kind == "preact_basic":
+        return f"{{type: preact_basic, dropout: {rng.choice((0.0, 0.2))}}}", 1
     expansion = rng.choice((1, 2, 4))
     groups = rng.choice((1, 1, 2, 4))
     # width_per_group >= 16 keeps int(width * wpg / 64) >= 1 for every width drawn here.
     wpg = rng.choice((16, 32, 64, 64, 128))
     at = rng.choice(("1x1", "3x3"))
-    return (f"{{type: bottleneck, expansion: {expansion}, groups: {groups}, "
-            f"width_per_group: {wpg}, downsample_at: {at}}}"), expansion
+    se = (f", se_reduction: {rng.choice((2, 4, 16))}, se_divisor: {rng.choice((1, 4))}"
+          if kind == "se_bottleneck" else "")
+    return (f"{{type: {kind}, expansion: {expansion}, groups: {groups}, "
+            f"width_per_group: {wpg}, downsample_at: {at}{se}}}"), expansion
 
 
 def _spec_text(i: int) -> str:
@@ -58,6 +64,9 @@ def _spec_text(i: int) -> str:
     depths = [rng.randint(1, 3) for _ in range(n)]
     kernel = rng.choice((1, 3, 5, 7))
     stem_stride = rng.choice((1, 2))
+    deep = f", deep: {[rng.choice(WIDTHS) for _ in range(rng.randint(1, 2))]}" \
+        if rng.random() < 0.2 else ""
+    norm = ", norm: false" if rng.random() < 0.2 else ""
     pool = rng.choice(("", "", "{kind: max, kernel: 3, stride: 2}",
                        "{kind: avg, kernel: 2, stride: 2, padding: 0}"))
     height = rng.randint(12, 72)
@@ -66,11 +75,19 @@ def _spec_text(i: int) -> str:
         "spec_version: 1",
         f"name: random_{i}",
         f"input: {{channels: {rng.choice((1, 3, 4))}, height: {height}, width: {width}}}",
-        f"stem:\n  conv: {{out_channels: {stem_out}, kernel: {kernel}, stride: {stem_stride}}}"
+        f"stem:\n  conv: {{out_channels: {stem_out}, kernel: {kernel}, stride: {stem_stride}"
+        f"{deep}{norm}}}"
         + (f"\n  pool: {pool}" if pool else ""),
         "stages:",
         f"  block: {block}",
         f"  shortcut: {shortcut}",
+        f"  shortcut_pool: {rng.choice(('none', 'none', 'avg'))}",
+        f"  drop_path: {rng.choice((0.0, 0.0, 0.1))}",
+        f"  drop_path_schedule: {rng.choice(('linear', 'constant'))}",
+        f"  depth_multiplier: {rng.choice((1.0, 1.0, 0.5, 2.0))}",
+        # Doubling with divisor 1 keeps every width ratio, so ARC116 cannot reject the draw.
+        f"  width_multiplier: {rng.choice((1.0, 1.0, 2.0))}",
+        "  width_divisor: 1",
     ]
     if rng.random() < 0.3 and shortcut != "A":
         # The per-stage form, mixing block types and shortcut options between stages.
@@ -83,8 +100,10 @@ def _spec_text(i: int) -> str:
         lines += [f"  depths: {depths}", f"  widths: {widths}", f"  strides: {strides}"]
     lines += [
         f"activation: {rng.choice(('relu', 'relu', 'silu', 'gelu'))}",
-        f"head: {{classes: {rng.randint(1, 50)}, dropout: {rng.choice((0.0, 0.0, 0.3))}}}",
+        f"head: {{classes: {rng.randint(1, 50)}, dropout: {rng.choice((0.0, 0.0, 0.3))}, "
+        f"norm: {rng.choice(('true', 'false', 'false'))}}}",
         f"zero_init_residual: {rng.choice(('true', 'false'))}",
+        f"conv_bias: {rng.choice(('true', 'false', 'false'))}",
         f"rules: {RULES_OFF}",
     ]
     return "\n".join(lines) + "\n"
@@ -112,11 +131,14 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> list[archcompiler.Repor
 
 def test_the_generator_covers_the_space(reports: list[archcompiler.Report]) -> None:
     ops = {n.op for r in reports for n in r.graph.nodes}
-    assert {"pad_channels", "max_pool", "avg_pool", "dropout"} <= ops
+    assert {"pad_channels", "max_pool", "avg_pool", "dropout", "mul", "drop_path"} <= ops
     blocks = [b for r in reports for b in r.spec.blocks]
-    assert {b.kind for b in blocks} == {"basic", "bottleneck"}
+    assert {b.kind for b in blocks} == set(archcompiler.blocks.BLOCKS.names())
+    assert {b.shortcut_pool for b in blocks} == {"none", "avg"}
+    assert any(r.spec.stem.deep for r in reports) and any(r.spec.head_norm for r in reports)
+    assert any(r.spec.conv_bias for r in reports) and not all(r.spec.stem.norm for r in reports)
     assert {b.shortcut for b in blocks} == {"A", "B", "C", "none"}
-    assert {b.config.downsample_at for b in blocks if b.kind == "bottleneck"} == {"1x1", "3x3"}
+    assert {b.config.downsample_at for b in blocks if "bottleneck" in b.kind} == {"1x1", "3x3"}
     assert max(getattr(b.config, "groups", 1) for b in blocks) > 1
     assert {r.spec.activation for r in reports} == {"relu", "silu", "gelu"}
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from ...analysis.report import Report
 from ...core.diagnostics import Diagnostic, Severity, Span
 from ...ir.graph import BlockRecord, Node, Role, StageRecord
-from ...ir.ops import Shape
+from ...ir.ops import Op, Shape
 
 DETAILS = ("stage", "block", "layer")
 RANKDIRS = ("TB", "LR")
@@ -110,6 +110,25 @@ class BlockView:
     def body(self) -> list[Node]:
         """Main-path nodes (no shortcut, add or the block's output node)."""
         return [n for n in self.nodes if n.role == Role.MAIN and n.name != self.record.output]
+
+    def lines(self) -> list[str]:
+        """The body's label: its convs, and what sets a family apart (pre-activation order, a
+        side branch such as SE with its multiply, drop path)."""
+        body = self.body()
+        convs = [n.attrs.text() for n in body if n.op == Op.CONV]
+        lead = []
+        for n in body:
+            if n.op == Op.CONV:
+                break
+            lead.append(n.attrs.text())
+        out = ([f"pre-act {' → '.join(lead)}"] if lead else []) + convs
+        branch = [n for n in self.nodes if n.role == Role.BRANCH]
+        if branch:
+            group = (branch[0].module or branch[0].name)[len(self.name) + 1:].split(".")[0]
+            steps = [n.attrs.text() for n in branch if n.op in (Op.CONV, Op.ACTIVATION)]
+            out.append(f"{group}: {' → '.join(steps)} ×")
+        out += [n.attrs.text() for n in body if n.op == Op.DROP_PATH]
+        return out
 
     def signature(self) -> tuple[object, ...]:
         """Blocks with equal signatures look the same at stage detail: same ops, same costs."""

@@ -166,6 +166,8 @@ class Drawer:
             attrs.update({"color": SKIP_STYLES["projection"]["color"], "penwidth": "2"}
                          if node.op in (Op.CONV, Op.BATCH_NORM) else
                          {"color": SKIP_STYLES["pad"]["color"], "style": "rounded,dashed"})
+        elif node.role == Role.BRANCH:  # a side branch (SE): apart from the main path
+            attrs.update({"color": "#7b3fa0", "style": "rounded,filled", "fillcolor": "#f6effa"})
         self.w.node(node.name, self._flag(node.name, attrs, tip))
 
     # ---- stem and head ---------------------------------------------------------------------
@@ -259,7 +261,7 @@ class Drawer:
         params, macs = sum(b.params for b in run), sum(b.macs for b in run)
         body_id = v.name
         title = v.name if n == 1 else f"{v.name} … {run[-1].name}"
-        lines = [op_text(node) for node in v.body() if node.op == Op.CONV]
+        lines = v.lines()
         tip = (f"{title}: {v.record.kind} block{'s' if n > 1 else ''}\n{where(v.record.span)}\n"
                f"params {params:,}\nMACs {macs:,}" + (f"\n{n} identical blocks; the skip "
                                                       "drawn is each one's" if n > 1 else ""))
@@ -274,7 +276,10 @@ class Drawer:
             self._out_of[body_id] = v.record.output
             return body_id
         add_id = f"{v.name}.add"
-        add_tip = (f"{add_id}: residual add, then {op_text(self.by_name[v.record.output])}\n"
+        out_node = self.by_name[v.record.output]
+        after = "no activation after it (pre-activation)" if out_node.op == Op.ADD else \
+            f"then {op_text(out_node)}"
+        add_tip = (f"{add_id}: residual add, {after}\n"
                    f"{where(v.record.span)}\noutput {fmt_shape(v.out_shape)}")
         self.w.node(add_id, self._flag(add_id, {**_MAIN, "shape": "circle", "label": "+",
                                                 "fontsize": "16", "width": "0.35",
