@@ -6,6 +6,7 @@ from .analysis.report import MAC_CONVENTION, Report
 from .api import analyze, build_module, load_spec, render, to_dot
 from .blocks import BlockBuilder, BlockConfig, BlockType, register_block, unregister_block
 from .core.diagnostics import Diagnostic, Severity, Span, SpecError
+from .core.limits import Limits
 from .language.load import resolve
 from .language.resolved import ResolvedSpec
 
@@ -17,6 +18,7 @@ __all__ = [
     "BlockConfig",
     "BlockType",
     "Diagnostic",
+    "Limits",
     "Report",
     "ResolvedSpec",
     "Severity",

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Union
 from .analysis.analyze import analyze_resolved
 from .analysis.report import Report
 from .core.diagnostics import SpecError
+from .core.limits import DEFAULT_LIMITS, Limits
 from .ir.ops import Shape
 from .language.load import resolve
 from .language.resolved import ResolvedSpec
@@ -28,11 +29,12 @@ __all__ = ["InputShape", "SpecLike", "analyze", "build_module", "full_input_shap
            "render", "to_dot"]
 
 
-def load_spec(ref: SpecLike, *, allow_outside: bool = False) -> ResolvedSpec:
+def load_spec(ref: SpecLike, *, allow_outside: bool = False,
+              limits: Limits = DEFAULT_LIMITS) -> ResolvedSpec:
     """Return the resolved, validated spec for a path or built-in name, or raise SpecError."""
     if isinstance(ref, ResolvedSpec):
         return ref
-    res = resolve(ref, allow_outside=allow_outside)
+    res = resolve(ref, allow_outside=allow_outside, limits=limits)
     if res.spec is None:
         raise SpecError(res.diagnostics, res.sources)
     return res.spec
@@ -50,7 +52,7 @@ def full_input_shape(spec_shape: Shape, given: InputShape) -> Shape:
 
 
 def analyze(ref: SpecLike | Report, input_shape: InputShape | None = None, *,
-            allow_outside: bool = False) -> Report:
+            allow_outside: bool = False, limits: Limits = DEFAULT_LIMITS) -> Report:
     """Return shapes, params, MACs and design-rule diagnostics for a spec, without torch.
 
     `input_shape` is a square size, (H, W) or (C, H, W); a different C changes the first conv.
@@ -61,24 +63,27 @@ def analyze(ref: SpecLike | Report, input_shape: InputShape | None = None, *,
             return ref
         spec = ref.spec
     else:
-        spec = load_spec(ref, allow_outside=allow_outside)
+        spec = load_spec(ref, allow_outside=allow_outside, limits=limits)
     shape = None if input_shape is None else full_input_shape(spec.input_shape, input_shape)
-    return analyze_resolved(spec, shape)
+    return analyze_resolved(spec, shape, limits)
 
 
 def build_module(ref: SpecLike | Report, *, seed: int | None = None,
                  device: str | torch.device | int | None = None,
                  dtype: torch.dtype | None = None,
-                 input_shape: InputShape | None = None) -> nn.Module:
+                 input_shape: InputShape | None = None,
+                 limits: Limits = DEFAULT_LIMITS) -> nn.Module:
     """Build a torch module from a spec path, built-in name, resolved spec or report.
 
     `input_shape` (a square size, HxW or CxHxW) sets the size the spec is checked at; a channel
-    count other than the spec's also changes the first conv, as it would in the spec.
+    count other than the spec's also changes the first conv, as it would in the spec. `limits`
+    bounds what the build may allocate (by default: the memory this machine has available).
     """
     from .backends.pytorch.build import check_seed, module_from_report
 
     check_seed(seed)
-    return module_from_report(analyze(ref, input_shape), seed=seed, device=device, dtype=dtype)
+    return module_from_report(analyze(ref, input_shape, limits=limits), seed=seed, device=device,
+                              dtype=dtype, limits=limits)
 
 
 def to_dot(spec_or_report: SpecLike | Report, *, detail: str = "block", rankdir: str = "TB",

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ..core.limits import DEFAULT_LIMITS, Limits
 from ..ir.ops import Shape
 from ..language.resolved import ResolvedSpec
+from .bounds import graph_diagnostics
 from .lower import lower
 from .report import Report, check_input_shape, infer
 from .rules import check_rules
 
 
-def analyze_resolved(spec: ResolvedSpec, input_shape: Shape | None = None) -> Report:
+def analyze_resolved(spec: ResolvedSpec, input_shape: Shape | None = None,
+                     limits: Limits = DEFAULT_LIMITS) -> Report:
     """Lower, infer and check a resolved spec, optionally at another input size."""
     if input_shape is not None:
         spec = replace(spec, input_shape=check_input_shape(input_shape))
     graph = lower(spec)
     nodes, diags = infer(graph)
     report = Report(spec, graph, nodes, diags)
+    report.diagnostics.extend(graph_diagnostics(report, limits))
     report.diagnostics.extend(check_rules(report))
     return report

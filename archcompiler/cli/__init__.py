@@ -11,11 +11,14 @@ import json
 import re
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
+from ..analysis.bounds import build_diagnostics
 from ..analysis.report import Report, check_input_shape
 from ..api import analyze
 from ..core import diagnostics as dg
+from ..core.limits import DEFAULT_LIMITS, Limits, parse_size
 from ..language.load import Resolution, resolve
 from .codes import EXIT_INTERNAL, EXIT_NO_DOT, EXIT_OK, EXIT_SPEC, EXIT_USAGE
 
@@ -57,11 +60,37 @@ def _print_diags(diags: Sequence[dg.Diagnostic], sources: dict[str, str]) -> Non
         print(dg.format_text(sorted(diags, key=dg.sort_key), sources, color), file=sys.stderr)
 
 
+def limits_of(args: argparse.Namespace) -> Limits:
+    """The resource bounds the command line asks for, over the defaults."""
+    given = {key: getattr(args, key) for key in _BOUNDS if getattr(args, key, None) is not None}
+    return replace(DEFAULT_LIMITS, **given)
+
+
 def _load(ref: str, args: argparse.Namespace, shape: tuple[int, int, int] | None
           ) -> tuple[Resolution, Report | None]:
     """Resolve and analyze one spec: the CLI's only way in to the pipeline."""
-    res = resolve(ref, allow_outside=args.allow_outside)
-    return res, analyze(res.spec, shape) if res.spec is not None else None
+    limits = limits_of(args)
+    res = resolve(ref, allow_outside=args.allow_outside, limits=limits)
+    return res, analyze(res.spec, shape, limits=limits) if res.spec is not None else None
+
+
+def _size(text: str) -> int:
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+# The bounds a command line can raise: Limits field (and --flag) -> (parser, what it bounds).
+_BOUNDS = {
+    "max_params": (_size, "parameters a build may have (e.g. 100G)"),
+    "max_memory": (_size, "bytes of weights and buffers a build may allocate (default: the "
+                          "memory available on this machine)"),
+    "max_activation": (_size, "elements of the largest feature map, per sample"),
+    "max_nodes": (_size, "IR nodes in the graph"),
+    "max_extends": (_size, "files in one extends chain"),
+    "max_blocks": (_size, "blocks in all stages"),
+}
 
 
 def _analyze(ref: str, args: argparse.Namespace) -> tuple[Report | None, int]:
@@ -170,14 +199,19 @@ def cmd_build(args: argparse.Namespace) -> int:
         if report is not None:
             _print_diags(report.diagnostics, report.spec.sources)
         return code
-    _print_diags(report.diagnostics, report.spec.sources)
+    # The bounds are checked on the analysis, before torch is even imported: a refusal is quick.
+    over = build_diagnostics(report, limits_of(args))
+    _print_diags(report.diagnostics + over, report.spec.sources)
+    if over:
+        print(f"refused: {report.spec.name}: nothing was built or written")
+        return EXIT_SPEC
     try:
         from .build import run_build
     except ImportError as exc:
         raise UsageError(f"`archc build` needs torch ({exc}); install it with "
                          "`pip install torch==2.13.0`") from exc
     output.parent.mkdir(parents=True, exist_ok=True)
-    return run_build(report, output, args.format, args.check, args.seed)
+    return run_build(report, output, args.format, args.check, args.seed, limits_of(args))
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -208,6 +242,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--input", metavar="CxHxW", help="input shape, e.g. 3x224x224")
         p.add_argument("--allow-outside", action="store_true",
                        help="let `extends` reach files outside the spec's folder")
+        bounds = p.add_argument_group("resource bounds (checked before anything is allocated)")
+        for key, (parse, what) in _BOUNDS.items():
+            bounds.add_argument(f"--{key.replace('_', '-')}", type=parse, metavar="N",
+                                help=what)
         return p
 
     p = spec_cmd("validate", "check specs: schema, variants, shapes and design rules", many=True)

@@ -12,13 +12,21 @@ import torch
 from ..analysis.report import Report
 from ..backends.pytorch.build import module_from_report
 from ..backends.pytorch.check import check_shapes, export_program
+from ..core.diagnostics import SpecError, format_text
 from ..core.fileio import atomic_write
+from ..core.limits import DEFAULT_LIMITS, Limits
 from .codes import EXIT_OK, EXIT_SPEC
 
 
-def run_build(report: Report, output: Path, fmt: str, check: bool, seed: int) -> int:
+def run_build(report: Report, output: Path, fmt: str, check: bool, seed: int,
+              limits: Limits = DEFAULT_LIMITS) -> int:
     """Build the module, check it when asked, and save it; return the exit code."""
-    model = module_from_report(report, seed=seed)
+    try:
+        model = module_from_report(report, seed=seed, limits=limits)
+    except SpecError as exc:  # a resource bound: refused before anything was allocated
+        print(format_text(exc.diagnostics, exc.sources, sys.stderr.isatty()), file=sys.stderr)
+        print(f"refused: {report.spec.name}: nothing was built or written")
+        return EXIT_SPEC
     if check:
         result = check_shapes(model, report)
         c, h, w = report.input_shape

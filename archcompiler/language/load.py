@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.diagnostics import Diagnostic, did_you_mean, error, has_errors
+from ..core.limits import DEFAULT_LIMITS, Limits
 from .resolve import resolve_spec
 from .resolved import ResolvedSpec
 from .validate import validate_tree
@@ -33,7 +34,8 @@ def find_spec(ref: str | os.PathLike[str]) -> tuple[Path, str] | None:
     return (builtin, str(builtin)) if builtin else None
 
 
-def resolve(ref: str | os.PathLike[str], *, allow_outside: bool = False) -> Resolution:
+def resolve(ref: str | os.PathLike[str], *, allow_outside: bool = False,
+            limits: Limits = DEFAULT_LIMITS) -> Resolution:
     """Read, parse, merge variants, validate and resolve one spec file or built-in name."""
     found = find_spec(ref)
     if found is None:
@@ -42,7 +44,8 @@ def resolve(ref: str | os.PathLike[str], *, allow_outside: bool = False) -> Reso
         diag = error("ARC012", f"no spec file or built-in spec named '{ref}'", None, hint=hint)
         return Resolution(None, [diag], not_found=True)
     path, display = found
-    ctx = LoadContext(root_dir=path.resolve().parent, allow_outside=allow_outside)
+    ctx = LoadContext(root_dir=path.resolve().parent, allow_outside=allow_outside,
+                      max_extends=limits.max_extends)
     tree = load_chain(path, display, ctx)
     if tree is None or has_errors(ctx.diags):
         return Resolution(None, ctx.diags, ctx.sources)
@@ -50,5 +53,5 @@ def resolve(ref: str | os.PathLike[str], *, allow_outside: bool = False) -> Reso
     spec, diags = validate_tree(tree)
     if spec is None:
         return Resolution(None, ctx.diags + diags, ctx.sources)
-    resolved, diags = resolve_spec(spec, tree, ctx.sources)
+    resolved, diags = resolve_spec(spec, tree, ctx.sources, limits.max_blocks)
     return Resolution(resolved, ctx.diags + diags, ctx.sources)

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..blocks import BLOCKS, BlockConfig, ResolvedBlock
 from ..core.diagnostics import Diagnostic, Span, error
+from ..core.limits import DEFAULT_LIMITS
 from ..ir.ops import same_padding
 from .resolved import ResolvedSpec, ResolvedStage, ResolvedStem
 from .scaling import scale_stages
@@ -30,7 +31,7 @@ class StageEntry:
     block: BlockConfig | None = None
     shortcut: str | None = None
 
-MAX_BLOCKS = 5000  # a 10,000-layer basic-block net; the deepest net in the papers has 1001 layers
+MAX_BLOCKS = DEFAULT_LIMITS.max_blocks
 
 
 def _span(tree: LNode, *path: str | int) -> Span:
@@ -138,8 +139,8 @@ def _drop_path(rate: float, schedule: str, index: int, total: int) -> float:
     return rate * index / (total - 1) if total > 1 else 0.0
 
 
-def resolve_spec(spec: Spec, tree: LNode, sources: dict[str, str]) -> tuple[ResolvedSpec | None,
-                                                                      list[Diagnostic]]:
+def resolve_spec(spec: Spec, tree: LNode, sources: dict[str, str],
+                 max_blocks: int = MAX_BLOCKS) -> tuple[ResolvedSpec | None, list[Diagnostic]]:
     """Resolve defaults and expand every stage into explicit blocks, threading channels."""
     diags: list[Diagnostic] = []
     entries = _entries(spec, tree, diags)
@@ -151,10 +152,11 @@ def resolve_spec(spec: Spec, tree: LNode, sources: dict[str, str]) -> tuple[Reso
     if diags:
         return None, diags
     total = sum(e.depth for e in entries)
-    if total > MAX_BLOCKS:
+    if total > max_blocks:
         # Bounds the cost of a hostile file: each block costs ~0.1 ms and ~50 KB to analyse.
-        diags.append(error("ARC115", f"the stages hold {total} blocks, over the {MAX_BLOCKS} limit",
-                           _span(tree, "stages"), hint="use fewer blocks per stage"))
+        diags.append(error("ARC115", f"the stages hold {total} blocks, over the {max_blocks} limit",
+                           _span(tree, "stages"), hint="use fewer blocks per stage, or raise "
+                           "the bound (--max-blocks, limits=Limits(max_blocks=...))"))
         return None, diags
     conv, pool = spec.stem.conv, spec.stem.pool
     stem = ResolvedStem(

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.diagnostics import Diagnostic, Span, did_you_mean, error
+from ..core.limits import DEFAULT_LIMITS
 from .yamlload import MAX_BYTES, LNode, decode_source, parse_yaml
 from .zoo import builtin_names, builtin_path, looks_like_name
 
-MAX_CHAIN = 8
+MAX_CHAIN = DEFAULT_LIMITS.max_extends
 
 
 def merge(base: LNode, child: LNode) -> LNode:
@@ -46,6 +47,7 @@ class LoadContext:
     chain: list[str] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
     diags: list[Diagnostic] = field(default_factory=list)
+    max_extends: int = MAX_CHAIN
 
 
 def read_file(path: Path, display: str, ctx: LoadContext, at: Span | None) -> LNode | None:
@@ -114,8 +116,8 @@ def load_chain(path: Path, display: str, ctx: LoadContext, at: Span | None = Non
         ctx.diags.append(error("ARC151", f"extends forms a cycle through '{display}'", at,
                                hint="remove one `extends` so the chain ends at a spec without it"))
         return None
-    if len(ctx.chain) >= MAX_CHAIN:
-        ctx.diags.append(error("ARC152", f"extends chain is longer than {MAX_CHAIN} files", at,
+    if len(ctx.chain) >= ctx.max_extends:
+        ctx.diags.append(error("ARC152", f"extends chain is longer than {ctx.max_extends} files", at,
                                hint="flatten the chain by copying settings into fewer files"))
         return None
     ctx.chain.append(key)

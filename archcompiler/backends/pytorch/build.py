@@ -21,8 +21,10 @@ from typing import Union
 import torch
 from torch import nn
 
+from ...analysis.bounds import build_diagnostics
 from ...analysis.report import Report
 from ...core.diagnostics import SpecError
+from ...core.limits import DEFAULT_LIMITS, Limits
 from ...ir.graph import BlockRecord, Graph, Node, Role
 from ...ir.ops import Op, OpAttrs
 from .codegen import OUTPUT_FREE, CodegenError, Step, forward_source, generated_class
@@ -208,12 +210,18 @@ def _initialise(stateful: Stateful, seed: int | None) -> None:
 
 
 def module_from_report(report: Report, *, seed: int | None = None,
-                       device: DeviceLike | None = None,
-                       dtype: torch.dtype | None = None) -> nn.Module:
-    """Build the nn.Module of an analyzed spec; raise SpecError when the report has errors."""
+                       device: DeviceLike | None = None, dtype: torch.dtype | None = None,
+                       limits: Limits = DEFAULT_LIMITS) -> nn.Module:
+    """Build the nn.Module of an analyzed spec; raise SpecError when the report has errors, or
+    when the module would exceed a resource bound (checked before anything is allocated)."""
     if not report.ok:
         raise SpecError(report.diagnostics, report.spec.sources)
     target = torch.device(device) if device is not None else torch.device("cpu")
+    if target.type != "meta":
+        size = (dtype or torch.get_default_dtype()).itemsize
+        over = build_diagnostics(report, limits, max(size, 4))  # initialised in fp32 first
+        if over:
+            raise SpecError(over, report.spec.sources)
     model, stateful = _assemble(report.graph)  # on meta: nothing allocated, nothing drawn
     if target.type == "meta":
         return model.to(dtype=dtype) if dtype is not None else model
