@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .analysis.report import MAC_CONVENTION, Report
-from .api import analyze, build_module, load_spec, render, to_dot
+from .api import analyze, build_module, load_spec, render, to_dot, validate
 from .blocks import BlockBuilder, BlockConfig, BlockType, register_block, unregister_block
 from .core.diagnostics import Diagnostic, Severity, Span, SpecError
 from .core.limits import Limits
@@ -32,4 +32,5 @@ __all__ = [
     "resolve",
     "to_dot",
     "unregister_block",
+    "validate",
 ]

@@ -7,37 +7,64 @@ through it. The backends are imported only when called, so validation never impo
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
 from .analysis.analyze import analyze_resolved
 from .analysis.report import Report
-from .core.diagnostics import SpecError
+from .core.diagnostics import Diagnostic, SpecError
 from .core.limits import DEFAULT_LIMITS, Limits
 from .ir.ops import Shape
 from .language.load import resolve
 from .language.resolved import ResolvedSpec
+from .language.sources import Overrides
 
 if TYPE_CHECKING:
     import torch
     from torch import nn
 
-SpecLike = Union[str, "os.PathLike[str]", ResolvedSpec]
+# A path, a built-in name, YAML text, a whole spec as a mapping, or an already resolved spec.
+SpecLike = Union[str, "os.PathLike[str]", Mapping[str, object], ResolvedSpec]
 InputShape = Union[int, tuple[int, int], tuple[int, int, int]]  # size, HxW or CxHxW
 
-__all__ = ["InputShape", "SpecLike", "analyze", "build_module", "full_input_shape", "load_spec",
-           "render", "to_dot"]
+__all__ = ["InputShape", "Overrides", "SpecLike", "analyze", "build_module", "full_input_shape",
+           "load_spec", "render", "to_dot", "validate"]
 
 
-def load_spec(ref: SpecLike, *, allow_outside: bool = False,
-              limits: Limits = DEFAULT_LIMITS) -> ResolvedSpec:
-    """Return the resolved, validated spec for a path or built-in name, or raise SpecError."""
+def load_spec(ref: SpecLike, *, allow_outside: bool = False, limits: Limits = DEFAULT_LIMITS,
+              overrides: Overrides | None = None) -> ResolvedSpec:
+    """Return the resolved, validated spec for a spec source, or raise SpecError.
+
+    `overrides` ("KEY=VALUE" strings as `archc --set` takes them, or a mapping of dotted keys
+    to values) are merged over the spec, one `extends` layer each.
+    """
     if isinstance(ref, ResolvedSpec):
+        if overrides:
+            raise ValueError("overrides apply to a spec source (path, name, text or mapping), "
+                             "not to a ResolvedSpec")
         return ref
-    res = resolve(ref, allow_outside=allow_outside, limits=limits)
+    res = resolve(ref, allow_outside=allow_outside, limits=limits, overrides=overrides)
     if res.spec is None:
         raise SpecError(res.diagnostics, res.sources)
     return res.spec
+
+
+def validate(ref: SpecLike, input_shape: InputShape | None = None, *,
+             allow_outside: bool = False, limits: Limits = DEFAULT_LIMITS,
+             overrides: Overrides | None = None) -> list[Diagnostic]:
+    """Return every diagnostic of a spec (loading, schema, shapes, rules); never raise SpecError."""
+    spec: ResolvedSpec | None
+    diags: list[Diagnostic] = []
+    if isinstance(ref, ResolvedSpec):
+        spec = load_spec(ref, overrides=overrides)
+    else:
+        res = resolve(ref, allow_outside=allow_outside, limits=limits, overrides=overrides)
+        spec, diags = res.spec, res.diagnostics
+    if spec is None:
+        return diags
+    shape = None if input_shape is None else full_input_shape(spec.input_shape, input_shape)
+    return diags + analyze_resolved(spec, shape, limits).diagnostics
 
 
 def full_input_shape(spec_shape: Shape, given: InputShape) -> Shape:
@@ -52,18 +79,21 @@ def full_input_shape(spec_shape: Shape, given: InputShape) -> Shape:
 
 
 def analyze(ref: SpecLike | Report, input_shape: InputShape | None = None, *,
-            allow_outside: bool = False, limits: Limits = DEFAULT_LIMITS) -> Report:
+            allow_outside: bool = False, limits: Limits = DEFAULT_LIMITS,
+            overrides: Overrides | None = None) -> Report:
     """Return shapes, params, MACs and design-rule diagnostics for a spec, without torch.
 
     `input_shape` is a square size, (H, W) or (C, H, W); a different C changes the first conv.
     A Report is returned as it is, or re-analyzed at another input shape.
     """
     if isinstance(ref, Report):
+        if overrides:
+            raise ValueError("overrides apply to a spec source, not to a Report")
         if input_shape is None:
             return ref
         spec = ref.spec
     else:
-        spec = load_spec(ref, allow_outside=allow_outside, limits=limits)
+        spec = load_spec(ref, allow_outside=allow_outside, limits=limits, overrides=overrides)
     shape = None if input_shape is None else full_input_shape(spec.input_shape, input_shape)
     return analyze_resolved(spec, shape, limits)
 
@@ -72,7 +102,8 @@ def build_module(ref: SpecLike | Report, *, seed: int | None = None,
                  device: str | torch.device | int | None = None,
                  dtype: torch.dtype | None = None,
                  input_shape: InputShape | None = None,
-                 limits: Limits = DEFAULT_LIMITS) -> nn.Module:
+                 limits: Limits = DEFAULT_LIMITS, allow_outside: bool = False,
+                 overrides: Overrides | None = None) -> nn.Module:
     """Build a torch module from a spec path, built-in name, resolved spec or report.
 
     `input_shape` (a square size, HxW or CxHxW) sets the size the spec is checked at; a channel
@@ -82,23 +113,31 @@ def build_module(ref: SpecLike | Report, *, seed: int | None = None,
     from .backends.pytorch.build import check_seed, module_from_report
 
     check_seed(seed)
-    return module_from_report(analyze(ref, input_shape, limits=limits), seed=seed, device=device,
-                              dtype=dtype, limits=limits)
+    report = analyze(ref, input_shape, limits=limits, allow_outside=allow_outside,
+                     overrides=overrides)
+    return module_from_report(report, seed=seed, device=device, dtype=dtype, limits=limits)
 
 
 def to_dot(spec_or_report: SpecLike | Report, *, detail: str = "block", rankdir: str = "TB",
-           input_shape: InputShape | None = None) -> str:
-    """Return the architecture diagram of a spec (path, built-in name, ResolvedSpec) or report."""
+           input_shape: InputShape | None = None, allow_outside: bool = False,
+           limits: Limits = DEFAULT_LIMITS, overrides: Overrides | None = None) -> str:
+    """Return the architecture diagram of a spec (any SpecLike) or report, as DOT text."""
     from .backends.render import check_options, to_dot_text
 
     check_options(detail, rankdir)
-    return to_dot_text(analyze(spec_or_report, input_shape), detail, rankdir)
+    report = analyze(spec_or_report, input_shape, allow_outside=allow_outside, limits=limits,
+                     overrides=overrides)
+    return to_dot_text(report, detail, rankdir)
 
 
 def render(spec: SpecLike | Report, path: str | os.PathLike[str], *, detail: str = "block",
-           rankdir: str = "TB", input_shape: InputShape | None = None) -> Path:
+           rankdir: str = "TB", input_shape: InputShape | None = None,
+           allow_outside: bool = False, limits: Limits = DEFAULT_LIMITS,
+           overrides: Overrides | None = None) -> Path:
     """Draw a spec to .svg/.png/.pdf (needs graphviz `dot`) or .dot; return the written path."""
     from .backends.render import check_options, write_diagram
 
     check_options(detail, rankdir)
-    return write_diagram(analyze(spec, input_shape), Path(path), detail, rankdir)
+    report = analyze(spec, input_shape, allow_outside=allow_outside, limits=limits,
+                     overrides=overrides)
+    return write_diagram(report, Path(path), detail, rankdir)

@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Union
 
 from ..core.diagnostics import Diagnostic, did_you_mean, error, has_errors
 from ..core.limits import DEFAULT_LIMITS, Limits
 from .resolve import resolve_spec
 from .resolved import ResolvedSpec
+from .sources import (
+    MAPPING_SOURCE,
+    TEXT_SOURCE,
+    Overrides,
+    apply_overrides,
+    is_yaml_text,
+    mapping_text,
+    parse_overrides,
+)
 from .validate import validate_tree
-from .variants import LoadContext, drop_nulls, load_chain
+from .variants import LoadContext, drop_nulls, load_chain, load_text_chain
+from .yamlload import LNode
 from .zoo import builtin_names, builtin_path
+
+# What names a spec: a path, a built-in name, YAML text, or the whole spec as a mapping.
+SpecSource = Union[str, "os.PathLike[str]", Mapping[str, object]]
 
 
 @dataclass
@@ -25,28 +40,62 @@ class Resolution:
     not_found: bool = False  # the spec itself could not be found: a usage error, not a spec error
 
 
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a name too long for the file system is no file
+        return False
+
+
 def find_spec(ref: str | os.PathLike[str]) -> tuple[Path, str] | None:
     """Find a spec by path, or by built-in name; return its path and display name."""
     path = Path(ref)
-    if path.is_file():
+    if _is_file(path):
         return path, str(ref)
     builtin = builtin_path(str(ref))
     return (builtin, str(builtin)) if builtin else None
 
 
-def resolve(ref: str | os.PathLike[str], *, allow_outside: bool = False,
-            limits: Limits = DEFAULT_LIMITS) -> Resolution:
-    """Read, parse, merge variants, validate and resolve one spec file or built-in name."""
+def _load(ref: SpecSource, ctx: LoadContext) -> tuple[LNode | None, bool]:
+    """Load the layers of a spec source; return the merged tree and whether it was found."""
+    if isinstance(ref, Mapping):
+        text, diags = mapping_text(ref)
+        ctx.diags.extend(diags)
+        return (None if text is None else load_text_chain(text, MAPPING_SOURCE, ctx)), True
+    if isinstance(ref, str) and is_yaml_text(ref) and ("\n" in ref or not _is_file(Path(ref))):
+        return load_text_chain(ref, TEXT_SOURCE, ctx), True
     found = find_spec(ref)
     if found is None:
         hint = did_you_mean(str(ref), builtin_names()) or "give a YAML path or a name from " \
             "`archc list`"
-        diag = error("ARC012", f"no spec file or built-in spec named '{ref}'", None, hint=hint)
-        return Resolution(None, [diag], not_found=True)
+        ctx.diags.append(error("ARC012", f"no spec file or built-in spec named '{ref}'", None,
+                               hint=hint))
+        return None, False
     path, display = found
-    ctx = LoadContext(root_dir=path.resolve().parent, allow_outside=allow_outside,
+    ctx.root_dir = path.resolve().parent
+    return load_chain(path, display, ctx), True
+
+
+def resolve(ref: SpecSource, *, allow_outside: bool = False, limits: Limits = DEFAULT_LIMITS,
+            overrides: Overrides | None = None) -> Resolution:
+    """Read, parse, merge variants and overrides, validate and resolve one spec.
+
+    `ref` is a path, a built-in name, YAML text (a str with a line break or `: `), or the whole
+    spec as a mapping. `overrides` ("KEY=VALUE" strings, or a mapping of dotted keys to values)
+    are merged over the spec as one more `extends` layer each, in order.
+    """
+    # In-memory specs resolve relative `extends` paths against the working directory.
+    ctx = LoadContext(root_dir=Path.cwd(), allow_outside=allow_outside,
                       max_extends=limits.max_extends)
-    tree = load_chain(path, display, ctx)
+    tree, found = _load(ref, ctx)
+    if not found:
+        return Resolution(None, ctx.diags, not_found=True)
+    if overrides is not None:
+        parsed, diags = parse_overrides(overrides, ctx.sources)
+        ctx.diags.extend(diags)
+        if tree is not None and not has_errors(diags):
+            tree, diags = apply_overrides(tree, parsed)
+            ctx.diags.extend(diags)
     if tree is None or has_errors(ctx.diags):
         return Resolution(None, ctx.diags, ctx.sources)
     tree = drop_nulls(tree)

@@ -8,7 +8,9 @@ into it, since the old type's options would not apply to the new one.
 
 from __future__ import annotations
 
+import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,6 +52,36 @@ class LoadContext:
     max_extends: int = MAX_CHAIN
 
 
+# Parsed files keyed by their name and a hash of their bytes: a sweep re-reads its base files
+# (so a file changed on disk is seen at once) but parses each distinct content only once.
+# LNode trees are never mutated (merge and drop_nulls build new ones), so sharing them is safe.
+_PARSED: dict[tuple[str, bytes], tuple[str | None, LNode | None, tuple[Diagnostic, ...]]] = {}
+_PARSED_MAX = 256
+
+
+def parse_cached(data: bytes, display: str) -> tuple[str | None, LNode | None,
+                                                     tuple[Diagnostic, ...]]:
+    """Decode and parse a file's bytes, reusing the result for bytes seen before."""
+    key = (display, hashlib.blake2b(data, digest_size=20).digest())
+    hit = _PARSED.get(key)
+    if hit is not None:
+        return hit
+    text, diags = decode_source(data, display)
+    tree = None
+    if text is not None:
+        tree, more = parse_yaml(text, display)
+        diags += more
+    if len(_PARSED) >= _PARSED_MAX:
+        _PARSED.pop(next(iter(_PARSED)))  # drop the oldest: sweeps reuse a few recent bases
+    _PARSED[key] = found = (text, tree, tuple(diags))
+    return found
+
+
+def clear_cache() -> None:
+    """Forget every parsed file (for benchmarks and tests that time a cold load)."""
+    _PARSED.clear()
+
+
 def read_file(path: Path, display: str, ctx: LoadContext, at: Span | None) -> LNode | None:
     """Read and parse one file, recording its text for caret display."""
     try:
@@ -62,13 +94,10 @@ def read_file(path: Path, display: str, ctx: LoadContext, at: Span | None) -> LN
         ctx.diags.append(error("ARC155", f"cannot read '{display}': {reason}", at,
                                hint="check the path; `extends` paths are relative to the file"))
         return None
-    text, diags = decode_source(data, display)
+    text, tree, diags = parse_cached(data, display)
     ctx.diags.extend(diags)
-    if text is None:
-        return None
-    ctx.sources[display] = text
-    tree, diags = parse_yaml(text, display)
-    ctx.diags.extend(diags)
+    if text is not None:
+        ctx.sources[display] = text
     return tree
 
 
@@ -111,7 +140,24 @@ def _base_of(ref_node: LNode, here: Path | None, ctx: LoadContext) -> tuple[Path
 
 def load_chain(path: Path, display: str, ctx: LoadContext, at: Span | None = None) -> LNode | None:
     """Load `path` and everything it extends, merged into one located tree."""
-    key = str(path.resolve())
+    return _load_layer(str(path.resolve()), display, ctx, at,
+                       lambda: read_file(path, display, ctx, at), path)
+
+
+def load_text_chain(text: str, display: str, ctx: LoadContext) -> LNode | None:
+    """Load a spec held in memory (named `display`, e.g. `<string>`) and everything it extends."""
+    def read() -> LNode | None:
+        ctx.sources[display] = text
+        tree, diags = parse_yaml(text, display)
+        ctx.diags.extend(diags)
+        return tree
+
+    return _load_layer(display, display, ctx, None, read, None)
+
+
+def _load_layer(key: str, display: str, ctx: LoadContext, at: Span | None,
+                read: Callable[[], LNode | None], here: Path | None) -> LNode | None:
+    """Read one layer with `read`, then merge it over the chain its `extends` names."""
     if key in ctx.chain:
         ctx.diags.append(error("ARC151", f"extends forms a cycle through '{display}'", at,
                                hint="remove one `extends` so the chain ends at a spec without it"))
@@ -122,14 +168,14 @@ def load_chain(path: Path, display: str, ctx: LoadContext, at: Span | None = Non
         return None
     ctx.chain.append(key)
     try:
-        tree = read_file(path, display, ctx, at)
+        tree = read()
         if tree is None:
             return None
         ref_node = tree.get("extends")
         if ref_node is None or ref_node.value is None:  # `extends: null` is the default: no base
             return tree
         own = {k: v for k, v in tree.value.items() if k != "extends"}  # type: ignore[union-attr]
-        found = _base_of(ref_node, path, ctx)
+        found = _base_of(ref_node, here, ctx)
         if found is None:
             return None
         base = load_chain(found[0], found[1], ctx, ref_node.span)

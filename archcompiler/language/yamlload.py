@@ -240,15 +240,15 @@ class _Composer:
             self.emit(node, int(frame[4]), frame[3])  # type: ignore[call-overload, arg-type]
 
 
-def parse_yaml(text: str, file: str) -> tuple[LNode | None, list[Diagnostic]]:
-    """Parse YAML text into an LNode tree whose top level is a mapping, or return diagnostics."""
+def _compose(text: str, file: str) -> tuple[LNode | None, list[Diagnostic], bool]:
+    """Compose one document into an LNode; return the root, diagnostics, and whether it parsed."""
     composer = _Composer(file)
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         for event in yaml.parse(text, Loader=loader):
             composer.feed(event)
     except _Abort:
-        return None, composer.diags
+        return None, composer.diags, False
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         span = Span(file, mark.line + 1, mark.column + 1) if mark else Span(file, 1, 1)
@@ -257,24 +257,39 @@ def parse_yaml(text: str, file: str) -> tuple[LNode | None, list[Diagnostic]]:
             composer.diags.append(error("ARC009", f"nesting is deeper than {MAX_DEPTH} levels",
                                         span, hint="flatten the structure; a spec needs only a "
                                         "few levels"))
-            return None, composer.diags
+            return None, composer.diags, False
         composer.diags.append(error("ARC001", f"YAML syntax error: {problem}", span,
                                     hint="check indentation, colons and brackets on this line"))
-        return None, composer.diags
+        return None, composer.diags, False
     except yaml.YAMLError as exc:
         index = getattr(exc, "position", 0) or 0
         line, col = _pos(text, index)
         composer.diags.append(error("ARC001", f"unreadable YAML: {exc}".splitlines()[0],
                                     Span(file, line, col),
                                     hint="remove control characters from the file"))
-        return None, composer.diags
-    root = composer.root
+        return None, composer.diags, False
+    return composer.root, composer.diags, True
+
+
+def parse_yaml(text: str, file: str) -> tuple[LNode | None, list[Diagnostic]]:
+    """Parse YAML text into an LNode tree whose top level is a mapping, or return diagnostics."""
+    root, diags, parsed = _compose(text, file)
+    if not parsed:
+        return None, diags
     if root is None:
-        composer.diags.append(error("ARC006", "the file is empty", Span(file, 1, 1),
-                                    hint="start from a built-in spec: `archc list`"))
-        return None, composer.diags
+        diags.append(error("ARC006", "the file is empty", Span(file, 1, 1),
+                           hint="start from a built-in spec: `archc list`"))
+        return None, diags
     if not isinstance(root.value, dict):
-        composer.diags.append(error("ARC006", "the top level must be a mapping of fields",
-                                    root.span, hint="write `name: ...`, `stages: ...` and so on"))
-        return None, composer.diags
-    return root, composer.diags
+        diags.append(error("ARC006", "the top level must be a mapping of fields", root.span,
+                           hint="write `name: ...`, `stages: ...` and so on"))
+        return None, diags
+    return root, diags
+
+
+def parse_value(text: str, file: str, empty: Span) -> tuple[LNode | None, list[Diagnostic]]:
+    """Parse one YAML value of any kind (an override's); empty text is null located at `empty`."""
+    root, diags, parsed = _compose(text, file)
+    if not parsed:
+        return None, diags
+    return (root if root is not None else LNode(None, empty)), diags

@@ -1,0 +1,196 @@
+"""Sources without files: specs given as YAML text or a Python mapping, and overrides.
+
+An override is one more `extends` layer on top of a spec, written as `KEY=VALUE` (the CLI's
+`--set`; KEY a dotted path, VALUE YAML) or as a mapping `{"head.classes": 10}`. Each is located
+in a source of its own (`<--set 1>`, `<overrides>`) whose text is kept, so a diagnostic about
+an overridden value shows the override with a caret, as it would a line of a file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Union
+
+import yaml
+
+from ..core.diagnostics import Diagnostic, Span, error
+from .variants import merge
+from .yamlload import LNode, parse_value
+
+Overrides = Union[Mapping[str, object], Sequence[str]]
+
+OVERRIDE_CODE = "ARC013"  # a malformed override: no '=', a bad key, or a value that is not YAML
+TEXT_SOURCE = "<string>"
+MAPPING_SOURCE = "<mapping>"
+MAPPING_OVERRIDES = "<overrides>"
+_SEGMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+")
+_SET_HINT = "write KEY=VALUE with a dotted KEY and a YAML VALUE, e.g. head.classes=10"
+
+
+def is_yaml_text(ref: str) -> bool:
+    """Tell YAML text from a path or name: text holds a line break, or `: ` or starts with `{`.
+
+    Paths and built-in names never need either, so every existing way to name a spec keeps
+    working; an existing file whose name holds `: ` is still read as a file by the caller.
+    """
+    return "\n" in ref or ": " in ref or ref.lstrip().startswith("{")
+
+
+@dataclass(frozen=True)
+class Override:
+    """One parsed override: the path it sets, where each segment was written, and the value."""
+
+    path: tuple[str, ...]
+    spans: tuple[Span, ...]
+    value: LNode
+
+
+def _plain(value: object, where: str) -> object:
+    """Check that a Python value is plain spec data; tuples become lists."""
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    if isinstance(value, str):  # a str subclass (an enum member): its plain text
+        return str.__str__(value)
+    if isinstance(value, (int, float)):  # an IntEnum or a float subclass: the plain number
+        return int(value) if isinstance(value, int) else float(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, where) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _plain(v, where) for k, v in value.items()}
+    raise TypeError(f"{where}: a value of type {type(value).__name__} cannot appear in a spec; use "
+                    "mappings, lists, strings, numbers, booleans and None")
+
+
+def mapping_text(spec: Mapping[str, object]) -> tuple[str | None, list[Diagnostic]]:
+    """Write a whole spec given as a mapping as YAML text, so it is located line by line."""
+    try:
+        data = _plain(spec, "spec")
+    except TypeError as exc:
+        return None, [error("ARC103", str(exc), Span(MAPPING_SOURCE, 1, 1),
+                            hint="pass the spec as plain data, as yaml.safe_load would return it")]
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=None,
+                          width=100), []
+
+
+def _flow(value: object) -> str:
+    """One line of YAML for a plain Python value."""
+    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=1 << 30)
+    text = text.removesuffix("\n...\n").removesuffix("\n")
+    # A string with a line break folds over lines in YAML; JSON escapes it on one line.
+    return json.dumps(value, ensure_ascii=False) if "\n" in text else text
+
+
+def _parse_one(entry: str, file: str, line: int, diags: list[Diagnostic]) -> Override | None:
+    """Parse one `KEY=VALUE` written on `line` of the source `file`."""
+    key, eq, value = entry.partition("=")
+    where = Span(file, line, 1)
+    if not eq:
+        diags.append(error(OVERRIDE_CODE, f"override '{entry}' has no '='", where, hint=_SET_HINT))
+        return None
+    stripped = key.strip()
+    col = len(key) - len(key.lstrip()) + 1
+    if not stripped:
+        diags.append(error(OVERRIDE_CODE, "override has an empty key", where, hint=_SET_HINT))
+        return None
+    if stripped == "extends":
+        diags.append(error(OVERRIDE_CODE, "an override cannot change `extends`", Span(file, line, col),
+                           hint="write a spec file that extends the base you want"))
+        return None
+    segments, spans = [], []
+    for seg in stripped.split("."):
+        if not _SEGMENT.fullmatch(seg):
+            what = f"'{seg}' is not a field name or list index" if seg else "a field name is empty"
+            diags.append(error(OVERRIDE_CODE, f"in the override key '{stripped}', {what}",
+                               Span(file, line, col), hint=_SET_HINT))
+            return None
+        segments.append(seg)
+        spans.append(Span(file, line, col))
+        col += len(seg) + 1
+    # Blank out everything before the value, so the parsed value keeps its own column.
+    start = len(key) + 1
+    text = "\n" * (line - 1) + " " * start + value
+    node, parsed = parse_value(text, file, Span(file, line, start + 1))
+    last = text.split("\n")
+    for d in parsed:
+        if d.span is not None and d.span.line > len(last):  # at the end of the text: show its end
+            d = replace(d, span=Span(file, len(last), len(last[-1]) + 1))
+        if d.code == "ARC001":  # a syntax error in an override is a malformed override
+            d = error(OVERRIDE_CODE, f"the value of {stripped} is not YAML: "
+                      f"{d.message.removeprefix('YAML syntax error: ')}", d.span,
+                      hint="quote a string, or write a list as [1, 2] and a mapping as {k: v}")
+        diags.append(d)
+    if node is None:
+        return None
+    return Override(tuple(segments), tuple(spans), node)
+
+
+def parse_overrides(overrides: Overrides, sources: dict[str, str]
+                    ) -> tuple[list[Override], list[Diagnostic]]:
+    """Parse overrides (KEY=VALUE strings, or a mapping), registering their text in `sources`."""
+    diags: list[Diagnostic] = []
+    parsed: list[Override | None] = []
+    if isinstance(overrides, Mapping):
+        lines = []
+        for i, (key, value) in enumerate(overrides.items()):
+            try:
+                text = f"{key}={_flow(_plain(value, str(key)))}"
+            except TypeError as exc:
+                diags.append(error("ARC103", str(exc), Span(MAPPING_OVERRIDES, i + 1, 1),
+                                   hint="override with plain data"))
+                text = f"{key}="
+            if not isinstance(key, str) or "\n" in key or "=" in key:
+                diags.append(error(OVERRIDE_CODE, f"override key {key!r} is not a dotted path",
+                                   Span(MAPPING_OVERRIDES, i + 1, 1), hint=_SET_HINT))
+                text = "?="
+            lines.append(text)
+        sources[MAPPING_OVERRIDES] = "\n".join(lines)
+        if not diags:
+            parsed = [_parse_one(text, MAPPING_OVERRIDES, i + 1, diags)
+                      for i, text in enumerate(lines)]
+    else:
+        entries = [overrides] if isinstance(overrides, str) else list(overrides)
+        for i, entry in enumerate(entries):
+            file = f"<--set {i + 1}>"
+            if not isinstance(entry, str):
+                raise TypeError(f"overrides are 'KEY=VALUE' strings, not {type(entry).__name__}")
+            sources[file] = entry
+            parsed.append(_parse_one(entry, file, 1, diags))
+    return [p for p in parsed if p is not None], diags
+
+
+def _set(node: LNode | None, ov: Override, depth: int, diags: list[Diagnostic]) -> LNode:
+    """Return `node` with the value of `ov` set below it at `ov.path[depth:]`."""
+    if depth == len(ov.path):
+        if node is None or ov.value.value is None:
+            return ov.value
+        return merge(node, ov.value)
+    seg, span = ov.path[depth], ov.spans[depth]
+    if node is not None and isinstance(node.value, list) and seg.isdigit():
+        items = list(node.value)
+        index = int(seg)
+        if index >= len(items):
+            diags.append(error("ARC104", f"{'.'.join(ov.path[:depth])} has {len(items)} entries, "
+                               f"so there is no index {index}", span,
+                               hint=f"use an index below {len(items)}, or set the whole list"))
+            return node
+        items[index] = _set(items[index], ov, depth + 1, diags)
+        return LNode(items, node.span, node.key_span)
+    here = node is not None and isinstance(node.value, dict)
+    children = dict(node.value) if here else {}  # type: ignore[arg-type, union-attr]
+    child = _set(children.get(seg), ov, depth + 1, diags)
+    children[seg] = LNode(child.value, child.span, span, child.yaml11_bool)
+    if here:
+        assert node is not None
+        return LNode(children, node.span, node.key_span)
+    return LNode(children, span, node.key_span if node is not None else None)
+
+
+def apply_overrides(tree: LNode, overrides: Sequence[Override]) -> tuple[LNode, list[Diagnostic]]:
+    """Merge each override over the tree in order, as one more `extends` layer each."""
+    diags: list[Diagnostic] = []
+    for ov in overrides:
+        tree = _set(tree, ov, 0, diags)
+    return tree, diags
