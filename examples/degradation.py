@@ -16,9 +16,9 @@ experiment at toy scale on CPU:
   rate 0.02 (the paper's 0.1 at batch 128, scaled linearly, is 0.025): one epoch of warm-up at a
   tenth of the rate (the paper warms ResNet-110 up so), then the rate divided by 10 at 50% and 75%
   of the run; the same data order for every net of a seed. Batch 32 gives four times the updates
-  of batch 128 for the same CPU time. At batch 128 and rate 0.1 or 0.05, ResNet-56 diverged on
-  this data in the first epochs (loss jumping to 5-7, training error stuck above 75%), with or
-  without warm-up;
+  of batch 128 for the same CPU time. At batch 128, ResNet-56 diverged on this data in the first
+  epochs (loss jumping to 5-7, training error stuck above 75%) at rate 0.1 without warm-up and
+  with one or three epochs of it, and at 0.05 with one epoch; 0.02 trained it;
 - the training error (1 - accuracy on each training batch, in train mode) over iterations,
   averaged over one epoch of batches, as a mean over seeds with the min-max spread shaded.
 
@@ -28,13 +28,15 @@ mode) and the held-out test error, as a mean over seeds.
 
 Run it from the repository root (torch, scikit-learn and matplotlib needed)::
 
-    python examples/degradation.py                # full run, one seed: a few minutes on 2 cores
+    python examples/degradation.py                # full run, one seed, 2 threads
     python examples/degradation.py --seeds 2 --out docs/degradation.png --json out/curves.json
     python examples/degradation.py --fast --out /tmp/d.png   # a few steps, for the tests
     python examples/degradation.py --replot docs/degradation.json   # redraw a recorded run
 
 ``docs/degradation.png`` was drawn from the run recorded in ``docs/degradation.json``
-(``--seeds 2 --threads 1``).
+(``--seeds 2 --threads 1``): 12 minutes, about 6 per seed, on 2 cores that other test runs were
+using too. On cores shared so, ``--threads 1`` is several times faster than the default 2 threads,
+whose workers wait on each other.
 
 Only the public API is used: ``archcompiler.analyze`` and ``archcompiler.build_module``.
 """
@@ -330,7 +332,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                    help=f"batch size (default {d.batch_size})")
     p.add_argument("--threads", type=int, default=d.threads,
                    help=f"torch CPU threads (default {d.threads})")
-    p.add_argument("--out", type=Path, default=Path("docs/degradation.png"), help="figure path")
+    p.add_argument("--out", type=Path, default=Path("docs/degradation.png"),
+                   help="figure path (default docs/degradation.png)")
     p.add_argument("--json", type=Path, default=None, help="also write the curves to this JSON file")
     p.add_argument("--replot", type=Path, default=None, metavar="JSON",
                    help="train nothing: redraw the figure and table from a file written by --json")
