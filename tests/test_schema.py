@@ -90,7 +90,9 @@ def test_schema_identity() -> None:
     schema = committed_schema()
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["$id"]
-    assert set(schema["required"]) == {"spec_version", "name", "stages"}
+    # A spec without `extends` is complete (the `else` branch); one with it is an overlay.
+    assert set(schema["$defs"]["Spec"]["required"]) == {"spec_version", "name", "stages"}
+    assert schema["else"] == {"$ref": "#/$defs/Spec"}
     assert schema["additionalProperties"] is False
 
 

@@ -211,8 +211,10 @@ def __getattr__(name: str) -> Any:
 
 
 def json_schema() -> dict[str, object]:
-    """Return the published JSON Schema of the spec language."""
-    schema = spec_model().model_json_schema()
+    """Return the published JSON Schema: a complete spec, or an overlay when it `extends`."""
+    from .editor_schema import overlay_schema
+
+    schema = overlay_schema(spec_model().model_json_schema())
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = "https://archcompiler.dev/schema/spec-v1.json"
     return schema
