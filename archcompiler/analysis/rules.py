@@ -14,7 +14,7 @@ from ..blocks.shortcut import shape_changes
 from ..core.diagnostics import Diagnostic, Severity, Span
 from ..core.registry import Registry
 from ..ir.graph import Node, Role, StageRecord
-from ..ir.ops import Conv2d, Op, strided_size
+from ..ir.ops import Conv2d, Op, Shape, strided_size
 from .report import Report
 
 Finding = tuple[str, Span | None, str, str | None]  # message, span, hint, node
@@ -56,17 +56,37 @@ def stage_maps(report: Report) -> list[tuple[int, int] | None]:
 def _same_map_same_width(report: Report) -> Iterator[Finding]:
     # Filters are the blocks' output channels: with mixed block types a stage's `width` (planes)
     # is not comparable, but what each stage hands on is.
-    seen: dict[tuple[int, int], tuple[str, int]] = {}
-    for stage, hw in zip(report.graph.stages, stage_maps(report)):
+    stages = report.graph.stages
+    seen: dict[tuple[int, int], tuple[int, int]] = {}
+    for i, (stage, hw) in enumerate(zip(stages, stage_maps(report))):
         if hw is None:
             continue
         if hw in seen and seen[hw][1] != stage.out_channels:
-            other, filters = seen[hw]
-            yield (f"{stage.name} outputs {stage.out_channels} channels, but {other} makes the same "
-                   f"{hw[0]}x{hw[1]} map with {filters} (rule i)", stage.width_span,
-                   f"use {_width_for(stage, filters)}, or downsample {stage.name} so the map "
-                   "halves", stage.blocks[0])
-        seen.setdefault(hw, (stage.name, stage.out_channels))
+            j, filters = seen[hw]
+            if any(s.stride > 1 for s in stages[j + 1:i + 1]):
+                yield _collapsed(report, stages[j], stage, hw, filters)
+            else:
+                yield (f"{stage.name} outputs {stage.out_channels} channels, but "
+                       f"{stages[j].name} makes the same {hw[0]}x{hw[1]} map with {filters} (rule i)",
+                       stage.width_span, f"use {_width_for(stage, filters)}, or downsample "
+                       f"{stage.name} so the map halves", stage.blocks[0])
+        seen.setdefault(hw, (i, stage.out_channels))
+
+
+def _collapsed(report: Report, first: StageRecord, stage: StageRecord, hw: tuple[int, int],
+               filters: int) -> Finding:
+    """Rule (i) broken only because the input is too small for the strides to shrink the map."""
+    spec = report.spec
+    total = spec.stem.stride * spec.stem.pool_stride
+    for s in report.graph.stages:
+        total *= s.stride
+    _, height, width = report.input_shape
+    return (f"{stage.name} outputs {stage.out_channels} channels and {first.name} {filters} on the "
+            f"same {hw[0]}x{hw[1]} map (rule i), because the {height}x{width} input is too small: "
+            f"the strides in between cannot shrink a {hw[0]}x{hw[1]} map", spec.input_span,
+            f"analyse at an input of at least {total}x{total}, the net's total stride (e.g. "
+            f"--input {report.input_shape[0]}x{total}x{total}), or set `rules: "
+            "{same_map_same_width: warn}` (or off) for inputs this small", stage.blocks[0])
 
 
 def _width_for(stage: StageRecord, out_channels: int) -> str:
@@ -127,12 +147,44 @@ def _exact_downsampling(report: Report) -> Iterator[Finding]:
         shape = report.shape(node.inputs[0])
         if shape is None or len(shape) != 3:
             continue
-        if shape[1] % stride or shape[2] % stride:
+        out = report.shape(node.name)
+        if (shape[1] % stride or shape[2] % stride) and out is not None and len(out) == 3:
             done.add(key)
             yield (f"{node.name} applies stride {stride} to a {shape[1]}x{shape[2]} map, which "
-                   "it does not divide; border pixels are dropped unevenly",
+                   f"it does not divide: {_uneven(node, shape[1:], out[1:])}",
                    _stride_span(report, node),
                    "change the input size or the stride so the map divides", node.name)
+
+
+def _borders(size: int, out: int, kernel: int, stride: int, padding: int) -> tuple[int, int]:
+    """Past the far border, rows no window reads (>= 0) or padding rows the last one reads (< 0)."""
+    last_read = (out - 1) * stride - padding + kernel - 1
+    return max(0, size - 1 - last_read), max(0, last_read - (size - 1))
+
+
+def _uneven(node: Node, size: Shape, out: Shape) -> str:
+    """Say what an inexact stride does, from the window arithmetic: pixels lost, or a size off."""
+    a = node.attrs
+    k, s, p = getattr(a, "kernel", 1), getattr(a, "stride", 1), getattr(a, "padding", 0)
+    (rows, pad_h), (cols, pad_w) = (_borders(n, o, k, s, p) for n, o in zip(size, out))
+    if tuple(out) == tuple(size):
+        return f"a {size[0]}x{size[1]} map cannot shrink, so the stride does nothing (the input " \
+            "is too small for the net)"
+    lost = [f"the last {word}" if n == 1 else f"the last {n} {word}s"
+            for n, word in ((rows, "row"), (cols, "column")) if n]
+    if lost:
+        return f"its windows never read {' and '.join(lost)} of the map"
+    ratios = ", ".join(dict.fromkeys(f"{n}/{s} = {n / s:.4g}" for n in size))
+    sizes = f"the output is {out[0]}x{out[1]} ({ratios})"
+    sides = [(pad_h, "rows", "top border", "bottom one"),
+             (pad_w, "columns", "left border", "right one")]
+    if size[0] == size[1]:  # a square map: say it once for both
+        sides = [(pad_h, "rows and columns", "top and left borders", "bottom and right ones")]
+    uneven = [f"{p} padding {what} into the {first} and {pad} into the {last}"
+              for pad, what, first, last in sides if pad != p]
+    if not uneven:
+        return f"{sizes}; every pixel is still read, with the same padding on both borders"
+    return f"{sizes}; every pixel is still read, but the windows reach {' and '.join(uneven)}"
 
 
 def _main_conv_macs(report: Report, stage_index: int) -> float | None:

@@ -39,6 +39,8 @@ class Diagnostic:
     span: Span | None = None
     hint: str | None = None
     node: str | None = None
+    # Related places, as rustc's notes: e.g. ("stages.strides inherited from", span in a base).
+    notes: tuple[tuple[str, Span], ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         """Return a JSON-ready mapping of this diagnostic."""
@@ -51,13 +53,15 @@ class Diagnostic:
             "file": self.span.file if self.span else None,
             "line": self.span.line if self.span else None,
             "col": self.span.col if self.span else None,
+            "notes": [{"message": text, "file": span.file, "line": span.line, "col": span.col}
+                      for text, span in self.notes],
         }
 
 
 def error(code: str, message: str, span: Span | None, hint: str | None = None,
-          node: str | None = None) -> Diagnostic:
+          node: str | None = None, notes: tuple[tuple[str, Span], ...] = ()) -> Diagnostic:
     """Build an error diagnostic."""
-    return Diagnostic(code, Severity.ERROR, message, span, hint, node)
+    return Diagnostic(code, Severity.ERROR, message, span, hint, node, notes)
 
 
 def has_errors(diags: Iterable[Diagnostic]) -> bool:
@@ -97,8 +101,26 @@ def _source_line(sources: Mapping[str, str], span: Span) -> str | None:
 _MAX_SHOWN = 120  # characters of a source line shown above a caret
 
 
+def _excerpt(sources: Mapping[str, str], span: Span) -> list[str]:
+    """The source line of a span and a caret under its column (nothing if the text is unknown)."""
+    line = _source_line(sources, span)
+    if line is None:
+        return []
+    gutter = f"{span.line:>5} | "
+    # Tabs would misplace the caret, so expand them on both lines alike.
+    shown = line.expandtabs(4)
+    prefix = line[: span.col - 1].expandtabs(4)
+    if len(shown) > _MAX_SHOWN:  # a minified or hostile line: show a window on the column
+        start = max(0, len(prefix) - _MAX_SHOWN // 2)
+        cut = "..." if start else ""
+        tail = "..." if start + _MAX_SHOWN < len(shown) else ""
+        shown = cut + shown[start:start + _MAX_SHOWN] + tail
+        prefix = cut + prefix[start:]
+    return [gutter + shown, " " * (len(gutter) - 2) + "| " + " " * len(prefix) + "^"]
+
+
 def format_one(diag: Diagnostic, sources: Mapping[str, str], color: bool = False) -> str:
-    """Render one diagnostic as `FILE:LINE:COL: sev[CODE]: msg`, the line, a caret and a hint."""
+    """Render one diagnostic as `FILE:LINE:COL: sev[CODE]: msg`, the line, a caret, notes, a hint."""
     sev = diag.severity.value
     if color:
         tint = {"error": "\033[31;1m", "warning": "\033[33;1m", "note": "\033[36;1m"}[sev]
@@ -106,20 +128,10 @@ def format_one(diag: Diagnostic, sources: Mapping[str, str], color: bool = False
     where = f"{diag.span}: " if diag.span else ""
     out = [f"{where}{sev}[{diag.code}]: {diag.message}"]
     if diag.span is not None:
-        line = _source_line(sources, diag.span)
-        if line is not None:
-            gutter = f"{diag.span.line:>5} | "
-            # Tabs would misplace the caret, so expand them on both lines alike.
-            shown = line.expandtabs(4)
-            prefix = line[: diag.span.col - 1].expandtabs(4)
-            if len(shown) > _MAX_SHOWN:  # a minified or hostile line: show a window on the column
-                start = max(0, len(prefix) - _MAX_SHOWN // 2)
-                cut = "..." if start else ""
-                tail = "..." if start + _MAX_SHOWN < len(shown) else ""
-                shown = cut + shown[start:start + _MAX_SHOWN] + tail
-                prefix = cut + prefix[start:]
-            out.append(gutter + shown)
-            out.append(" " * (len(gutter) - 2) + "| " + " " * len(prefix) + "^")
+        out += _excerpt(sources, diag.span)
+    for text, span in diag.notes:
+        out.append(f"  = note: {text} {span}")
+        out += _excerpt(sources, span)
     if diag.hint:
         out.append(f"  = hint: {diag.hint}")
     return "\n".join(out)

@@ -17,6 +17,7 @@ from .sources import (
     TEXT_SOURCE,
     Overrides,
     apply_overrides,
+    is_override_source,
     is_yaml_text,
     mapping_text,
     parse_overrides,
@@ -102,5 +103,7 @@ def resolve(ref: SpecSource, *, allow_outside: bool = False, limits: Limits = DE
     spec, diags = validate_tree(tree)
     if spec is None:
         return Resolution(None, ctx.diags + diags, ctx.sources)
-    resolved, diags = resolve_spec(spec, tree, ctx.sources, limits.max_blocks)
+    # What the user wrote: the top of the chain, and the overrides; the rest is inherited.
+    own = [name for i, name in enumerate(ctx.sources) if i == 0 or is_override_source(name)]
+    resolved, diags = resolve_spec(spec, tree, ctx.sources, limits.max_blocks, own)
     return Resolution(resolved, ctx.diags + diags, ctx.sources)

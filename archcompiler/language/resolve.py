@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,19 +39,41 @@ def _span(tree: LNode, *path: str | int) -> Span:
     return locate(tree, path)[0].span
 
 
-def _stage_widths(spec: Spec, tree: LNode, strides: Sequence[int],
+Notes = tuple[tuple[str, Span], ...]
+
+
+def _placed(tree: LNode, own: Collection[str], subject: str, *related: str,
+            at: Span | None = None) -> tuple[Span, Notes]:
+    """Place a diagnostic about stages.`subject` that conflicts with other stages fields.
+
+    As rustc does for inherited code: the primary location is the value the user wrote (in the
+    file they passed, or an override), and each value inherited from a base becomes a note.
+    """
+    stages = tree.get("stages")
+    spans = [(f"stages.{key}", node.span) for key in (subject, *related)
+             if stages is not None and (node := stages.get(key)) is not None]
+    old = at or _span(tree, "stages", subject)
+    primary = old if old.file in own else next((sp for _, sp in spans if sp.file in own), old)
+    notes = tuple((f"{name} inherited from", span) for name, span in spans
+                  if span.file not in own and span.file != primary.file)
+    return primary, notes
+
+
+def _stage_widths(spec: Spec, tree: LNode, strides: Sequence[int], own: Collection[str],
                   diags: list[Diagnostic]) -> list[tuple[int, Span]] | None:
     stages = spec.stages
     n = len(strides)
     if stages.widths is None:
-        diags.append(error("ARC112", "stages.widths is required with stages.depths",
-                           _span(tree, "stages"), hint="add `widths: {base: 64, rule: double}`"))
+        span, notes = _placed(tree, own, "widths", "depths", at=_span(tree, "stages"))
+        diags.append(error("ARC112", "stages.widths is required with stages.depths", span,
+                           hint="add `widths: {base: 64, rule: double}`", notes=notes))
         return None
     if isinstance(stages.widths, list):
         if len(stages.widths) != n:
+            span, notes = _placed(tree, own, "widths", "depths")
             diags.append(error(
                 "ARC110", f"stages.widths has {len(stages.widths)} entries but depths has {n}",
-                _span(tree, "stages", "widths"), hint="give one width per stage"))
+                span, hint="give one width per stage", notes=notes))
             return None
         return [(w, _span(tree, "stages", "widths", i)) for i, w in enumerate(stages.widths)]
     width, out = stages.widths.base, []
@@ -62,34 +84,36 @@ def _stage_widths(spec: Spec, tree: LNode, strides: Sequence[int],
     return out
 
 
-def _entries(spec: Spec, tree: LNode, diags: list[Diagnostic]) -> list[StageEntry] | None:
+def _entries(spec: Spec, tree: LNode, own: Collection[str],
+             diags: list[Diagnostic]) -> list[StageEntry] | None:
     """Turn either stage form into StageEntry values, reporting inconsistent lists."""
     stages = spec.stages
     here = _span(tree, "stages")
     if (stages.depths is None) == (stages.per_stage is None):
         both = stages.depths is not None
-        diags.append(error("ARC111", "give exactly one of stages.depths and stages.per_stage", here,
+        span, notes = _placed(tree, own, "per_stage", "depths", at=here) if both else (here, ())
+        diags.append(error("ARC111", "give exactly one of stages.depths and stages.per_stage", span,
                            hint="to switch an inherited spec to per_stage, also set `depths: null, "
                            "widths: null, strides: null`" if both else
-                           "use depths+widths+strides, or a per_stage list"))
+                           "use depths+widths+strides, or a per_stage list", notes=notes))
         return None
     if stages.per_stage is not None:
         for key in ("widths", "strides"):
             if getattr(stages, key) is not None:
-                diags.append(error("ARC111", f"stages.{key} does not go with per_stage",
-                                   _span(tree, "stages", key),
-                                   hint="set width and stride on each per_stage entry"))
+                span, notes = _placed(tree, own, key, "per_stage")
+                diags.append(error("ARC111", f"stages.{key} does not go with per_stage", span,
+                                   hint="set width and stride on each per_stage entry", notes=notes))
         return None if diags else [
             StageEntry(e.depth, e.width, e.stride, e.out_channels, e.block, e.shortcut)
             for e in stages.per_stage]
     depths = stages.depths or []
     strides = stages.strides or [1] + [2] * (len(depths) - 1)
     if len(strides) != len(depths):
+        span, notes = _placed(tree, own, "strides", "depths")
         diags.append(error("ARC110", f"stages.strides has {len(strides)} entries but depths has "
-                           f"{len(depths)}", _span(tree, "stages", "strides"),
-                           hint="give one stride per stage"))
+                           f"{len(depths)}", span, hint="give one stride per stage", notes=notes))
         return None
-    widths = _stage_widths(spec, tree, strides, diags)
+    widths = _stage_widths(spec, tree, strides, own, diags)
     if widths is None:
         return None
     return [StageEntry(depth=d, width=w, stride=s) for d, (w, _), s in zip(depths, widths, strides)]
@@ -140,10 +164,16 @@ def _drop_path(rate: float, schedule: str, index: int, total: int) -> float:
 
 
 def resolve_spec(spec: Spec, tree: LNode, sources: dict[str, str],
-                 max_blocks: int = MAX_BLOCKS) -> tuple[ResolvedSpec | None, list[Diagnostic]]:
-    """Resolve defaults and expand every stage into explicit blocks, threading channels."""
+                 max_blocks: int = MAX_BLOCKS, own: Collection[str] | None = None
+                 ) -> tuple[ResolvedSpec | None, list[Diagnostic]]:
+    """Resolve defaults and expand every stage into explicit blocks, threading channels.
+
+    `own` names the sources the user wrote (the spec they passed, and overrides); by default
+    the first source read, the top of the `extends` chain.
+    """
     diags: list[Diagnostic] = []
-    entries = _entries(spec, tree, diags)
+    own = set(own) if own is not None else set(list(sources)[:1])
+    entries = _entries(spec, tree, own, diags)
     if entries is None:
         return None, diags
     st = spec.stages

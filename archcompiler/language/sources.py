@@ -39,6 +39,11 @@ def is_yaml_text(ref: str) -> bool:
     return "\n" in ref or ": " in ref or ref.lstrip().startswith("{")
 
 
+def is_override_source(name: str) -> bool:
+    """True for the sources that hold overrides (`<--set N>`, `<overrides>`)."""
+    return name.startswith("<--set ") or name == MAPPING_OVERRIDES
+
+
 @dataclass(frozen=True)
 class Override:
     """One parsed override: the path it sets, where each segment was written, and the value."""
