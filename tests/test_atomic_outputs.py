@@ -39,6 +39,10 @@ class ExitCodeMismatch(AssertionError):
     """The CLI's exit code is not the documented one (kept apart from atomicity failures)."""
 
 
+class NotAtomic(AssertionError):
+    """The old file did not survive a failed write."""
+
+
 class FailingWriter(io.BufferedWriter):
     """A buffered file that accepts `budget` bytes, writes them, then raises `exc`."""
 
@@ -214,4 +218,53 @@ def test_render_api_writes_when_nothing_fails(spec: Path, out_dir: Path) -> None
     dest.write_bytes(OLD)
     archcompiler.render(str(spec), dest)
     assert dest.read_text(encoding="utf-8").startswith("digraph")
+    assert sorted(os.listdir(out_dir)) == [dest.name]
+
+
+# -- `archc schema -o FILE` ----------------------------------------------------------------------
+
+def inject_text_write(monkeypatch: pytest.MonkeyPatch, dest: Path, kind: str) -> list[int]:
+    """Make a write to `dest` fail after 100 bytes, whether it goes through io.open or fdopen."""
+    fired = inject(monkeypatch, "write", kind)  # the atomic path: os.open + os.fdopen
+    real_open = io.open
+
+    def fake_open(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if "w" in mode and isinstance(file, (str, os.PathLike)) and Path(file) == dest:
+            fired.append(1)
+            raw = io.FileIO(file, "w")  # what open() does: truncates the old file first
+            binary = FailingWriter(raw, BUDGET, _fault(kind))
+            return binary if "b" in mode else io.TextIOWrapper(
+                binary, encoding=kwargs.get("encoding") or "utf-8", newline=kwargs.get("newline"))
+        return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(io, "open", fake_open)
+    return fired
+
+
+@pytest.mark.xfail(strict=True, raises=NotAtomic, reason=(
+    "BUG: `archc schema -o FILE` writes with Path.write_text, not through fileio.atomic_write: "
+    "a failure mid-write truncates the old file and leaves a partial one"))
+@pytest.mark.parametrize("kind", ["oserror", "interrupt"])
+def test_schema_output_keeps_the_old_file(kind: str, out_dir: Path,
+                                          monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    dest = out_dir / "schema.json"
+    dest.write_bytes(OLD)
+    fired = inject_text_write(monkeypatch, dest, kind)
+    rc, out, err = run_cli(["schema", "-o", str(dest)], capsys)
+    monkeypatch.undo()
+    assert fired, "the write fault never fired: the write path changed?"
+    assert "Traceback" not in out + err, err
+    assert rc == EXPECTED_RC[kind], err
+    if dest.read_bytes() != OLD:
+        raise NotAtomic(f"the old file now holds {dest.read_bytes()[:60]!r}...")
+    assert sorted(os.listdir(out_dir)) == [dest.name], "a temporary file was left behind"
+
+
+def test_schema_output_clean_run(out_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    dest = out_dir / "schema.json"
+    dest.write_bytes(OLD)
+    rc, _, err = run_cli(["schema", "-o", str(dest)], capsys)
+    assert rc == 0, err
+    assert dest.read_text(encoding="utf-8").lstrip().startswith("{")
     assert sorted(os.listdir(out_dir)) == [dest.name]
