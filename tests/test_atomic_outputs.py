@@ -71,8 +71,21 @@ def _fault(kind: str) -> BaseException:
     return KeyboardInterrupt()
 
 
-def inject(monkeypatch: pytest.MonkeyPatch, where: str, kind: str) -> list[int]:
-    """Patch the standard library so writes fail at `where`; return a list that counts firings."""
+def _fd_folder(fd: int) -> Path | None:
+    """The folder of the file open at `fd`, where the OS tells (Linux: /proc/self/fd)."""
+    try:
+        return Path(os.readlink(f"/proc/self/fd/{fd}")).parent
+    except OSError:
+        return None
+
+
+def inject(monkeypatch: pytest.MonkeyPatch, where: str, kind: str,
+           folder: Path | None = None) -> list[int]:
+    """Patch the standard library so writes fail at `where`; return a list that counts firings.
+
+    A "write" fault only hits files opened for writing in `folder` (when the OS can tell), so
+    whatever torch or graphviz writes elsewhere is left alone.
+    """
     fired: list[int] = []
 
     def boom(*_: Any, **__: Any) -> Any:
@@ -83,7 +96,9 @@ def inject(monkeypatch: pytest.MonkeyPatch, where: str, kind: str) -> list[int]:
         real_fdopen = os.fdopen
 
         def fdopen(fd: int, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
-            if "w" not in mode:
+            seen = _fd_folder(fd)
+            if "w" not in mode or (folder is not None and seen is not None
+                                   and seen.resolve() != folder.resolve()):
                 return real_fdopen(fd, mode, *args, **kwargs)
             fired.append(1)
             return FailingWriter(io.FileIO(fd, "wb"), BUDGET, _fault(kind))
@@ -181,7 +196,7 @@ def test_a_fault_mid_write_keeps_the_old_file(output: str, where: str, kind: str
     argv = OUTPUTS[output](spec, out_dir)
     dest = Path(argv[argv.index("-o") + 1])
     dest.write_bytes(OLD)
-    fired = inject(monkeypatch, where, kind)
+    fired = inject(monkeypatch, where, kind, out_dir)
     rc, out, err = run_cli(argv, capsys)
     monkeypatch.undo()
     assert fired, f"the {where} fault never fired: the write path changed?"
@@ -204,7 +219,7 @@ def test_render_api_keeps_the_old_file(where: str, kind: str, spec: Path, out_di
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     dest = out_dir / "net.dot"
     dest.write_bytes(OLD)
-    inject(monkeypatch, where, kind)
+    inject(monkeypatch, where, kind, out_dir)
     expected = OSError if kind == "oserror" else KeyboardInterrupt
     with pytest.raises(expected):
         archcompiler.render(str(spec), dest)
@@ -225,7 +240,7 @@ def test_render_api_writes_when_nothing_fails(spec: Path, out_dir: Path) -> None
 
 def inject_text_write(monkeypatch: pytest.MonkeyPatch, dest: Path, kind: str) -> list[int]:
     """Make a write to `dest` fail after 100 bytes, whether it goes through io.open or fdopen."""
-    fired = inject(monkeypatch, "write", kind)  # the atomic path: os.open + os.fdopen
+    fired = inject(monkeypatch, "write", kind, dest.parent)  # the atomic path: os.fdopen
     real_open = io.open
 
     def fake_open(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:

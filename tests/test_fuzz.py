@@ -1,22 +1,34 @@
 """Property-based fuzzing of the whole pipeline: load, analyze, DOT text and a meta-device build.
 
-Three generators feed it: mutations of the zoo specs (keys deleted, duplicated, renamed or
-retyped; extreme and odd values), byte-level damage (truncation, inserted bytes, changed
-indentation), and random specs drawn from the spec space, whose block types and choices are read
-from the committed JSON Schema so that new block types join automatically.
+Four seeded generators feed it:
+
+- mutations of the zoo specs: keys deleted, duplicated (as text lines), renamed, added or
+  retyped; extreme and odd values (0, negatives, huge integers, floats, NaN, strings, unicode,
+  nulls, nested lists, deep nesting, YAML 1.1 words, tags, anchors); `extends` kept resolvable
+  (a built-in name, a sibling copy of the zoo file, or a mutated base written beside);
+- byte-level damage of zoo, TINY and random specs: truncation, inserted bytes, cut ranges,
+  changed indentation, swapped lines;
+- random small specs drawn from the spec space, whose block types, options and choices are read
+  from the committed JSON Schema so that new block types join automatically;
+- specs the JSON Schema accepts, drawn from the schema itself with boundary values.
 
 The invariant: each case either succeeds or raises `SpecError`, whose diagnostics each carry an
-ARCnnn code and, where the problem is in a file, a location inside a file that was read. Any
-other exception fails. For a valid spec the meta-device module has exactly `report.params`
-parameters and the DOT text is a digraph. Some cases also run `archc validate` in-process: it
-returns 0, 1 or 2 (never 3, an internal error), agrees with the API and prints no traceback.
+ARCnnn code and, unless there is no file to point into, a location inside a file that was read.
+Any other exception fails. For a valid spec the meta-device module has exactly `report.params`
+parameters and the DOT text is a digraph (some random specs are also built on the CPU and run).
+Some cases also run `archc validate` or `archc summary` in-process: they return 0, 1 or 2 (never
+3, an internal error), agree with the API and print no traceback.
 
-Seeded (`derandomize=True`) so CI is reproducible. `ARCHC_FUZZ_LONG=1` runs ten times the cases.
+A case that hits a bug this fuzzer already found (KNOWN_BUGS, each with a strict-xfail
+reproducer at the end of this file) is counted, not failed, so the fuzzer can find the next one.
+
+Seeded (`derandomize=True`) so CI is reproducible; `ARCHC_FUZZ_LONG=1` runs ten times the cases.
 Only the public API is used: the package internals are being reorganised.
 """
 
 from __future__ import annotations
 
+import copy
 import importlib
 import importlib.util
 import json
@@ -51,10 +63,10 @@ SCHEMA: dict[str, Any] = json.loads((ROOT / "schema" / "archcompiler.schema.json
 
 LONG = os.environ.get("ARCHC_FUZZ_LONG") == "1"
 SCALE = 10 if LONG else 1
-N_ZOO = 800 * SCALE  # tree mutations of the zoo specs
-N_BYTES = 600 * SCALE  # byte-level damage
-N_RANDOM = 600 * SCALE  # random specs from the spec space
-N_BOUNDARY = 300 * SCALE  # specs the JSON Schema accepts, with boundary values
+N_ZOO = 1000 * SCALE  # tree mutations of the zoo specs
+N_BYTES = 700 * SCALE  # byte-level damage
+N_RANDOM = 700 * SCALE  # random specs from the spec space
+N_BOUNDARY = 400 * SCALE  # specs the JSON Schema accepts, with boundary values
 MIN_CASES = 20_000 if LONG else 2_000
 
 FUZZ = settings(derandomize=True, database=None, deadline=None, print_blob=True,
@@ -67,31 +79,49 @@ UNLOCATED = {"ARC012"}  # the spec itself was not found: there is no file to poi
 UNDECODED = {"ARC002", "ARC003"}  # not UTF-8, or too big: located, but no text to show
 STATS: Counter[str] = Counter()  # cases run per generator, and outcomes
 CODES: Counter[str] = Counter()  # error codes seen
-STARTED = time.perf_counter()
+TIMES: dict[str, float] = {}  # when the first fuzz test started
 
 # resnet1202 builds 600 blocks on meta (~0.5 s): the long run only.
 ZOO_NAMES = sorted(p.stem for p in SPECS.glob("*.yaml") if LONG or p.stem != "resnet1202")
 ZOO_TEXT = {p.stem: p.read_text(encoding="utf-8") for p in SPECS.glob("*.yaml")}
-ZOO_TREE = {name: yaml.safe_load(text) for name, text in ZOO_TEXT.items()}
+
+
+class _Yaml12Loader(yaml.SafeLoader):
+    """PyYAML's safe loader with YAML 1.2 booleans only, so `stride_within_kernel: off` stays."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+ZOO_TREE = {name: yaml.load(text, Loader=_Yaml12Loader)  # a SafeLoader subclass
+            for name, text in ZOO_TEXT.items()}
 EXTENDS = re.compile(r"^extends: *(\S+) *$", re.MULTILINE)
 
 
 # -- environment -------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module", autouse=True)
-def _zoo_package() -> Iterator[None]:
-    """Make `archcompiler.specs` importable when the install lacks it, for this module only.
+def _checkout_zoo() -> Iterator[None]:
+    """Resolve built-in names to this checkout's specs/ while this module runs.
 
-    The editable install in the shared venv maps only `archcompiler`, so the built-in zoo (package
-    data mapped from specs/) cannot be found from a source checkout and every built-in name
-    lookup raises ModuleNotFoundError. The fuzzer is about spec handling, so it supplies the zoo.
+    The shared venv's editable install maps `archcompiler.specs` to another checkout's specs/
+    (and, earlier, to nothing), so with PYTHONPATH pointing here the package under test would
+    extend a zoo that belongs to different code. When the package comes from this checkout and
+    its zoo does not, the zoo is swapped for this module only.
     """
+    TIMES.setdefault("start", time.perf_counter())
+    saved = sys.modules.get("archcompiler.specs")
     try:
-        importlib.import_module("archcompiler.specs")
+        where = Path(next(iter(importlib.import_module("archcompiler.specs").__path__)))
+    except ModuleNotFoundError:
+        where = None
+    ours = Path(archcompiler.__file__).resolve().parent.parent == ROOT
+    if not ours or (where is not None and where.resolve() == SPECS.resolve()):
         yield
         return
-    except ModuleNotFoundError:
-        pass
     spec = importlib.util.spec_from_file_location(
         "archcompiler.specs", SPECS / "__init__.py", submodule_search_locations=[str(SPECS)])
     assert spec is not None and spec.loader is not None
@@ -101,7 +131,10 @@ def _zoo_package() -> Iterator[None]:
     try:
         yield
     finally:
-        sys.modules.pop("archcompiler.specs", None)
+        if saved is None:
+            sys.modules.pop("archcompiler.specs", None)
+        else:
+            sys.modules["archcompiler.specs"] = saved
 
 
 @pytest.fixture(scope="module")
@@ -120,12 +153,19 @@ DEFS: dict[str, Any] = SCHEMA["$defs"]
 BLOCK_DEFS: dict[str, str] = {
     tag: ref.rsplit("/", 1)[-1]
     for tag, ref in DEFS["Stages"]["properties"]["block"]["discriminator"]["mapping"].items()}
-SHORTCUTS: list[str] = DEFS["Stages"]["properties"]["shortcut"]["enum"]
-ACTIVATIONS: list[str] = SCHEMA["properties"]["activation"]["enum"]
-POOL_KINDS: list[str] = DEFS["StemPool"]["properties"]["kind"]["enum"]
-WIDTH_RULES: list[str] = DEFS["WidthRule"]["properties"]["rule"]["enum"]
-HEAD_POOLS: list[str] = [DEFS["Head"]["properties"]["pool"]["const"]]
-RULES: dict[str, list[str]] = {k: v["enum"] for k, v in DEFS["Rules"]["properties"].items()}
+
+
+def _choices(prop: dict[str, Any]) -> list[Any]:
+    """The allowed values of an enum (or const) property."""
+    return list(prop["enum"]) if "enum" in prop else [prop["const"]]
+
+
+SHORTCUTS = _choices(DEFS["Stages"]["properties"]["shortcut"])
+ACTIVATIONS = _choices(SCHEMA["properties"]["activation"])
+POOL_KINDS = _choices(DEFS["StemPool"]["properties"]["kind"])
+WIDTH_RULES = _choices(DEFS["WidthRule"]["properties"]["rule"])
+HEAD_POOLS = _choices(DEFS["Head"]["properties"]["pool"])
+RULES = {k: _choices(v) for k, v in DEFS["Rules"]["properties"].items()}
 
 
 def _all_keys(node: Any) -> set[str]:
@@ -298,15 +338,22 @@ _QuotingDumper.add_representer(
 def dump(tree: Any, quote: bool = False) -> str:
     """YAML text for a tree, with raw tokens (see Raw) written as they are."""
     raws: list[str] = []
+    memo: dict[int, Any] = {}  # shared and even cyclic parts (mutations make them) stay so
 
     def swap(node: Any) -> Any:
         if isinstance(node, Raw):
             raws.append(str(node))
             return f"RAWTOKEN{len(raws) - 1}X"
-        if isinstance(node, dict):
-            return {swap(k): swap(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [swap(v) for v in node]
+        if isinstance(node, (dict, list)):
+            if id(node) in memo:
+                return memo[id(node)]
+            out: Any = {} if isinstance(node, dict) else []
+            memo[id(node)] = out
+            if isinstance(node, dict):
+                out.update((swap(k), swap(v)) for k, v in node.items())
+            else:
+                out.extend(swap(v) for v in node)
+            return out
         return node
 
     text = yaml.dump(swap(tree), Dumper=_QuotingDumper if quote else yaml.SafeDumper,
@@ -346,7 +393,7 @@ EXTREME: list[Any] = [
 ]
 
 value_strategy = st.one_of(
-    st.sampled_from(EXTREME),
+    st.sampled_from(EXTREME).map(copy.deepcopy),  # a fresh copy: mutations must not leak back
     st.sampled_from(RAW_TOKENS).map(Raw),
     st.integers(),
     st.floats(),
@@ -411,7 +458,7 @@ def _nest(value: Any, depth: int, as_list: bool) -> Any:
 @st.composite
 def mutated_tree(draw: st.DrawFn, tree: Any) -> Any:
     """A deep copy of `tree` with one to four mutations applied."""
-    tree = json.loads(json.dumps(tree))  # the zoo trees hold only JSON-safe values
+    tree = copy.deepcopy(tree)
     for _ in range(draw(st.integers(1, 4))):
         slots = _slots(tree)
         if not slots:
@@ -817,7 +864,7 @@ def check_forward(report: archcompiler.Report, context: str) -> None:
 @settings(FUZZ, max_examples=N_RANDOM)
 @given(spec=random_spec(), detail=st.sampled_from(["stage", "block", "layer"]),
        rankdir=st.sampled_from(["TB", "LR"]), shape=input_override(),
-       cli=st.one_of(st.none(), st.none(), st.none(), cli_options()), forward=st.integers(0, 5))
+       cli=st.one_of(st.none(), st.none(), st.none(), cli_options()), forward=st.integers(0, 9))
 def test_random_specs(spec: dict[str, Any], detail: str, rankdir: str, shape: Shape3 | None,
                       cli: list[str] | None, forward: int, zoo_dir: Path,
                       capsys: pytest.CaptureFixture[str]) -> None:
@@ -869,12 +916,20 @@ def test_schema_boundary_specs(spec: dict[str, Any], cli: list[str] | None, zoo_
         check_cli(cli, path, report, capsys, context)
 
 
+def test_builtin_names_resolve_to_this_checkout() -> None:
+    """The zoo the fuzzer extends is the one beside the package under test."""
+    if Path(archcompiler.__file__).resolve().parent.parent != ROOT:
+        pytest.skip("the package under test is installed, not this checkout")
+    files = archcompiler.load_spec("resnet20").files
+    assert Path(files[0]).resolve().parent == SPECS.resolve(), files
+
+
 def test_fuzz_totals() -> None:
     """Enough cases ran, and the random generator mostly makes valid specs."""
     if not all(STATS[k] for k in ("zoo", "bytes", "random", "boundary")):
         pytest.skip("the fuzz tests did not all run in this session")
     total = STATS["zoo"] + STATS["bytes"] + STATS["random"] + STATS["boundary"]
-    elapsed = time.perf_counter() - STARTED
+    elapsed = time.perf_counter() - TIMES["start"]
     print(f"\nfuzz: {total} cases in {elapsed:.1f} s: {dict(STATS)}")
     print(f"fuzz: error codes seen: {dict(sorted(CODES.items()))}")
     assert total >= MIN_CASES, dict(STATS)
