@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import types
 import typing
 from typing import Any
 
@@ -21,7 +22,7 @@ def _type_name(ann: Any) -> str:
         return _type_name(typing.get_args(ann)[0])
     if origin is list:
         return f"list of {_type_name(typing.get_args(ann)[0])}"
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+    if origin in (typing.Union, getattr(types, "UnionType", None)):
         return " or ".join(_type_name(a) for a in typing.get_args(ann) if a is not type(None))
     if isinstance(ann, type) and issubclass(ann, BaseModel):
         return ann.__name__
