@@ -52,7 +52,7 @@ import archcompiler
 from archcompiler import Severity, SpecError
 from archcompiler.cli import main
 
-from .helpers import TINY, write_spec
+from .conftest import TINY, write_spec
 
 torch = pytest.importorskip("torch")
 
@@ -73,7 +73,7 @@ FUZZ = settings(derandomize=True, database=None, deadline=None, print_blob=True,
                 suppress_health_check=list(HealthCheck))
 
 # Checks the JSON Schema cannot express: list lengths, stage forms, widths, block count.
-CROSS_FIELD = {"ARC110", "ARC111", "ARC112", "ARC113", "ARC114", "ARC115"}
+CROSS_FIELD = {"ARC110", "ARC111", "ARC112", "ARC113", "ARC114", "ARC115", "ARC116", "ARC117"}
 CODE = re.compile(r"^ARC\d{3}$")
 UNLOCATED = {"ARC012"}  # the spec itself was not found: there is no file to point into
 UNDECODED = {"ARC002", "ARC003"}  # not UTF-8, or too big: located, but no text to show
@@ -156,7 +156,11 @@ BLOCK_DEFS: dict[str, str] = {
 
 
 def _choices(prop: dict[str, Any]) -> list[Any]:
-    """The allowed values of an enum (or const) property."""
+    """The allowed values of an enum (or const) property; a nullable one lists its non-null
+    branch (the schema lets a field be null to reset it to its default)."""
+    for branch in prop.get("anyOf", []):
+        if branch.get("type") != "null":
+            return _choices(branch)
     return list(prop["enum"]) if "enum" in prop else [prop["const"]]
 
 
@@ -609,9 +613,10 @@ def schema_value(draw: st.DrawFn, node: dict[str, Any], name: str = "") -> Any:
     if kind == "integer":
         return draw(_int_values(node, name))
     if kind == "number":
-        low = node.get("minimum", 0.0)
-        high = node.get("exclusiveMaximum", 1.0)
-        return draw(st.sampled_from([low, 0.5, high - 1e-9, float(low)]))
+        # Bounds may be inclusive or exclusive on either side: stay just inside an exclusive one.
+        low = node["minimum"] if "minimum" in node else node.get("exclusiveMinimum", -1e-9) + 1e-9
+        high = node["maximum"] if "maximum" in node else node.get("exclusiveMaximum", 1.0) - 1e-9
+        return draw(st.sampled_from([low, (low + high) / 2, high, float(low)]))
     if kind == "boolean":
         return draw(st.booleans())
     if kind == "null":
@@ -653,7 +658,7 @@ VALIDATOR = jsonschema.validators.validator_for(SCHEMA)(SCHEMA)
 @st.composite
 def boundary_spec(draw: st.DrawFn) -> dict[str, Any]:
     """A spec the JSON Schema accepts, with boundary values; the stage lists mostly agree."""
-    spec = draw(schema_value(SCHEMA))
+    spec = draw(schema_value(DEFS.get("Spec", SCHEMA)))  # the complete form (no extends)
     stages = spec["stages"]
     if draw(st.integers(0, 4)):  # mostly exactly one stage form, with consistent lengths
         for key in ("depths", "widths", "strides", "per_stage"):
@@ -709,10 +714,8 @@ Shape3 = tuple[int, int, int]
 # Bugs found by this fuzzer, each with a strict-xfail reproducer below. A case that hits one is
 # counted (and reported by test_fuzz_totals) instead of failing, so the fuzzer can find more.
 KNOWN_BUGS: dict[str, Callable[[BaseException], bool]] = {
-    # widths {base, rule: double} may double past the schema's 65536: pydantic's ValidationError
-    # escapes load_spec (archc: exit 3) instead of an ARC104 diagnostic.
-    "doubled width over 65536": lambda e: type(e).__name__ == "ValidationError"
-    and "StageEntry" in str(e) and "less than or equal to 65536" in str(e),
+    # (fixed) widths {base, rule: double} doubling past the schema's 65536 escaped load_spec as
+    # pydantic's ValidationError; it is now ARC117, pinned by the two tests below.
 }
 KNOWN = object()  # what run_pipeline returns for a case that hit a known bug
 
@@ -949,9 +952,6 @@ WIDTH_DOUBLES_PAST_BOUND = """\
     """
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
-    "BUG: widths {base, rule: double} doubles past the schema's 65536; expand() builds a "
-    "StageEntry and pydantic's ValidationError escapes load_spec instead of a diagnostic"))
 def test_doubled_width_past_bound_is_a_diagnostic(tmp_path: Path) -> None:
     path = write_spec(tmp_path, WIDTH_DOUBLES_PAST_BOUND)
     with pytest.raises(SpecError) as info:
@@ -959,8 +959,6 @@ def test_doubled_width_past_bound_is_a_diagnostic(tmp_path: Path) -> None:
     _check_diagnostics(info.value.diagnostics, info.value.sources, WIDTH_DOUBLES_PAST_BOUND)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "BUG: archc validate exits 3 (internal error) for widths that double past 65536"))
 def test_doubled_width_past_bound_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write_spec(tmp_path, WIDTH_DOUBLES_PAST_BOUND)
     rc = main(["validate", str(path)])

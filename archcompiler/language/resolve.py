@@ -32,6 +32,7 @@ class StageEntry:
     shortcut: str | None = None
 
 MAX_BLOCKS = DEFAULT_LIMITS.max_blocks
+MAX_WIDTH = 65536  # the schema's bound on a channel count
 
 
 def _span(tree: LNode, *path: str | int) -> Span:
@@ -77,10 +78,16 @@ def _stage_widths(spec: Spec, tree: LNode, strides: Sequence[int], own: Collecti
             return None
         return [(w, _span(tree, "stages", "widths", i)) for i, w in enumerate(stages.widths)]
     width, out = stages.widths.base, []
+    span = _span(tree, "stages", "widths")
     for i, stride in enumerate(strides):
         if i > 0 and stride > 1 and stages.widths.rule == "double":
             width *= 2
-        out.append((width, _span(tree, "stages", "widths")))
+        if width > MAX_WIDTH:  # the bound an explicit width has in the schema
+            diags.append(error("ARC117", f"the width rule doubles layer{i + 1} to {width}, over "
+                               f"the limit of {MAX_WIDTH}", span,
+                               hint="use a smaller base or fewer stride-2 stages"))
+            return None
+        out.append((width, span))
     return out
 
 
