@@ -26,7 +26,7 @@ import pytest
 import archcompiler
 from archcompiler.cli import main
 
-from .helpers import TINY, write_spec
+from .conftest import TINY, write_spec
 
 OLD = b"old output \x00\xff\n" * 64  # what sits at the destination before each run
 BUDGET = 100  # bytes a failing file accepts before its write raises
