@@ -152,9 +152,22 @@ def test_the_mapping_form_is_located_by_entry() -> None:
     res = resolved(overrides={"head.classes": 10, "stages.depths": "deep"})
     d = only_error(res)
     assert (d.code, str(d.span)) == ("ARC103", "<overrides>:2:15")
-    assert "    2 | stages.depths=deep" in shown(res)
+    assert '    2 | stages.depths="deep"' in shown(res)
     d = only_error(resolved(overrides={"head.clases": 10}))
     assert (d.code, str(d.span), d.hint) == ("ARC101", "<overrides>:1:6", "did you mean 'classes'?")
+
+
+def test_the_mapping_form_locates_values_inside_lists_and_mappings() -> None:
+    report = archcompiler.analyze("resnet50", overrides={"stages.widths": [64, 64, 256, 512]})
+    spans = [str(d.span) for d in report.diagnostics if d.code == "ARC302"]
+    assert spans == ["<overrides>:1:20", "<overrides>:1:24"]
+    res = resolved(overrides={"stages.block": {"type": "bottleneck", "expanson": 2}})
+    d = only_error(res)
+    assert (d.code, str(d.span), d.hint) == ("ARC101", "<overrides>:1:37",
+                                             "did you mean 'expansion'?")
+    assert shown(res).splitlines()[1] == \
+        '    1 | stages.block={"type": "bottleneck", "expanson": 2}'
+    assert only_error(resolved(overrides={"stages.block": {1: 2}})).code == "ARC011"
 
 
 def test_the_mapping_form_refuses_objects_and_bad_keys() -> None:

@@ -128,3 +128,45 @@ def test_every_entry_point_takes_text_and_mappings() -> None:
     assert archcompiler.analyze(tiny_mapping()).output_shape == (10,)
     assert "layer3" in archcompiler.to_dot(VARIANT, detail="stage")
     assert archcompiler.validate(textwrap.dedent(TINY)) == []
+
+
+# The parsed-file cache: keyed by content, so an edited file is seen at once
+
+
+def test_an_edited_file_is_reread_even_with_the_same_size_and_mtime(tmp_path: Path) -> None:
+    import os
+
+    base = write_spec(tmp_path, TINY, "base.yaml")
+    child = write_spec(tmp_path, "extends: ./base.yaml\nname: child\n", "child.yaml")
+    assert archcompiler.load_spec(child).classes == 10
+    stat = base.stat()
+    base.write_text(TINY.replace("classes: 10", "classes: 20"), encoding="utf-8")
+    os.utime(base, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert base.stat().st_size == stat.st_size
+    assert archcompiler.load_spec(child).classes == 20
+
+
+def test_unchanged_files_are_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from archcompiler.language import variants
+
+    variants.clear_cache()
+    calls: list[str] = []
+    real = variants.parse_yaml
+
+    def counting(text: str, file: str) -> object:
+        calls.append(file)
+        return real(text, file)
+
+    monkeypatch.setattr(variants, "parse_yaml", counting)
+    for depth in (1, 2, 3):
+        archcompiler.analyze("resnet50", overrides={"stages.depths": [depth] * 4})
+    assert len(calls) == 3  # resnet50, resnet34, resnet18: once each
+    variants.clear_cache()
+    archcompiler.load_spec("resnet50")
+    assert len(calls) == 6
+
+
+def test_cached_trees_are_not_changed_by_overrides() -> None:
+    before = archcompiler.load_spec("resnet50")
+    archcompiler.load_spec("resnet50", overrides=["stages.block.expansion=2", "stem.pool=null"])
+    assert archcompiler.load_spec("resnet50") == before

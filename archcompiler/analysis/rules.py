@@ -140,9 +140,11 @@ _WINDOWED = (Op.CONV, Op.MAX_POOL, Op.AVG_POOL)  # ops whose stride slides a win
 def _exact_downsampling(report: Report) -> Iterator[Finding]:
     done: set[str] = set()
     for node in report.graph.nodes:
+        if node.attrs.OP not in _WINDOWED:  # the cheapest test first: this runs per node
+            continue
         stride = getattr(node.attrs, "stride", 1)
         key = node.block or node.name
-        if stride == 1 or key in done or node.op not in _WINDOWED:
+        if stride == 1 or key in done:
             continue
         shape = report.shape(node.inputs[0])
         if shape is None or len(shape) != 3:
@@ -187,18 +189,23 @@ def _uneven(node: Node, size: Shape, out: Shape) -> str:
     return f"{sizes}; every pixel is still read, but the windows reach {' and '.join(uneven)}"
 
 
-def _main_conv_macs(report: Report, stage_index: int) -> float | None:
-    # Only main-path convs are the paper's layers: shortcut and side-branch convs are not.
-    convs = [n for n in report.graph.nodes if n.stage == stage_index and n.op == Op.CONV
-             and n.role == Role.MAIN]
-    if not convs or any(report.shape(n.name) is None for n in convs):
-        return None
-    return sum(report.nodes[n.name].macs for n in convs) / len(convs)
-
-
 def macs_per_layer(report: Report) -> list[float | None]:
     """Mean MACs per main-path conv of each stage (the paper's time complexity per layer)."""
-    return [_main_conv_macs(report, s.index) for s in report.graph.stages]
+    # Only main-path convs are the paper's layers: shortcut and side-branch convs are not.
+    # One pass over the nodes for all stages: a sweep runs this for every variant.
+    total: dict[int, int] = {}
+    count: dict[int, int] = {}
+    unknown: set[int] = set()
+    infos = report.nodes
+    for n in report.graph.nodes:
+        if n.stage is not None and n.role == Role.MAIN and n.attrs.OP == Op.CONV:
+            info = infos[n.name]
+            if info.shape is None:
+                unknown.add(n.stage)
+            total[n.stage] = total.get(n.stage, 0) + info.macs
+            count[n.stage] = count.get(n.stage, 0) + 1
+    return [total[s.index] / count[s.index] if s.index in count and s.index not in unknown
+            else None for s in report.graph.stages]
 
 
 def _stride_span(report: Report, node: Node) -> Span | None:
@@ -228,7 +235,7 @@ def _name_depth(report: Report) -> Iterator[Finding]:
         return
     # The paper counts weighted layers: the stem conv, every main-path conv of a block, the fc.
     depth = 2 + sum(1 for n in report.graph.nodes
-                    if n.block is not None and n.op == Op.CONV and n.role == Role.MAIN)
+                    if n.attrs.OP == Op.CONV and n.block is not None and n.role == Role.MAIN)
     if depth != int(match.group(1)):
         yield (f"the name says {match.group(1)} layers but the spec has {depth} (stem conv, "
                "block convs and fc)", report.spec.name_span,

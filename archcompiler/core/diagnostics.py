@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -82,6 +80,8 @@ class SpecError(Exception):
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """Return a 'did you mean' phrase for the closest choice, or None."""
+    import difflib  # only on a misspelling: keeps difflib out of every start-up
+
     options = list(choices)
     same_letters = [c for c in options if c.lower() == word.lower()]
     matches = same_letters or difflib.get_close_matches(word, options, n=1, cutoff=0.6)
@@ -152,4 +152,6 @@ def format_text(diags: Sequence[Diagnostic], sources: Mapping[str, str],
 
 def format_json(diags: Sequence[Diagnostic]) -> str:
     """Render diagnostics as a JSON array."""
+    import json
+
     return json.dumps([d.to_dict() for d in diags], indent=2)

@@ -80,21 +80,56 @@ def mapping_text(spec: Mapping[str, object]) -> tuple[str | None, list[Diagnosti
                           width=100), []
 
 
-def _flow(value: object) -> str:
-    """One line of YAML for a plain Python value."""
-    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=1 << 30)
-    text = text.removesuffix("\n...\n").removesuffix("\n")
-    # A string with a line break folds over lines in YAML; JSON escapes it on one line.
-    return json.dumps(value, ensure_ascii=False) if "\n" in text else text
+def _scalar(value: object) -> str:
+    """YAML text for a plain scalar; strings are JSON-quoted (valid YAML), so they stay strings."""
+    if value is None:
+        return "null"
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if value != value:
+            return ".nan"
+        if value in (float("inf"), float("-inf")):
+            return ".inf" if value > 0 else "-.inf"
+        return repr(value)
+    return json.dumps(value, ensure_ascii=False)
 
 
-def _parse_one(entry: str, file: str, line: int, diags: list[Diagnostic]) -> Override | None:
-    """Parse one `KEY=VALUE` written on `line` of the source `file`."""
-    key, eq, value = entry.partition("=")
+def _located(value: object, file: str, line: int, col: int,
+             diags: list[Diagnostic]) -> tuple[str, LNode]:
+    """Write plain data as one line of YAML flow text, and locate each value in that text.
+
+    Python values are taken as they are, never re-read as YAML text: `"10"` stays a string.
+    """
+    span = Span(file, line, col)
+    if isinstance(value, list):
+        parts, items, at = [], [], col + 1
+        for item in value:
+            text, node = _located(item, file, line, at, diags)
+            parts.append(text)
+            items.append(node)
+            at += len(text) + 2
+        return "[" + ", ".join(parts) + "]", LNode(items, span)
+    if isinstance(value, dict):
+        parts, children, at = [], {}, col + 1
+        for key, item in value.items():
+            key_text = _scalar(key)
+            text, node = _located(item, file, line, at + len(key_text) + 2, diags)
+            if isinstance(key, str):
+                children[key] = LNode(node.value, node.span, Span(file, line, at))
+            else:
+                diags.append(error("ARC011", f"mapping keys must be strings, not {key!r}",
+                                   Span(file, line, at), hint="use a plain word as the key"))
+            parts.append(f"{key_text}: {text}")
+            at += len(key_text) + len(text) + 4
+        return "{" + ", ".join(parts) + "}", LNode(children, span)
+    return _scalar(value), LNode(value, span)  # type: ignore[arg-type]
+
+
+def _key_path(key: str, file: str, line: int, diags: list[Diagnostic]
+              ) -> tuple[tuple[str, ...], tuple[Span, ...]] | None:
+    """Split a dotted override key into its segments, each located; None if it is malformed."""
     where = Span(file, line, 1)
-    if not eq:
-        diags.append(error(OVERRIDE_CODE, f"override '{entry}' has no '='", where, hint=_SET_HINT))
-        return None
     stripped = key.strip()
     col = len(key) - len(key.lstrip()) + 1
     if not stripped:
@@ -114,55 +149,76 @@ def _parse_one(entry: str, file: str, line: int, diags: list[Diagnostic]) -> Ove
         segments.append(seg)
         spans.append(Span(file, line, col))
         col += len(seg) + 1
+    return tuple(segments), tuple(spans)
+
+
+def _parse_one(entry: str, file: str, diags: list[Diagnostic]) -> Override | None:
+    """Parse one `KEY=VALUE` string, the source `file` (`<--set N>`)."""
+    key, eq, value = entry.partition("=")
+    if not eq:
+        diags.append(error(OVERRIDE_CODE, f"override '{entry}' has no '='", Span(file, 1, 1),
+                           hint=_SET_HINT))
+        return None
+    path = _key_path(key, file, 1, diags)
+    if path is None:
+        return None
     # Blank out everything before the value, so the parsed value keeps its own column.
     start = len(key) + 1
-    text = "\n" * (line - 1) + " " * start + value
-    node, parsed = parse_value(text, file, Span(file, line, start + 1))
+    text = " " * start + value
+    node, parsed = parse_value(text, file, Span(file, 1, start + 1))
     last = text.split("\n")
     for d in parsed:
         if d.span is not None and d.span.line > len(last):  # at the end of the text: show its end
             d = replace(d, span=Span(file, len(last), len(last[-1]) + 1))
         if d.code == "ARC001":  # a syntax error in an override is a malformed override
-            d = error(OVERRIDE_CODE, f"the value of {stripped} is not YAML: "
+            d = error(OVERRIDE_CODE, f"the value of {key.strip()} is not YAML: "
                       f"{d.message.removeprefix('YAML syntax error: ')}", d.span,
                       hint="quote a string, or write a list as [1, 2] and a mapping as {k: v}")
         diags.append(d)
     if node is None:
         return None
-    return Override(tuple(segments), tuple(spans), node)
+    return Override(*path, node)
+
+
+def _parse_mapping(overrides: Mapping[str, object], sources: dict[str, str],
+                   diags: list[Diagnostic]) -> list[Override]:
+    """Parse the mapping form, one entry a line of the source `<overrides>`."""
+    lines, parsed = [], []
+    for i, (key, value) in enumerate(overrides.items()):
+        where = Span(MAPPING_OVERRIDES, i + 1, 1)
+        if not isinstance(key, str) or "\n" in key or "=" in key:
+            diags.append(error(OVERRIDE_CODE, f"override key {key!r} is not a dotted path", where,
+                               hint=_SET_HINT))
+            lines.append("?=")
+            continue
+        try:
+            text, node = _located(_plain(value, key), MAPPING_OVERRIDES, i + 1, len(key) + 2, diags)
+        except TypeError as exc:
+            diags.append(error("ARC103", str(exc), where, hint="override with plain data"))
+            lines.append(f"{key}=")
+            continue
+        lines.append(f"{key}={text}")
+        path = _key_path(key, MAPPING_OVERRIDES, i + 1, diags)
+        if path is not None:
+            parsed.append(Override(*path, node))
+    sources[MAPPING_OVERRIDES] = "\n".join(lines)
+    return parsed
 
 
 def parse_overrides(overrides: Overrides, sources: dict[str, str]
                     ) -> tuple[list[Override], list[Diagnostic]]:
     """Parse overrides (KEY=VALUE strings, or a mapping), registering their text in `sources`."""
     diags: list[Diagnostic] = []
-    parsed: list[Override | None] = []
     if isinstance(overrides, Mapping):
-        lines = []
-        for i, (key, value) in enumerate(overrides.items()):
-            try:
-                text = f"{key}={_flow(_plain(value, str(key)))}"
-            except TypeError as exc:
-                diags.append(error("ARC103", str(exc), Span(MAPPING_OVERRIDES, i + 1, 1),
-                                   hint="override with plain data"))
-                text = f"{key}="
-            if not isinstance(key, str) or "\n" in key or "=" in key:
-                diags.append(error(OVERRIDE_CODE, f"override key {key!r} is not a dotted path",
-                                   Span(MAPPING_OVERRIDES, i + 1, 1), hint=_SET_HINT))
-                text = "?="
-            lines.append(text)
-        sources[MAPPING_OVERRIDES] = "\n".join(lines)
-        if not diags:
-            parsed = [_parse_one(text, MAPPING_OVERRIDES, i + 1, diags)
-                      for i, text in enumerate(lines)]
-    else:
-        entries = [overrides] if isinstance(overrides, str) else list(overrides)
-        for i, entry in enumerate(entries):
-            file = f"<--set {i + 1}>"
-            if not isinstance(entry, str):
-                raise TypeError(f"overrides are 'KEY=VALUE' strings, not {type(entry).__name__}")
-            sources[file] = entry
-            parsed.append(_parse_one(entry, file, 1, diags))
+        return _parse_mapping(overrides, sources, diags), diags
+    parsed: list[Override | None] = []
+    entries = [overrides] if isinstance(overrides, str) else list(overrides)
+    for i, entry in enumerate(entries):
+        file = f"<--set {i + 1}>"
+        if not isinstance(entry, str):
+            raise TypeError(f"overrides are 'KEY=VALUE' strings, not {type(entry).__name__}")
+        sources[file] = entry
+        parsed.append(_parse_one(entry, file, diags))
     return [p for p in parsed if p is not None], diags
 
 

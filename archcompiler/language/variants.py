@@ -8,8 +8,8 @@ into it, since the old type's options would not apply to the new one.
 
 from __future__ import annotations
 
-import hashlib
 import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +17,7 @@ from pathlib import Path
 from ..core.diagnostics import Diagnostic, Span, did_you_mean, error
 from ..core.limits import DEFAULT_LIMITS
 from .yamlload import MAX_BYTES, LNode, decode_source, parse_yaml
-from .zoo import builtin_names, builtin_path, looks_like_name
+from .zoo import builtin_names, builtin_path, looks_like_name, specs_dir
 
 MAX_CHAIN = DEFAULT_LIMITS.max_extends
 
@@ -52,17 +52,20 @@ class LoadContext:
     max_extends: int = MAX_CHAIN
 
 
-# Parsed files keyed by their name and a hash of their bytes: a sweep re-reads its base files
-# (so a file changed on disk is seen at once) but parses each distinct content only once.
-# LNode trees are never mutated (merge and drop_nulls build new ones), so sharing them is safe.
+# Parsed files keyed by their name and their bytes (the dict hashes the content; comparing the
+# bytes themselves on a hit rules out collisions): a sweep re-reads its base files, so a file
+# changed on disk is seen at once, but parses each distinct content only once. LNode trees are
+# never mutated (merge and drop_nulls build new ones), so sharing them is safe. Bounded, so a
+# long-lived process (an editor server) holds at most _PARSED_MAX files of _CACHED_BYTES each.
 _PARSED: dict[tuple[str, bytes], tuple[str | None, LNode | None, tuple[Diagnostic, ...]]] = {}
 _PARSED_MAX = 256
+_CACHED_BYTES = 64 << 10  # a spec is a few hundred bytes; larger files are parsed every time
 
 
 def parse_cached(data: bytes, display: str) -> tuple[str | None, LNode | None,
                                                      tuple[Diagnostic, ...]]:
     """Decode and parse a file's bytes, reusing the result for bytes seen before."""
-    key = (display, hashlib.blake2b(data, digest_size=20).digest())
+    key = (display, data)
     hit = _PARSED.get(key)
     if hit is not None:
         return hit
@@ -71,9 +74,11 @@ def parse_cached(data: bytes, display: str) -> tuple[str | None, LNode | None,
     if text is not None:
         tree, more = parse_yaml(text, display)
         diags += more
-    if len(_PARSED) >= _PARSED_MAX:
-        _PARSED.pop(next(iter(_PARSED)))  # drop the oldest: sweeps reuse a few recent bases
-    _PARSED[key] = found = (text, tree, tuple(diags))
+    found = (text, tree, tuple(diags))
+    if len(data) <= _CACHED_BYTES:
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.pop(next(iter(_PARSED)))  # drop the oldest: sweeps reuse a few recent bases
+        _PARSED[key] = found
     return found
 
 
@@ -85,10 +90,16 @@ def clear_cache() -> None:
 def read_file(path: Path, display: str, ctx: LoadContext, at: Span | None) -> LNode | None:
     """Read and parse one file, recording its text for caret display."""
     try:
-        if path.exists() and not path.is_file():  # a folder, a FIFO, /dev/zero...
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a folder, a FIFO, /dev/zero: never opened (a FIFO blocks)
             raise OSError(0, "not a regular file")
+        size = info.st_size
         with path.open("rb") as stream:
-            data = stream.read(MAX_BYTES + 1)  # enough to report the size bound, no more
+            # Enough to report the size bound, no more. Asking for the file's own size (not the
+            # bound) saves allocating a 1 MiB buffer per read, which a sweep pays per variant.
+            data = stream.read(min(size, MAX_BYTES) + 1)
+            if len(data) > size:  # it grew since stat: read on, up to the bound
+                data += stream.read(MAX_BYTES + 1 - len(data))
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         ctx.diags.append(error("ARC155", f"cannot read '{display}': {reason}", at,
@@ -140,8 +151,10 @@ def _base_of(ref_node: LNode, here: Path | None, ctx: LoadContext) -> tuple[Path
 
 def load_chain(path: Path, display: str, ctx: LoadContext, at: Span | None = None) -> LNode | None:
     """Load `path` and everything it extends, merged into one located tree."""
-    return _load_layer(str(path.resolve()), display, ctx, at,
-                       lambda: read_file(path, display, ctx, at), path)
+    # The cycle key is the real path; a built-in's own path is already canonical (realpath
+    # costs more than parsing a cached file, and a sweep loads the same built-ins each time).
+    key = str(path) if path.parent == specs_dir() else str(path.resolve())
+    return _load_layer(key, display, ctx, at, lambda: read_file(path, display, ctx, at), path)
 
 
 def load_text_chain(text: str, display: str, ctx: LoadContext) -> LNode | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from importlib import resources
@@ -10,8 +11,9 @@ from pathlib import Path
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
+@functools.cache
 def specs_dir() -> Path:
-    """Return the folder that holds the built-in specs."""
+    """Return the folder that holds the built-in specs (looked up once: a sweep asks often)."""
     return Path(str(resources.files("archcompiler.specs")))
 
 
