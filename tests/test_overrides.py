@@ -214,3 +214,14 @@ def test_validate_returns_every_diagnostic() -> None:
     assert d.code == "ARC012"
     codes = {d.code for d in archcompiler.validate("resnet50", 16)}
     assert "ARC301" in codes
+
+
+def test_build_and_render_take_overrides(tmp_path: Path) -> None:
+    out = archcompiler.render("resnet18", tmp_path / "r.dot", detail="stage",
+                              overrides={"head.classes": 7})
+    assert "fc 512→7<" in out.read_text(encoding="utf-8")
+    pytest.importorskip("torch")
+    model = archcompiler.build_module("resnet18", overrides=["head.classes=10",
+                                                             "stages.depths=[1, 1, 1, 1]"])
+    assert model.fc.out_features == 10  # type: ignore[union-attr]
+    assert len(model.layer1) == 1  # type: ignore[arg-type]

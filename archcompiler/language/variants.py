@@ -77,7 +77,10 @@ def parse_cached(data: bytes, display: str) -> tuple[str | None, LNode | None,
     found = (text, tree, tuple(diags))
     if len(data) <= _CACHED_BYTES:
         if len(_PARSED) >= _PARSED_MAX:
-            _PARSED.pop(next(iter(_PARSED)))  # drop the oldest: sweeps reuse a few recent bases
+            try:  # drop the oldest: sweeps reuse a few recent bases
+                _PARSED.pop(next(iter(_PARSED)), None)
+            except (StopIteration, RuntimeError):  # emptied or resized by another thread
+                pass
         _PARSED[key] = found
     return found
 
