@@ -25,7 +25,7 @@ from .sources import (
 from .validate import validate_tree
 from .variants import LoadContext, drop_nulls, load_chain, load_text_chain
 from .yamlload import LNode
-from .zoo import builtin_names, builtin_path
+from .zoo import builtin_names, builtin_path, specs_dir
 
 # What names a spec: a path, a built-in name, YAML text, or the whole spec as a mapping.
 SpecSource = Union[str, "os.PathLike[str]", Mapping[str, object]]
@@ -73,7 +73,9 @@ def _load(ref: SpecSource, ctx: LoadContext) -> tuple[LNode | None, bool]:
                                hint=hint))
         return None, False
     path, display = found
-    ctx.root_dir = path.resolve().parent
+    # The real folder, so a symlinked spec is bounded by its target's tree; a built-in's own
+    # folder is canonical already (realpath costs more than a cached parse in a sweep).
+    ctx.root_dir = path.parent if path.parent == specs_dir() else path.resolve().parent
     return load_chain(path, display, ctx), True
 
 

@@ -92,6 +92,8 @@ def _scalar(value: object) -> str:
         if value in (float("inf"), float("-inf")):
             return ".inf" if value > 0 else "-.inf"
         return repr(value)
+    if isinstance(value, int):
+        return str(value)
     return json.dumps(value, ensure_ascii=False)
 
 
