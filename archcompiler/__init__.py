@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._version import __version__ as __version__
 from .analysis.report import MAC_CONVENTION, Report
 from .api import analyze, build_module, load_spec, render, to_dot, validate
 from .blocks import BlockBuilder, BlockConfig, BlockType, register_block, unregister_block
@@ -9,8 +10,6 @@ from .core.diagnostics import Diagnostic, Severity, Span, SpecError
 from .core.limits import Limits
 from .language.load import resolve
 from .language.resolved import ResolvedSpec
-
-__version__ = "0.1.0"
 
 __all__ = [
     "MAC_CONVENTION",

@@ -119,7 +119,8 @@ def test_internal_errors_exit_3_without_a_traceback(capsys: Capsys,
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr("archcompiler.cli.resolve", boom)
+    monkeypatch.setattr("archcompiler.language.load.resolve", boom)
+    monkeypatch.delenv("ARCHC_DEBUG", raising=False)
     rc, out, err = run(capsys, "validate", "resnet18")
     assert rc == 3
     assert "internal error: RuntimeError: simulated bug" in err
@@ -194,10 +195,11 @@ def test_validate_json_for_hostile_files(stem: str, capsys: Capsys) -> None:
 def test_list_names_every_builtin(capsys: Capsys) -> None:
     rc, out, _ = run(capsys, "list")
     assert rc == 0
-    listed = [line.split()[0] for line in out.splitlines() if line.strip()]
-    assert listed == builtin_names()
-    for line in out.splitlines():
-        assert len(line.split(maxsplit=1)) == 2  # every spec has a description
+    header, *lines = out.splitlines()
+    assert header.split() == ["name", "params", "MACs", "family", "description"]
+    assert [line.split()[0] for line in lines] == builtin_names()
+    for line in lines:
+        assert len(line.split()) >= 5  # name, params, MACs, family and a description
 
 
 def test_schema_prints_the_json_schema(capsys: Capsys) -> None:
@@ -278,7 +280,8 @@ def test_summary_json_carries_rule_diagnostics(capsys: Capsys) -> None:
 def test_python_m_help() -> None:
     proc = python_m("--help")
     assert proc.returncode == 0
-    for word in ("validate", "summary", "build", "render", "list", "schema"):
+    for word in ("validate", "summary", "build", "render", "diff", "sweep", "list", "schema",
+                 "completion", "--version", "--debug"):
         assert word in proc.stdout
 
 

@@ -1,4 +1,5 @@
-"""Validation, analysis and summaries never import torch (nor the other optional backends)."""
+"""Validation, analysis, summaries, diffs and sweeps never import torch (nor the other optional
+backends)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,15 @@ with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.St
     assert main(['list']) == 0
     assert main(['schema']) == 0
     assert main(['validate', '--format', 'json', 'resnet20', 'wide_resnet50_2']) == 0
+    assert main(['validate', 'resnet18', '--set', 'head.classes=10']) == 0
+    assert main(['summary', '--json', '--depth', 'stage', 'resnet50']) == 0
+    assert main(['list', '--json']) == 0
+    assert main(['diff', 'resnet18', 'resnet34']) == 0
+    assert main(['diff', '--json', 'resnet50', 'se_resnet50', '--set-b', 'head.classes=10']) == 0
+    assert main(['sweep', 'resnet20', '--grid', 'stages.depths=[1,1,1],[2,2,2]',
+                 '--grid', 'head.classes=10,100', '--csv']) == 0
+    assert main(['sweep', 'resnet50', '--grid', 'stages.depths.3=1,2', '--json',
+                 '--max-params', '30M', '--valid-only']) == 0
 heavy = sorted(m for m in sys.modules
                if m.split('.')[0] in ('torch', 'torchvision', 'graphviz', 'numpy'))
 print('HEAVY', heavy)

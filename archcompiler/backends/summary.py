@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from ..analysis.report import MAC_CONVENTION, Report
 from ..analysis.rules import macs_per_layer
 from ..ir.graph import Node, Role
-from ..ir.ops import Op, Shape
+from ..ir.ops import Conv2d, Op, Shape
 
 DEPTHS = ("stage", "block", "layer")
 
@@ -98,9 +98,13 @@ def format_text(report: Report, depth: str = "block") -> str:
     return "\n".join(lines)
 
 
-def to_json(report: Report) -> dict[str, object]:
-    """Return the summary as JSON-ready data: totals, one record per node, diagnostics."""
-    return {
+def to_json(report: Report, depth: str | None = None) -> dict[str, object]:
+    """Return the summary as JSON-ready data: totals, diagnostics, and the rows at `depth`.
+
+    Without a depth the record has every IR node (`nodes`, the input included), as it always had;
+    with one it has the rows of the table at that depth (`depth`, `rows`) instead.
+    """
+    data: dict[str, object] = {
         "name": report.spec.name,
         "params": report.params,
         "macs": report.macs,
@@ -109,14 +113,71 @@ def to_json(report: Report) -> dict[str, object]:
         "output_shape": list(report.output_shape) if report.output_shape else None,
         "macs_per_layer_by_stage": {s.name: m for s, m in
                                     zip(report.graph.stages, macs_per_layer(report))},
-        "nodes": [{"name": n.name, "op": str(n.op),
-                   "output_shape": list(i.shape) if i.shape is not None else None,
-                   "params": i.params, "macs": i.macs}
-                  for n, i in zip(report.graph.nodes, report.nodes.values())],
-        "diagnostics": [d.to_dict() for d in report.diagnostics],
     }
+    if depth is None:
+        data["nodes"] = [{"name": n.name, "op": str(n.op),
+                          "output_shape": list(i.shape) if i.shape is not None else None,
+                          "params": i.params, "macs": i.macs}
+                         for n, i in zip(report.graph.nodes, report.nodes.values())]
+    else:
+        if depth not in DEPTHS:
+            raise ValueError(f"depth must be one of {', '.join(DEPTHS)}, got {depth!r}")
+        data["depth"] = depth
+        data["rows"] = [{"name": r.name, "kind": r.kind,
+                         "output_shape": list(r.shape) if r.shape is not None else None,
+                         "params": r.params, "macs": r.macs} for r in rows(report, depth)]
+    data["diagnostics"] = [d.to_dict() for d in report.diagnostics]
+    return data
 
 
-def format_json(report: Report) -> str:
-    """Render the summary as indented JSON."""
-    return json.dumps(to_json(report), indent=2)
+def format_json(report: Report, depth: str | None = None) -> str:
+    """Render the summary as indented JSON (every node, or the rows at `depth`)."""
+    return json.dumps(to_json(report, depth), indent=2)
+
+
+def traits(report: Report) -> list[str]:
+    """What family a spec belongs to, read from its graph: plain, pre-activation, SE, ...
+
+    Structure, not names: a net is plain when no block has a shortcut, pre-activation when its
+    blocks open with a BN, SE when blocks have a side branch, ResNeXt when a main conv is
+    grouped, wide when a first block's inner convs have twice the stem's channels or more,
+    ResNet-C with a deep stem, ResNet-D with average-pooled projections, v1 when a 1x1 conv
+    takes a block's stride, and CIFAR-sized when the input is at most 64x64.
+    """
+    graph, by_name = report.graph, report.graph.by_name()
+    out = []
+    if graph.blocks and all(b.shortcut == "none" for b in graph.blocks):
+        out.append("plain")
+    if graph.blocks and all(by_name[b.nodes[0]].op == Op.BATCH_NORM for b in graph.blocks):
+        out.append("pre-activation")
+    if any(n.role is Role.BRANCH for n in graph.nodes):
+        out.append("SE")
+    convs = [(n, n.attrs) for n in graph.nodes if isinstance(n.attrs, Conv2d)]
+    main = [(n, a) for n, a in convs if n.block is not None and n.role is Role.MAIN]
+    if any(a.groups > 1 for _, a in main):
+        out.append("ResNeXt")
+    elif graph.blocks:
+        first = [a for n, a in main if n.block == graph.blocks[0].name][:-1]  # all but the last
+        if first and max(a.out_channels for a in first) >= 2 * report.spec.stem.out_channels:
+            out.append("wide")
+    if sum(n.role is Role.STEM for n, _ in convs) > 1:
+        out.append("ResNet-C")
+    if any(n.role is Role.SHORTCUT and n.op == Op.AVG_POOL for n in graph.nodes):
+        out.append("ResNet-D")
+    if any(a.kernel == 1 and a.stride > 1 for _, a in main):
+        out.append("v1")
+    _, h, w = report.input_shape
+    if h <= 64 and w <= 64:
+        out.append("CIFAR")
+    return out
+
+
+def family(report: Report) -> str:
+    """A one-phrase family for people, e.g. 'SE ResNeXt', 'pre-activation wide ResNet, CIFAR'."""
+    t = set(traits(report))
+    base = "plain net" if "plain" in t else "ResNeXt" if "ResNeXt" in t else "ResNet"
+    if "ResNet-D" in t or "ResNet-C" in t:
+        base += "-D" if "ResNet-D" in t else "-C"
+    words = [w for w in ("pre-activation", "SE", "wide") if w in t] + [base]
+    extra = [w for w in ("v1", "CIFAR") if w in t]
+    return " ".join(words) + (f", {', '.join(extra)}" if extra else "")

@@ -1,0 +1,168 @@
+"""The spec commands of `archc`: validate, summary, build, render, list and schema."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..analysis.bounds import build_diagnostics
+from ..core import diagnostics as dg
+from .codes import EXIT_OK, EXIT_SPEC, EXIT_USAGE
+from .common import (
+    UsageError,
+    analyze_one,
+    limits_of,
+    load,
+    output_path,
+    parse_input,
+    print_diags,
+)
+
+# The build formats, and the file suffix each one is written with.
+BUILD_FORMATS = {"state_dict": (".pt", ".pth"), "exported": (".pt2",), "onnx": (".onnx",)}
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Validate each spec: schema, variants, shapes and design rules."""
+    worst = EXIT_OK
+    results = []
+    input_shape = parse_input(args.input)
+    for ref in args.specs:
+        res, report = load(ref, args, input_shape)
+        diags = list(res.diagnostics) + (report.diagnostics if report is not None else [])
+        code = EXIT_USAGE if res.not_found else (EXIT_SPEC if dg.has_errors(diags) else EXIT_OK)
+        worst = max(worst, code)
+        if args.format == "json":
+            results.append({"spec": ref, "valid": code == EXIT_OK,
+                            "params": report.params if report else None,
+                            "macs": report.macs if report else None,
+                            "diagnostics": [d.to_dict() for d in sorted(diags, key=dg.sort_key)]})
+            continue
+        print_diags(diags, res.sources)
+        if code == EXIT_OK and report is not None:
+            warn = sum(d.severity is dg.Severity.WARNING for d in diags)
+            extra = f", {warn} warning{'s' * (warn != 1)}" if warn else ""
+            print(f"ok: {report.spec.name} ({ref}): {report.params:,} params, "
+                  f"{report.macs / 1e9:.3f} GMACs{extra}")
+        else:
+            errors = sum(d.severity is dg.Severity.ERROR for d in diags)
+            print(f"invalid: {ref}: {errors} error{'s' * (errors != 1)}")
+    if args.format == "json":
+        print(json.dumps(results, indent=2))
+    return worst
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    """Print the shape and cost table of one spec, at the depth asked for."""
+    from ..backends.summary import format_json, format_text
+
+    report, code = analyze_one(args.spec, args)
+    if report is None:
+        return code
+    if args.json:
+        print(format_json(report, args.depth))
+    else:
+        print_diags(report.diagnostics, report.spec.sources)
+        print(format_text(report, args.depth or "block"))
+    return code
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """List the built-in specs: params, MACs, family and description."""
+    from ..api import analyze
+    from ..backends.diff import human
+    from ..backends.summary import family, traits
+    from ..language.zoo import builtin_names
+
+    records, rows = [], []
+    for name in builtin_names():
+        report = analyze(name)
+        records.append({"name": name, "params": report.params, "macs": report.macs,
+                        "family": family(report), "traits": traits(report),
+                        "input_shape": list(report.input_shape), "classes": report.spec.classes,
+                        "description": report.spec.description})
+        rows.append([name, human(report.params), human(report.macs),
+                     family(report), report.spec.description])
+    if args.json:
+        print(json.dumps(records, indent=2))
+        return EXIT_OK
+    header = ["name", "params", "MACs", "family", "description"]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
+    for row in [header, *rows]:
+        cells = [row[0].ljust(widths[0]), row[1].rjust(widths[1]), row[2].rjust(widths[2]),
+                 row[3].ljust(widths[3]), row[4]]
+        print("  ".join(cells).rstrip())
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    """Print (or write) the JSON Schema of the spec language."""
+    from ..language.schema import json_schema
+
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def build_format(args: argparse.Namespace) -> str:
+    """The build format: `--format` when given, else the one the output suffix names."""
+    suffix = Path(args.output).suffix.lower()
+    by_suffix = next((f for f, s in BUILD_FORMATS.items() if suffix in s), None)
+    known = ", ".join(f"{s} ({f})" for f, ss in BUILD_FORMATS.items() for s in ss)
+    if args.format is None:
+        if by_suffix is None:
+            raise UsageError(f"-o {args.output}: the suffix names no build format; use one of "
+                             f"{known}, or give --format")
+        return by_suffix
+    # `-o x.onnx --format state_dict` would write a mislabelled file; `-o x.bin` names nothing.
+    if by_suffix is not None and by_suffix != args.format:
+        want = " or ".join(BUILD_FORMATS[args.format])
+        raise UsageError(f"-o {args.output} does not match --format {args.format}: "
+                         f"name the file with {want}, or drop --format to follow the suffix")
+    return str(args.format)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """Compile a spec into torch weights, an exported program or an ONNX model."""
+    output = output_path(args)
+    fmt = build_format(args)
+    if args.weights is not None and not Path(args.weights).is_file():
+        raise UsageError(f"--weights {args.weights}: no such file")
+    report, code = analyze_one(args.spec, args)
+    if report is None or code != EXIT_OK:
+        if report is not None:
+            print_diags(report.diagnostics, report.spec.sources)
+        return code
+    # The bounds are checked on the analysis, before torch is even imported: a refusal is quick.
+    over = build_diagnostics(report, limits_of(args))
+    print_diags(report.diagnostics + over, report.spec.sources)
+    if over:
+        print(f"refused: {report.spec.name}: nothing was built or written")
+        return EXIT_SPEC
+    try:
+        from .build import run_build
+    except ImportError as exc:
+        raise UsageError(f"`archc build` needs torch ({exc}); install it with "
+                         "`pip install torch==2.13.0`") from exc
+    output.parent.mkdir(parents=True, exist_ok=True)
+    return run_build(report, output, fmt, args.check, args.seed, limits_of(args),
+                     weights=Path(args.weights) if args.weights else None)
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    """Draw the architecture diagram of a spec."""
+    from ..backends.render import FORMATS
+    from .render import run_render
+
+    output = output_path(args, tuple(FORMATS))
+    report, code = analyze_one(args.spec, args)
+    if report is None:
+        return code
+    print_diags(report.diagnostics, report.spec.sources)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    return run_render(report, output, args.detail, args.rankdir)

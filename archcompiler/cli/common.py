@@ -1,0 +1,155 @@
+"""What every `archc` command shares: argument parsers, the one way in to the pipeline, output.
+
+Nothing here imports torch: `validate`, `summary`, `diff` and `sweep` run on this alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from ..analysis.report import Report, check_input_shape
+from ..api import analyze
+from ..core import diagnostics as dg
+from ..core.limits import DEFAULT_LIMITS, Limits, parse_size
+from ..language import load as language_load
+from ..language.load import Resolution
+from .codes import EXIT_OK, EXIT_SPEC, EXIT_USAGE
+
+Shape3 = tuple[int, int, int]
+
+
+class UsageError(Exception):
+    """A bad command line: reported in one line with exit code 2."""
+
+
+# `--input 224x224x3` is almost always channels-last by mistake. The rule (documented in the
+# help of --input): the last number is at most 4, like an image's channel count, while the first
+# is above 16 and the height is larger than the width. A real 256x14x14 feature map passes.
+_CHANNELS_LAST_MIN_C = 16
+_IMAGE_CHANNELS_MAX = 4
+
+
+def parse_input(text: str | None) -> Shape3 | None:
+    """Parse `--input CxHxW` (e.g. 3x224x224), refusing an HxWxC order given by mistake."""
+    if text is None:
+        return None
+    match = re.fullmatch(r"\s*(\d{1,5})x(\d{1,5})x(\d{1,5})\s*", text)
+    if not match:
+        raise UsageError(f"--input wants CxHxW, e.g. 3x224x224; got {text!r}")
+    c, h, w = (int(g) for g in match.groups())
+    if c > _CHANNELS_LAST_MIN_C and w <= _IMAGE_CHANNELS_MAX and h > w:
+        raise UsageError(f"--input {text.strip()} reads as {c} channels of {h}x{w}, which looks "
+                         f"like height x width x channels; the order is CxHxW: did you mean "
+                         f"--input {w}x{c}x{h}?")
+    try:
+        return check_input_shape((c, h, w))
+    except ValueError as exc:
+        raise UsageError(f"--input {text}: {exc}") from None
+
+
+def seed_value(text: str) -> int:
+    """Parse `--seed`: an integer that torch's generators accept."""
+    try:
+        seed = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if not 0 <= seed < 2**63:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 2**63 - 1, got {seed}")
+    return seed
+
+
+def size_value(text: str) -> int:
+    """Parse a size argument such as 30M or 4G for argparse."""
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+# The bounds a command line can raise: Limits field (and --flag) -> (parser, what it bounds).
+BOUNDS = {
+    "max_params": (size_value, "parameters a build may have (e.g. 100G)"),
+    "max_memory": (size_value, "bytes of weights and buffers a build may allocate (default: the "
+                               "memory available on this machine)"),
+    "max_activation": (size_value, "elements of the largest feature map, per sample"),
+    "max_nodes": (size_value, "IR nodes in the graph"),
+    "max_extends": (size_value, "files in one extends chain"),
+    "max_blocks": (size_value, "blocks in all stages"),
+}
+
+
+def print_diags(diags: Sequence[dg.Diagnostic], sources: dict[str, str]) -> None:
+    """Print diagnostics to stderr, sorted by place, in colour on a terminal."""
+    if diags:
+        color = sys.stderr.isatty()
+        print(dg.format_text(sorted(diags, key=dg.sort_key), sources, color), file=sys.stderr)
+
+
+def limits_of(args: argparse.Namespace) -> Limits:
+    """The resource bounds the command line asks for, over the defaults."""
+    given = {key: getattr(args, key) for key in BOUNDS if getattr(args, key, None) is not None}
+    return replace(DEFAULT_LIMITS, **given)
+
+
+def overrides_of(args: argparse.Namespace, extra: Sequence[str] = ()) -> list[str] | None:
+    """The `--set KEY=VALUE` strings of the command line (None when there are none)."""
+    given = [*(getattr(args, "set", None) or ()), *extra]
+    return given or None
+
+
+def resolve_ref(ref: str, args: argparse.Namespace, limits: Limits,
+                overrides: Sequence[str] | None) -> Resolution:
+    """Resolve one spec with the command line's overrides (the language layer checks them)."""
+    if overrides is None:
+        return language_load.resolve(ref, allow_outside=args.allow_outside, limits=limits)
+    return language_load.resolve(ref, allow_outside=args.allow_outside, limits=limits,
+                                 overrides=list(overrides))
+
+
+def load(ref: str, args: argparse.Namespace, shape: Shape3 | None,
+         extra_overrides: Sequence[str] = ()) -> tuple[Resolution, Report | None]:
+    """Resolve and analyze one spec: the CLI's only way in to the pipeline."""
+    limits = limits_of(args)
+    res = resolve_ref(ref, args, limits, overrides_of(args, extra_overrides))
+    return res, analyze(res.spec, shape, limits=limits) if res.spec is not None else None
+
+
+def analyze_one(ref: str, args: argparse.Namespace, extra_overrides: Sequence[str] = (),
+                json_errors: bool = True) -> tuple[Report | None, int]:
+    """Resolve and analyze one spec, printing diagnostics; return the report and an exit code."""
+    shape = parse_input(getattr(args, "input", None))
+    res, report = load(ref, args, shape, extra_overrides)
+    if res.spec is None or report is None:
+        # `--json` promises JSON on stdout: an object with the diagnostics, no summary.
+        if json_errors and getattr(args, "json", False):
+            print(json.dumps({"name": None, "diagnostics": [d.to_dict() for d in res.diagnostics]},
+                             indent=2))
+        print_diags(res.diagnostics, res.sources)
+        return None, EXIT_USAGE if res.not_found else EXIT_SPEC
+    if res.diagnostics:  # warnings from the front half (an override's note, say) are kept
+        report.diagnostics[:0] = [d for d in res.diagnostics if d not in report.diagnostics]
+    if shape is not None and shape[0] != res.spec.input_shape[0]:
+        print(f"archc: note: --input has {shape[0]} channels where {res.spec.name} has "
+              f"{res.spec.input_shape[0]}, so its first conv changes with it", file=sys.stderr)
+    return report, EXIT_OK if report.ok else EXIT_SPEC
+
+
+def output_path(args: argparse.Namespace, suffixes: Sequence[str] = (), flag: str = "-o"
+                ) -> Path:
+    """Check an output path before any work is done, so a bad path costs nothing."""
+    from ..core.fileio import check_output_path
+
+    path = Path(getattr(args, "output", None) or "")
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise UsageError(f"{flag} {path}: use a file ending in {', '.join(suffixes)}")
+    try:
+        check_output_path(path)
+    except ValueError as exc:
+        raise UsageError(str(exc).replace("-o ", f"{flag} ", 1)) from None
+    return path

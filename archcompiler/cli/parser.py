@@ -1,0 +1,143 @@
+"""The argument parser of `archc`: every command, option and help text in one place."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any
+
+from .common import BOUNDS, seed_value, size_value
+
+Handler = Callable[[argparse.Namespace], int]
+
+INPUT_HELP = ("input shape CxHxW, e.g. 3x224x224 (channels first: a last number of at most 4 "
+              "after a first above 16, as in 224x224x3, is refused as channels-last)")
+SET_HELP = ("override one field of the spec, e.g. --set stages.depths=[3,4,9,3] or "
+            "--set head.classes=10; the value is YAML; repeatable")
+DEPTHS = ("stage", "block", "layer")
+
+
+def _debug_parent() -> argparse.ArgumentParser:
+    # SUPPRESS keeps a subcommand from resetting a `--debug` given before it.
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="print the traceback of an internal error (or set ARCHC_DEBUG=1)")
+    return parent
+
+
+def _spec_options(p: argparse.ArgumentParser, bounds: bool = True) -> None:
+    p.add_argument("--input", metavar="CxHxW", help=INPUT_HELP)
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help=SET_HELP)
+    p.add_argument("--allow-outside", action="store_true",
+                   help="let `extends` reach files outside the spec's folder")
+    if bounds:
+        group = p.add_argument_group("resource bounds (checked before anything is allocated)")
+        for key, (parse, what) in BOUNDS.items():
+            group.add_argument(f"--{key.replace('_', '-')}", type=parse, metavar="N", help=what)
+
+
+def build_parser(handlers: dict[str, Handler], version: str) -> argparse.ArgumentParser:
+    """Return the argument parser of `archc`; `handlers` maps each command to its function."""
+    debug = _debug_parent()
+    parser = argparse.ArgumentParser(
+        prog="archc", parents=[debug],
+        description="A declarative architecture spec compiler for residual networks.",
+        epilog="exit codes: 0 ok, 1 the spec has errors, 2 usage or I/O error, 3 internal error, "
+               "4 rendering needs graphviz `dot`")
+    parser.add_argument("--version", action="version", version=f"archc {version}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_: str, **kwargs: Any) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_, parents=[debug], **kwargs)
+        p.set_defaults(func=handlers[name])
+        return p
+
+    def spec_arg(p: argparse.ArgumentParser, dest: str = "spec", **kwargs: Any) -> None:
+        p.add_argument(dest, metavar=kwargs.pop("metavar", "SPEC"),
+                       help=kwargs.pop("help", "a YAML path or a built-in name"), **kwargs)
+
+    p = command("validate", "check specs: schema, variants, shapes and design rules")
+    spec_arg(p, "specs", nargs="+", help="YAML paths or built-in names")
+    _spec_options(p)
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p = command("summary", "print shapes, parameters and MACs")
+    spec_arg(p)
+    _spec_options(p)
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--depth", choices=DEPTHS, default=None,
+                   help="rows per stage, block (the table's default) or layer; with --json, "
+                        "the rows at that depth and the totals (without: every IR node)")
+    p = command("build", "compile to a torch module and save it")
+    spec_arg(p)
+    _spec_options(p)
+    p.add_argument("-o", "--output", required=True,
+                   help="file to write: .pt/.pth (state_dict), .pt2 (exported) or .onnx")
+    p.add_argument("--format", choices=("state_dict", "exported", "onnx"), default=None,
+                   help="what to write (default: the one -o's suffix names; they must agree)")
+    p.add_argument("--weights", metavar="FILE.pth",
+                   help="load these weights (a state_dict, or a checkpoint with 'state_dict' or "
+                        "'model') strictly before --check and saving")
+    p.add_argument("--check", action="store_true",
+                   help="run a forward pass and compare every shape with the analysis")
+    p.add_argument("--seed", type=seed_value, default=0,
+                   help="initialisation seed, 0 to 2**63-1 (default 0)")
+    p = command("render", "draw the architecture diagram (.svg, .png, .pdf or .dot)")
+    spec_arg(p)
+    _spec_options(p)
+    p.add_argument("-o", "--output", required=True, help="file to write")
+    p.add_argument("--detail", choices=DEPTHS, default="block")
+    p.add_argument("--rankdir", choices=("TB", "LR"), default="TB")
+    p = command("diff", "compare two specs stage by stage: shapes, params, MACs, fields, rules")
+    spec_arg(p, "spec_a", metavar="A")
+    spec_arg(p, "spec_b", metavar="B")
+    _spec_options(p)
+    p.add_argument("--set-a", action="append", metavar="KEY=VALUE", help="like --set, for A only")
+    p.add_argument("--set-b", action="append", metavar="KEY=VALUE",
+                   help="like --set, for B only: `archc diff resnet50 resnet50 --set-b K=V` "
+                        "shows what an override changes")
+    p.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    _sweep_parser(command)
+    p = command("list", "list the built-in specs: params, MACs, family, description")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p = command("schema", "print the JSON Schema of the spec language")
+    p.add_argument("-o", "--output", help="write to this file instead of stdout")
+    p = command("completion", "print a shell completion script (needs the `completion` extra)",
+                epilog="bash: `eval \"$(archc completion bash)\"` in ~/.bashrc; zsh: "
+                       "`archc completion zsh > ~/.zfunc/_archc`")
+    p.add_argument("shell", choices=("bash", "zsh"))
+    return parser
+
+
+def _sweep_parser(command: Callable[..., argparse.ArgumentParser]) -> None:
+    p = command(
+        "sweep", "analyse every combination of a grid of overrides, in-process",
+        epilog="sweep only analyses, so it takes no resource bounds: its --max-params and "
+               "--max-macs are budget filters. Exit 0 with rows, 1 when no variant is left, "
+               "2 for a malformed grid.")
+    p.add_argument("base", metavar="BASE", help="the spec to vary: path or name")
+    p.add_argument("--grid", action="append", metavar="KEY=V1,V2,...", default=[],
+                   help="values of one field, YAML each, split on top-level commas: "
+                        "--grid stages.depths=[2,2,2,2],[3,4,6,3]; repeatable (the product)")
+    p.add_argument("--input", metavar="CxHxW", help=INPUT_HELP)
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help=SET_HELP)
+    p.add_argument("--allow-outside", action="store_true",
+                   help="let `extends` reach files outside the spec's folder")
+    budget = p.add_argument_group("filters")
+    budget.add_argument("--max-params", type=size_value, metavar="N",
+                        help="keep variants with at most N params (e.g. 30M)")
+    budget.add_argument("--max-macs", type=size_value, metavar="N",
+                        help="keep variants with at most N MACs (e.g. 4G)")
+    budget.add_argument("--valid-only", action="store_true",
+                        help="keep only variants without errors")
+    budget.add_argument("--depth", type=int, metavar="N",
+                        help="keep variants with N weighted layers (stem conv, main-path convs, "
+                             "fc), so the Pareto front compares the ways to spend one depth")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    out.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--write", metavar="DIR",
+                   help="write each kept variant as a YAML file that extends BASE")
+    p.add_argument("--plot", metavar="FILE.png|svg",
+                   help="plot MACs against params with the Pareto front and the zoo (needs the "
+                        "`plot` extra: matplotlib)")
+

@@ -1,0 +1,340 @@
+"""`archc sweep BASE --grid KEY=V1,V2 ...`: analyse every combination of overrides in-process.
+
+Each variant is `api.analyze(BASE, overrides=[*--set, KEY=V, ...])`, the one resolve-then-analyze
+path, so a variant is exactly what `archc summary BASE --set KEY=V` would show. The rows, the
+Pareto front, the variant files and the plot are made by backends/sweep.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from ..analysis.report import Report
+from ..api import analyze
+from ..backends import sweep as backend
+from ..backends.summary import traits
+from ..core import diagnostics as dg
+from ..core.diagnostics import Diagnostic, SpecError
+from ..core.fileio import atomic_write_bytes
+from ..language.load import find_spec, resolve
+from ..language.sources import apply_overrides, parse_overrides
+from ..language.variants import LoadContext, load_chain
+from ..language.yamlload import to_plain
+from ..language.zoo import builtin_names, builtin_path
+from .codes import EXIT_OK, EXIT_SPEC, EXIT_USAGE
+from .common import UsageError, output_path, parse_input, print_diags
+
+MAX_VARIANTS = 100_000  # about five minutes of analysis: a larger grid is more likely a typo
+_PROGRESS_MIN = 20  # variants before a progress line is worth drawing
+_OPEN, _CLOSE = "[{(", "]})"
+
+Grid = list[tuple[str, list[str]]]  # key -> the YAML text of each value
+
+
+def split_values(text: str) -> list[str]:
+    """Split `V1,V2,...` on the commas outside brackets and quotes: `[2,2],[3,4]` is 2 values."""
+    values, depth, quote, start = [], 0, "", 0
+    for i, ch in enumerate(text):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth -= 1
+            if depth < 0:
+                raise UsageError(f"--grid value {text!r}: '{ch}' at {i + 1} closes nothing")
+        elif ch == "," and depth == 0:
+            values.append(text[start:i])
+            start = i + 1
+    if quote or depth:
+        raise UsageError(f"--grid value {text!r}: an unclosed {'quote' if quote else 'bracket'}")
+    values.append(text[start:])
+    if any(not v.strip() for v in values):
+        raise UsageError(f"--grid value {text!r}: an empty value (two commas in a row, or one at "
+                         "an end); write null to reset a field")
+    return [v.strip() for v in values]
+
+
+def parse_grid(entries: Sequence[str]) -> Grid:
+    """Parse every `--grid KEY=V1,V2,...`; UsageError for a malformed one."""
+    grid: Grid = []
+    for entry in entries:
+        key, eq, rest = entry.partition("=")
+        key = key.strip()
+        if not eq or not key:
+            raise UsageError(f"--grid {entry!r}: write KEY=V1,V2,..., e.g. "
+                             "--grid stages.depths=[2,2,2,2],[3,4,6,3]")
+        if any(k == key for k, _ in grid):
+            raise UsageError(f"--grid {key} is given twice; list all its values in one --grid")
+        grid.append((key, split_values(rest)))
+    if not grid:
+        raise UsageError("sweep needs at least one --grid KEY=V1,V2,... (nothing to vary)")
+    count = 1
+    for _, values in grid:
+        count *= len(values)
+    if count > MAX_VARIANTS:
+        raise UsageError(f"the grid has {count:,} variants, more than {MAX_VARIANTS:,}; split the "
+                         "sweep or coarsen a --grid")
+    return grid
+
+
+def _relabel(diags: Sequence[Diagnostic], sources: dict[str, str], first: int,
+             grid_entries: Sequence[str]) -> tuple[list[Diagnostic], dict[str, str]]:
+    """Name the sources of grid overrides `<--grid KEY=VALUE>` instead of `<--set N>`."""
+    names = {f"<--set {first + i + 1}>": f"<--grid {e}>" for i, e in enumerate(grid_entries)}
+    out = []
+    for d in diags:
+        if d.span is not None and d.span.file in names:
+            d = replace(d, span=replace(d.span, file=names[d.span.file]))
+        out.append(d)
+    return out, {names.get(k, k): v for k, v in sources.items()}
+
+
+def typed_values(grid: Grid) -> list[list[object]]:
+    """Read each grid value with the spec loader (so `10` is an int); UsageError if not YAML."""
+    out = []
+    for key, texts in grid:
+        typed = []
+        for text in texts:
+            sources: dict[str, str] = {}
+            parsed, diags = parse_overrides([f"{key}={text}"], sources)
+            if dg.has_errors(diags) or not parsed:
+                diags, sources = _relabel(diags, sources, 0, [f"{key}={text}"])
+                print_diags(diags, sources)
+                raise UsageError(f"--grid {key}: the value {text!r} is not a spec value")
+            typed.append(to_plain(parsed[0].value))
+        out.append(typed)
+    return out
+
+
+def _in_key(d: Diagnostic, sources: dict[str, str]) -> bool:
+    """Whether a diagnostic points into the KEY part of an override (unknown field, bad index)."""
+    if d.span is None or not d.span.file.startswith("<--"):
+        return False
+    key = sources.get(d.span.file, "").partition("=")[0]
+    return d.severity is dg.Severity.ERROR and d.span.col <= len(key)
+
+
+def _check_keys(args: argparse.Namespace, grid: Grid) -> int | None:
+    """Resolve BASE with --set and the first value of each key: bad keys fail the whole grid."""
+    first = [f"{k}={v[0]}" for k, v in grid]
+    sets = list(args.set or ())
+    res = resolve(args.base, allow_outside=args.allow_outside, overrides=[*sets, *first])
+    if res.not_found:
+        print_diags(res.diagnostics, res.sources)
+        return EXIT_USAGE
+    bad = [d for d in res.diagnostics if _in_key(d, res.sources)]
+    if bad:
+        diags, sources = _relabel(bad, res.sources, len(sets), first)
+        print_diags(diags, sources)
+        where = "a --set" if any(d.span and d.span.file.startswith("<--set") for d in diags) \
+            else "the grid"
+        print(f"archc: error: {where} names a field that {args.base} does not have",
+              file=sys.stderr)
+        return EXIT_USAGE
+    return None
+
+
+class Progress:
+    """A one-line progress count on stderr, redrawn in place; only on a terminal."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.start, self.last = total, time.perf_counter(), 0.0
+        self.on = total >= _PROGRESS_MIN and sys.stderr.isatty()
+
+    def update(self, done: int) -> None:
+        """Redraw the count at most ten times a second."""
+        now = time.perf_counter()
+        if self.on and (now - self.last > 0.1 or done == self.total):
+            self.last = now
+            print(f"\rsweep: {done:,}/{self.total:,} variants ({100 * done // self.total}%), "
+                  f"{now - self.start:.1f} s", end="", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        """Clear the line so what follows starts clean."""
+        if self.on:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
+
+
+def run_sweep(args: argparse.Namespace, grid: Grid, values: list[list[object]]
+              ) -> list[backend.SweepRow]:
+    """Analyse every combination of the grid; one row each, in grid order."""
+    shape = parse_input(args.input)
+    sets = list(args.set or ())
+    keys = [k for k, _ in grid]
+    combos = list(itertools.product(*(range(len(v)) for _, v in grid)))
+    progress, rows = Progress(len(combos)), []
+    for n, combo in enumerate(combos, 1):
+        overrides = sets + [f"{k}={grid[i][1][j]}" for i, (k, j) in enumerate(zip(keys, combo))]
+        typed = {k: values[i][j] for i, (k, j) in enumerate(zip(keys, combo))}
+        try:
+            report = analyze(args.base, shape, allow_outside=args.allow_outside,
+                             overrides=overrides)
+            rows.append(backend.row_of(n, typed, report))
+        except SpecError as exc:
+            rows.append(backend.failed_row(n, typed, exc.diagnostics))
+        progress.update(n)
+    progress.close()
+    return rows
+
+
+def _check_plot(args: argparse.Namespace) -> Path | None:
+    if args.plot is None:
+        return None
+    path = output_path(argparse.Namespace(output=args.plot), backend.PLOT_SUFFIXES, "--plot")
+    try:
+        import matplotlib  # noqa: F401  (checked now, so a long sweep is not wasted)
+    except ImportError:
+        raise UsageError("--plot needs matplotlib: pip install 'archcompiler[plot]'") from None
+    return path
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Analyse every variant of a grid; print, write and plot the ones the filters keep."""
+    grid = parse_grid(args.grid)
+    plot_path = _check_plot(args)
+    if args.write is not None:
+        _check_write(args)
+    values = typed_values(grid)
+    parse_input(args.input)  # a bad --input fails before the sweep, not once per variant
+    code = _check_keys(args, grid)
+    if code is not None:
+        return code
+    start = time.perf_counter()
+    rows = run_sweep(args, grid, values)
+    elapsed = time.perf_counter() - start
+    kept = backend.mark_pareto([r for r in rows if backend.keep(
+        r, args.max_params, args.max_macs, args.valid_only, args.depth)])
+    valid = sum(r.ok for r in rows)
+    print(f"sweep: {len(rows):,} variants of {args.base} in {elapsed:.2f} s; {valid:,} valid; "
+          f"{len(kept):,} kept", file=sys.stderr)
+    if not kept:
+        print(f"archc: error: no variant is left: {_why_empty(args, rows)}", file=sys.stderr)
+        return EXIT_SPEC
+    keys = [k for k, _ in grid]
+    if args.json:
+        print(backend.format_json(kept))
+    elif args.csv:
+        sys.stdout.write(backend.format_csv(kept, keys))
+    else:
+        print(backend.format_table(kept, keys))
+    if args.write is not None:
+        _write(args, kept, rows)
+    if plot_path is not None:
+        _plot(args, keys, kept, rows, plot_path)
+    return EXIT_OK
+
+
+def _why_empty(args: argparse.Namespace, rows: list[backend.SweepRow]) -> str:
+    costed = [r for r in rows if r.params is not None and r.macs is not None]
+    if not costed:
+        return "no variant resolved (each has errors: run `archc validate` on one with --set)"
+    least_p = min(r.params for r in costed if r.params is not None)
+    least_m = min(r.macs for r in costed if r.macs is not None)
+    parts = []
+    if args.max_params is not None:
+        parts.append(f"--max-params {args.max_params:,} (the smallest has {least_p:,})")
+    if args.max_macs is not None:
+        parts.append(f"--max-macs {args.max_macs:,} (the cheapest has {least_m:,})")
+    if args.depth is not None:
+        depths = sorted({r.depth for r in costed if r.depth is not None})
+        parts.append(f"--depth {args.depth} (the depths are {depths[0]} to {depths[-1]})")
+    if args.valid_only:
+        parts.append(f"--valid-only ({sum(r.ok for r in rows)} of {len(rows)} are valid)")
+    return "the filters drop every variant: " + "; ".join(parts)
+
+
+def _check_write(args: argparse.Namespace) -> None:
+    folder = Path(args.write)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"--write {folder}: is a file; give a folder")
+    if find_spec(args.base) is None:
+        raise UsageError("--write needs BASE to be a file or a built-in name, for `extends`")
+
+
+def _extends(base: str, folder: Path) -> str:
+    """How a file in `folder` names BASE: a built-in by name, a file by relative path."""
+    path = Path(base)
+    if not path.is_file() and builtin_path(base) is not None:
+        return base
+    return Path(os.path.relpath(path.resolve(), folder.resolve())).as_posix()
+
+
+def _write(args: argparse.Namespace, kept: list[backend.SweepRow],
+           rows: list[backend.SweepRow]) -> None:
+    """Write each kept variant as a spec file that extends BASE with its overrides."""
+    folder = Path(args.write)
+    folder.mkdir(parents=True, exist_ok=True)
+    found = find_spec(args.base)
+    assert found is not None  # checked by _check_write
+    ctx = LoadContext(root_dir=found[0].resolve().parent, allow_outside=args.allow_outside)
+    base_tree = load_chain(found[0], found[1], ctx)
+    if base_tree is None:
+        raise UsageError(f"--write: {args.base} cannot be read")
+    base_plain = to_plain(base_tree)
+    extends = _extends(args.base, folder)
+    digits = len(str(len(rows)))
+    stem = str(base_plain.get("name", "variant")) if isinstance(base_plain, dict) else "variant"
+    for row in kept:
+        overrides = list(args.set or ()) + [f"{k}={backend.flow(v)}" for k, v in row.values.items()]
+        parsed, _ = parse_overrides(overrides, {})
+        tree, _ = apply_overrides(base_tree, parsed)
+        changes = backend.variant_mapping(base_plain, to_plain(tree))
+        name = f"{stem}_{row.index:0{digits}d}"
+        note = f"archc sweep {args.base}: " + " ".join(overrides)
+        text = backend.variant_yaml(extends, name, changes if isinstance(changes, dict) else {},
+                                    note)
+        atomic_write_bytes(folder / f"{name}.yaml", text.encode("utf-8"))
+    outside = " (they extend a file outside their folder: validate with --allow-outside)" \
+        if extends.startswith("../") else ""
+    print(f"wrote {len(kept)} variant file{'s' * (len(kept) != 1)} to {folder}{outside}",
+          file=sys.stderr)
+
+
+def zoo_references(base: Report) -> list[tuple[str, int, int]]:
+    """The built-in specs of the base's family, analysed at its input size and classes.
+
+    The family is read from the graphs (backends/summary.traits): a ResNet sweep is shown with
+    the ResNets, a pre-activation one with the pre-activation nets; CIFAR-sized inputs with the
+    CIFAR zoo. If the family has no other member, every spec of that input kind is shown.
+    """
+    c, h, w = base.input_shape
+    family = set(traits(base))
+    native = {name: analyze(name) for name in builtin_names()}
+    same_input = [n for n, r in native.items() if ("CIFAR" in traits(r)) == ("CIFAR" in family)]
+    chosen = [n for n in same_input if set(traits(native[n])) == family]
+    refs = []
+    for name in chosen if len(chosen) >= 2 else same_input:
+        try:
+            report = analyze(name, (c, h, w), overrides={"head.classes": base.spec.classes})
+        except SpecError:
+            continue
+        if report.output_shape is not None:
+            refs.append((name, report.params, report.macs))
+    return refs
+
+
+def _plot(args: argparse.Namespace, keys: list[str], kept: list[backend.SweepRow],
+          rows: list[backend.SweepRow], path: Path) -> None:
+    """Plot the kept variants with the zoo specs of the base's family that fall near them."""
+    base = analyze(args.base, parse_input(args.input), allow_outside=args.allow_outside,
+                   overrides=list(args.set or ()) or None)
+    costed = [(r.params, r.macs) for r in kept if r.params is not None and r.macs is not None]
+    refs = zoo_references(base)
+    if costed:  # only the zoo specs in (or near) the sweep's range, so the variants stay legible
+        ps, ms = [p for p, _ in costed], [m for _, m in costed]
+        refs = [r for r in refs if min(ps) / 3 <= r[1] <= max(ps) * 3
+                and min(ms) / 3 <= r[2] <= max(ms) * 3]
+    title = (f"archc sweep {args.base} over {', '.join(keys)}: {len(kept):,} of {len(rows):,} "
+             "variants")
+    backend.plot(kept, refs, path, title)
+    print(f"wrote {path}", file=sys.stderr)
