@@ -94,3 +94,11 @@ def test_missing_exporter_is_a_clear_error(tmp_path: Path, capsys: Capsys,
     err = capsys.readouterr().err
     assert "archcompiler[onnx]" in err and len(err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+@needs_runtime
+def test_the_check_compares_fp32_models_only(exported: tuple[Path, str]) -> None:
+    report = archcompiler.analyze("resnet20")
+    model = archcompiler.build_module(report, seed=3).half()
+    result = onnx_backend.check_onnx(exported[0].read_bytes(), model, report)
+    assert result.skipped is not None and "fp32" in result.skipped and not result.ok

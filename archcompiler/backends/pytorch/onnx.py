@@ -8,6 +8,7 @@ the check needs `onnxruntime`. The model is exported from the same `torch.export
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import logging
 import warnings
@@ -64,6 +65,21 @@ def _quiet() -> Iterator[None]:
             lg.setLevel(level)
 
 
+@contextlib.contextmanager
+def _full_fp32() -> Iterator[None]:
+    """Run CUDA convs and matmuls in full fp32: TF32 (on for convs by default) differs from
+    onnxruntime's fp32 by about 1e-3, which would read as a wrong export."""
+    matmul, cudnn = torch.backends.cuda.matmul, torch.backends.cudnn
+    with warnings.catch_warnings():  # newer torch prefers fp32_precision and says so
+        warnings.simplefilter("ignore")
+        saved = (matmul.allow_tf32, cudnn.allow_tf32)
+        try:
+            matmul.allow_tf32 = cudnn.allow_tf32 = False
+            yield
+        finally:
+            matmul.allow_tf32, cudnn.allow_tf32 = saved
+
+
 def onnx_bytes(model: nn.Module, report: Report) -> bytes:
     """Export `model` (in eval mode, batch dynamic) and return the serialised ONNX model."""
     try:
@@ -71,6 +87,11 @@ def onnx_bytes(model: nn.Module, report: Report) -> bytes:
         import onnxscript  # noqa: F401
     except ImportError as exc:
         raise OnnxUnavailableError(f"ONNX export needs {exc.name}: {INSTALL_HINT}") from None
+    param = next(model.parameters(), None)
+    if param is not None and param.device.type != "cpu":
+        # torch.export guards a CUDA batch at 65,535 (a grid limit) against the 65,536 of
+        # export_program's dynamic batch, so an accelerator's module is exported from a CPU copy.
+        model = copy.deepcopy(model).cpu()
     with _quiet():
         program = export_program(model, report)
         exported = torch.onnx.export(program, dynamo=True, verbose=False)
@@ -94,6 +115,9 @@ def check_onnx(data: bytes, model: nn.Module, report: Report, tolerance: float =
         import onnxruntime as ort
     except ImportError:
         return OnnxCheck(None, tolerance, (), f"onnxruntime is not installed ({INSTALL_HINT})")
+    param = next(model.parameters())
+    if param.dtype != torch.float32:
+        return OnnxCheck(None, tolerance, (), f"the check compares fp32 models (this is {param.dtype})")
     options = ort.SessionOptions()
     options.log_severity_level = 3  # errors only
     session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
@@ -101,11 +125,10 @@ def check_onnx(data: bytes, model: nn.Module, report: Report, tolerance: float =
     model.eval()
     worst = 0.0
     generator = torch.Generator().manual_seed(0)
-    param = next(model.parameters())
     for batch in CHECK_BATCHES:
         x = torch.randn(batch, *report.input_shape, generator=generator)
-        with torch.no_grad():
-            want = model(x.to(param.device, param.dtype)).float().cpu()
+        with torch.no_grad(), _full_fp32():
+            want = model(x.to(param.device)).cpu()
         got = torch.from_numpy(session.run(None, {name: x.numpy()})[0])
         scale = max(1.0, float(want.abs().max()))
         worst = max(worst, float((got - want).abs().max()) / scale)
