@@ -173,17 +173,20 @@ def run_sweep(args: argparse.Namespace, grid: Grid, values: list[list[object]]
     keys = [k for k, _ in grid]
     combos = list(itertools.product(*(range(len(v)) for _, v in grid)))
     progress, rows = Progress(len(combos)), []
-    for n, combo in enumerate(combos, 1):
-        overrides = sets + [f"{k}={grid[i][1][j]}" for i, (k, j) in enumerate(zip(keys, combo))]
-        typed = {k: values[i][j] for i, (k, j) in enumerate(zip(keys, combo))}
-        try:
-            report = analyze(args.base, shape, allow_outside=args.allow_outside,
-                             overrides=overrides)
-            rows.append(backend.row_of(n, typed, report))
-        except SpecError as exc:
-            rows.append(backend.failed_row(n, typed, exc.diagnostics))
-        progress.update(n)
-    progress.close()
+    try:
+        for n, combo in enumerate(combos, 1):
+            overrides = sets + [f"{k}={grid[i][1][j]}"
+                                for i, (k, j) in enumerate(zip(keys, combo))]
+            typed = {k: values[i][j] for i, (k, j) in enumerate(zip(keys, combo))}
+            try:
+                report = analyze(args.base, shape, allow_outside=args.allow_outside,
+                                 overrides=overrides)
+                rows.append(backend.row_of(n, typed, report))
+            except SpecError as exc:
+                rows.append(backend.failed_row(n, typed, exc.diagnostics))
+            progress.update(n)
+    finally:  # an interrupted sweep leaves no half-drawn progress line behind
+        progress.close()
     return rows
 
 
