@@ -140,13 +140,8 @@ OUTPUTS: dict[str, Callable[[Path, Path], list[str]]] = {
 }
 EXPECTED_RC = {"oserror": 2, "interrupt": 130}
 
-# A failure inside torch's zip writer (torch.save, torch.export.save) surfaces as RuntimeError
-# "[enforce fail at inline_container.cc:...] unexpected pos N vs M", raised while torch cleans
-# up, with the OSError or KeyboardInterrupt only as its __context__. archc reports an internal
-# error (exit 3, "this is a bug") instead of exit 2 or 130. The file itself stays atomic.
-TORCH_WRITE_BUG = pytest.mark.xfail(strict=True, raises=ExitCodeMismatch, reason=(
-    "BUG: an OSError/KeyboardInterrupt in the middle of torch.save or torch.export.save becomes "
-    "a RuntimeError from torch's zip writer, so archc build exits 3 (internal error), not 2/130"))
+# (Fixed) a failure inside torch's zip writer used to surface as its own RuntimeError, hiding the
+# OSError or KeyboardInterrupt: archc build now serialises in memory and then writes atomically.
 
 
 def _cases() -> list[Any]:
@@ -160,8 +155,6 @@ def _cases() -> list[Any]:
                                                          ("replace", "oserror")):
                     continue  # each export costs ~1 s: cover each fault point once per kind
                 marks = [needs_dot] if output == "svg" else []
-                if output in ("pt", "pt2") and where == "write":
-                    marks.append(TORCH_WRITE_BUG)
                 cases.append(pytest.param(output, where, kind, marks=marks,
                                           id=f"{output}-{where}-{kind}"))
     return cases
@@ -256,9 +249,6 @@ def inject_text_write(monkeypatch: pytest.MonkeyPatch, dest: Path, kind: str) ->
     return fired
 
 
-@pytest.mark.xfail(strict=True, raises=NotAtomic, reason=(
-    "BUG: `archc schema -o FILE` writes with Path.write_text, not through fileio.atomic_write: "
-    "a failure mid-write truncates the old file and leaves a partial one"))
 @pytest.mark.parametrize("kind", ["oserror", "interrupt"])
 def test_schema_output_keeps_the_old_file(kind: str, out_dir: Path,
                                           monkeypatch: pytest.MonkeyPatch,

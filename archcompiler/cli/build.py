@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import IO
 
 import torch
 from torch import nn
@@ -15,7 +14,7 @@ from ..backends.pytorch.build import module_from_report
 from ..backends.pytorch.check import check_shapes, export_program
 from ..backends.pytorch.weights import READ_CODE, WeightsError, load_weights
 from ..core.diagnostics import SpecError, format_text
-from ..core.fileio import atomic_write
+from ..core.fileio import atomic_write_bytes
 from ..core.limits import DEFAULT_LIMITS, Limits
 from .codes import EXIT_OK, EXIT_SPEC, EXIT_USAGE
 from .common import UsageError
@@ -52,16 +51,17 @@ def run_build(report: Report, output: Path, fmt: str, check: bool, seed: int,
         print(f"check: ok: {result.checked} node shapes match the analysis (input 2x{c}x{h}x{w})")
     if fmt == "onnx":
         return _write_onnx(model, report, output, seed, weights)
-    write: Callable[[IO[bytes]], None]
+    # Serialised in memory first: torch's zip writer turns an error or Ctrl-C in mid-write into a
+    # RuntimeError, which would hide a full disk behind "internal error". The file write below
+    # then fails with the real OSError or KeyboardInterrupt, atomically.
+    buffer = io.BytesIO()
     if fmt == "state_dict":
-        state = model.state_dict()
-        write = lambda f: torch.save(state, f)  # noqa: E731
+        torch.save(model.state_dict(), buffer)
     elif fmt == "exported":
-        program = export_program(model, report)
-        write = lambda f: torch.export.save(program, f)  # noqa: E731
+        torch.export.save(export_program(model, report), buffer)
     else:
         raise ValueError(f"unknown build format {fmt!r}")
-    atomic_write(output, write)
+    atomic_write_bytes(output, buffer.getvalue())
     size = output.stat().st_size
     c, h, w = report.input_shape
     # An exported program is traced: say what it was traced for, so its limits are no surprise.

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..analysis.bounds import build_diagnostics
 from ..core import diagnostics as dg
+from ..core.fileio import atomic_write_bytes
 from .codes import EXIT_OK, EXIT_SPEC, EXIT_USAGE
 from .common import (
     UsageError,
@@ -103,7 +104,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
     text = json.dumps(json_schema(), indent=2) + "\n"
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        atomic_write_bytes(Path(args.output), text.encode("utf-8"))
     else:
         sys.stdout.write(text)
     return EXIT_OK
