@@ -115,6 +115,20 @@ def validate_in_a_fresh_process(path: Path) -> None:
         raise SystemExit(f"{path.name}: expected exit code 1, got {proc.returncode}")
 
 
+HUGE = "extends: resnet50\nname: huge\nstages: {widths: [4096, 8192, 16384, 32768]}\n"
+
+
+def build_is_refused(folder: Path) -> None:
+    """`archc build` on the 96-billion-parameter spec, a new process: refused, nothing written."""
+    spec = folder / "huge.yaml"
+    spec.write_text(HUGE, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-m", "archcompiler", "build", str(spec), "-o",
+                           str(folder / "huge.pt")], capture_output=True, env=env, timeout=60)
+    if proc.returncode != 1 or b"ARC401" not in proc.stderr or (folder / "huge.pt").exists():
+        raise SystemExit(f"the huge spec was not refused: exit code {proc.returncode}")
+
+
 def slowest(paths: list[Path], run: Callable[[Path], None], repeat: int) -> tuple[float, str]:
     """The largest best-of-`repeat` time over `paths`, and the name of that file."""
     times = {path.name: best_of(partial(run, path), repeat) for path in paths}
@@ -141,6 +155,9 @@ def measure(repeat: int) -> list[Figure]:
     seconds, name = slowest(fresh, validate_in_a_fresh_process, repeat)
     figures.append(Figure(f"slowest of {len(fresh)} cases, `python -m archcompiler validate`",
                           seconds, 3.0, name))
+    with tempfile.TemporaryDirectory() as tmp:
+        figures.append(Figure("`archc build` refuses the 96-billion-parameter spec",
+                              best_of(partial(build_is_refused, Path(tmp)), repeat), 1.0))
     return figures
 
 
