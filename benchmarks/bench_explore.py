@@ -23,6 +23,7 @@ import cProfile
 import functools
 import itertools
 import pstats
+import random
 import subprocess
 import sys
 import tempfile
@@ -72,7 +73,7 @@ def sweep(variants: list[list[int]], cold: bool = False) -> None:
         assert report.output_shape == (1000,)
 
 
-def sweep_files(variants: list[list[int]], folder: Path) -> None:
+def sweep_files(variants: list[list[int]], *, folder: Path) -> None:
     """The file-based alternative: write each variant as a three-line spec and analyse it."""
     for i, depths in enumerate(variants):
         path = folder / f"v{i}.yaml"
@@ -88,16 +89,29 @@ def per(total: tuple[float, float], n: int) -> str:
 
 def chunked(run: Callable[[list[list[int]]], None], variants: list[list[int]],
             size: int = 500) -> str:
-    """Time a sweep in chunks: the total, and the best chunk's rate scaled to the whole sweep.
+    """Time a sweep in chunks: the total, and the median and best chunk rates scaled to it.
 
-    On a shared machine other jobs come and go; the best chunk estimates the quiet-machine time.
+    On a shared machine other jobs come and go; the best chunk estimates the quiet-machine
+    time. The variants are shuffled first, so every chunk holds nets of every depth.
     """
     chunks = [variants[i:i + size] for i in range(0, len(variants), size)]
     times = [timed(functools.partial(run, chunk)) for chunk in chunks]
     wall, cpu = sum(w for w, _ in times), sum(c for _, c in times)
-    rate = min(w / len(chunk) for chunk, (w, _) in zip(chunks, times))
-    return (f"{per((wall, cpu), len(variants))}; best {size}-chunk rate x {len(variants):,}: "
-            f"{rate * len(variants):.2f} s")
+    rates = sorted(w / len(chunk) for chunk, (w, _) in zip(chunks, times))
+    n = len(variants)
+    return (f"{per((wall, cpu), n)}\n      scaled from the median / best {size}-variant chunk: "
+            f"{rates[len(rates) // 2] * n:.2f} s / {rates[0] * n:.2f} s")
+
+
+def interleaved(runs: dict[str, Callable[[list[list[int]]], None]], sample: list[list[int]],
+                size: int = 50) -> dict[str, tuple[float, float]]:
+    """Time alternatives chunk by chunk in turn, so each sees the same load on a shared machine."""
+    totals = dict.fromkeys(runs, (0.0, 0.0))
+    for i in range(0, len(sample), size):
+        for name, run in runs.items():
+            wall, cpu = timed(functools.partial(run, sample[i:i + size]))
+            totals[name] = (totals[name][0] + wall, totals[name][1] + cpu)
+    return totals
 
 
 def whole_process(torch_python: str, repeat: int) -> None:
@@ -129,6 +143,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="cProfile the sweep instead")
     args = parser.parse_args()
     variants = depth_combos(args.variants)
+    random.Random(0).shuffle(variants)  # so each chunk of the sweep holds nets of every depth
     sample = variants[:: max(1, len(variants) // args.sample)][: args.sample]
     archcompiler.analyze("resnet50")  # import and build the pydantic models once
     if args.profile:
@@ -150,12 +165,14 @@ def main() -> None:
     print(f"2. sweep of {len(variants):,} depths variants, overrides, cache: "
           f"{chunked(sweep, variants)}")
     n = len(sample)
-    print(f"   sample of {n:,}, overrides, cache:       {per(timed(lambda: sweep(sample)), n)}")
-    print(f"   sample of {n:,}, overrides, no cache:    "
-          f"{per(timed(lambda: sweep(sample, cold=True)), n)}")
     with tempfile.TemporaryDirectory() as tmp:
-        print(f"   sample of {n:,}, a YAML file each:     "
-              f"{per(timed(lambda: sweep_files(sample, Path(tmp))), n)}")
+        totals = interleaved({
+            "overrides, cache": sweep,
+            "overrides, no cache": functools.partial(sweep, cold=True),
+            "a YAML file each": functools.partial(sweep_files, folder=Path(tmp)),
+        }, sample)
+    for name, total in totals.items():
+        print(f"   sample of {n:,}, {name + ':':21s} {per(total, n)}")
 
     def sweep_classes(chunk: list[list[int]]) -> None:
         for (c,) in chunk:
