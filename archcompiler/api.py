@@ -103,19 +103,28 @@ def build_module(ref: SpecLike | Report, *, seed: int | None = None,
                  dtype: torch.dtype | None = None,
                  input_shape: InputShape | None = None,
                  limits: Limits = DEFAULT_LIMITS, allow_outside: bool = False,
-                 overrides: Overrides | None = None) -> nn.Module:
+                 overrides: Overrides | None = None,
+                 weights: str | os.PathLike[str] | None = None) -> nn.Module:
     """Build a torch module from a spec path, built-in name, resolved spec or report.
 
     `input_shape` (a square size, HxW or CxHxW) sets the size the spec is checked at; a channel
     count other than the spec's also changes the first conv, as it would in the spec. `limits`
     bounds what the build may allocate (by default: the memory this machine has available).
+    `weights` is a torchvision- or timm-style state_dict file, read with
+    `torch.load(weights_only=True)` and loaded strictly; a mismatch raises a SpecError (ARC502)
+    that lists every missing, unexpected and wrongly shaped key with its spec line.
     """
     from .backends.pytorch.build import check_seed, module_from_report
 
     check_seed(seed)
     report = analyze(ref, input_shape, limits=limits, allow_outside=allow_outside,
                      overrides=overrides)
-    return module_from_report(report, seed=seed, device=device, dtype=dtype, limits=limits)
+    model = module_from_report(report, seed=seed, device=device, dtype=dtype, limits=limits)
+    if weights is not None:
+        from .backends.pytorch.weights import load_weights
+
+        load_weights(model, report, weights)
+    return model
 
 
 def to_dot(spec_or_report: SpecLike | Report, *, detail: str = "block", rankdir: str = "TB",

@@ -182,3 +182,17 @@ def test_unreadable_weights(kind: str, tmp_path: Path, capsys: Capsys) -> None:
                          str(tmp_path / "o.pt"))
         assert rc == 2 and f"error[{READ_CODE}]" in err and "Traceback" not in err
         assert not marker.exists() and not (tmp_path / "o.pt").exists()
+
+
+def test_build_module_loads_weights(tmp_path: Path) -> None:
+    """The Python API takes the same file as `archc build --weights`."""
+    torch = pytest.importorskip("torch")
+    source = archcompiler.build_module("resnet20", seed=3)
+    path = tmp_path / "r20.pth"
+    torch.save(source.state_dict(), path)
+    model = archcompiler.build_module("resnet20", seed=0, weights=path)
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(),
+                                                 source.state_dict().values()))
+    with pytest.raises(archcompiler.SpecError) as info:
+        archcompiler.build_module("resnet20", weights=path, overrides={"head.classes": 7})
+    assert {d.code for d in info.value.diagnostics} == {"ARC502"}

@@ -18,7 +18,7 @@ from pydantic import Field
 from ..core.diagnostics import Span
 from ..core.model import SpecModel
 from ..core.registry import Registry
-from ..ir.graph import Builder, Role
+from ..ir.graph import Builder, Node, Role
 from ..ir.ops import Activation, Add, BatchNorm, Conv2d, DropPath, OpAttrs, same_padding
 from .shortcut import ShortcutKind, lower_shortcut, shortcut_kind
 
@@ -80,8 +80,15 @@ class BlockBuilder:
         """Append any op; `module` is block-local ('' = the node's own name, None = functional)."""
         full_module = self.name(local if module == "" else module) if module is not None \
             else None
-        return self.graph.within(role=role).add(self.name(local), attrs, inputs,
-                                                span or self.block.span, module=full_module)
+        name = self.name(local)
+        if len(inputs) != attrs.ARITY:
+            raise ValueError(f"{name}: {attrs.OP} takes {attrs.ARITY} inputs, got {len(inputs)}")
+        g = self.graph
+        # Appended directly rather than through a role-tagged Builder view per node: this is the
+        # innermost loop of lowering.
+        g.nodes.append(Node(name, attrs, inputs, span or self.block.span, full_module, g.block,
+                            g.stage, role))
+        return name
 
     def conv(self, local: str, x: str, in_channels: int, out_channels: int, kernel: int,
              stride: int = 1, *, padding: int | None = None, groups: int = 1,

@@ -7,7 +7,7 @@ and rules read those records instead of rebuilding structure from naming convent
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.diagnostics import Span
@@ -127,7 +127,10 @@ class Builder:
 
     def within(self, **context: Any) -> Builder:
         """Return a view that appends to the same nodes with other block/stage/role tags."""
-        return replace(self, **context)
+        # The constructor, not dataclasses.replace: replace introspects the fields on every call,
+        # and lowering makes a view per block (a sweep lowers thousands of blocks a second).
+        return Builder(self.nodes, context.get("block", self.block),
+                       context.get("stage", self.stage), context.get("role", self.role))
 
     def add(self, name: str, attrs: OpAttrs, inputs: tuple[str, ...], span: Span | None,
             module: str | None = "") -> str:
