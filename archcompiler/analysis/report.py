@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..core.diagnostics import Diagnostic, Severity, Span, error
-from ..ir.graph import Graph
-from ..ir.ops import Shape, ShapeError
+from ..ir.graph import Graph, Role
+from ..ir.ops import Op, Shape, ShapeError
 from ..language.resolved import ResolvedSpec
 from ..language.zoo import display_path
 
@@ -68,6 +68,14 @@ class Report:
     def shape(self, name: str) -> Shape | None:
         """Return the output shape of node `name`."""
         return self.nodes[name].shape
+
+    @property
+    def weighted_depth(self) -> int:
+        """Weighted layers as the paper counts them: the stem conv, every main-path conv of a
+        block, the fc. Shortcut and side-branch (SE) convs are no layers, and a deep stem counts
+        as the one stem conv it replaces."""
+        return 2 + sum(1 for n in self.graph.nodes
+                       if n.block is not None and n.op == Op.CONV and n.role == Role.MAIN)
 
     @staticmethod
     def where(span: Span | None) -> str:

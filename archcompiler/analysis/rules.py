@@ -233,9 +233,7 @@ def _name_depth(report: Report) -> Iterator[Finding]:
     match = re.search(r"(?:resnet|plain)(\d+)(?!\d)", report.spec.name)
     if not match:
         return
-    # The paper counts weighted layers: the stem conv, every main-path conv of a block, the fc.
-    depth = 2 + sum(1 for n in report.graph.nodes
-                    if n.attrs.OP == Op.CONV and n.block is not None and n.role == Role.MAIN)
+    depth = report.weighted_depth
     if depth != int(match.group(1)):
         yield (f"the name says {match.group(1)} layers but the spec has {depth} (stem conv, "
                "block convs and fc)", report.spec.name_span,

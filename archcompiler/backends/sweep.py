@@ -20,8 +20,6 @@ import yaml
 from ..analysis.report import Report
 from ..core.diagnostics import Diagnostic, Severity
 from ..core.fileio import atomic_write_bytes
-from ..ir.graph import Role
-from ..ir.ops import Op
 
 
 @dataclass(frozen=True)
@@ -46,13 +44,8 @@ class SweepRow:
 
 
 def weighted_depth(report: Report) -> int:
-    """Weighted layers as the paper counts them: the stem conv, every main-path conv, the fc.
-
-    The same count as rule ARC306 (analysis/rules.py): shortcut and SE-branch convs are not
-    layers, and a deep stem counts as the one stem conv it replaces.
-    """
-    return 2 + sum(1 for n in report.graph.nodes
-                   if n.block is not None and n.op == Op.CONV and n.role is Role.MAIN)
+    """Weighted layers as the paper counts them (`Report.weighted_depth`, the count of ARC306)."""
+    return report.weighted_depth
 
 
 def _codes(diags: Sequence[Diagnostic], severity: Severity) -> tuple[str, ...]:
