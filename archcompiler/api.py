@@ -64,7 +64,10 @@ def validate(ref: SpecLike, input_shape: InputShape | None = None, *,
     if spec is None:
         return diags
     shape = None if input_shape is None else full_input_shape(spec.input_shape, input_shape)
-    return diags + analyze_resolved(spec, shape, limits).diagnostics
+    try:
+        return diags + analyze_resolved(spec, shape, limits).diagnostics
+    except SpecError as exc:  # a block type failed to lower: its located diagnostic
+        return diags + exc.diagnostics
 
 
 def full_input_shape(spec_shape: Shape, given: InputShape) -> Shape:

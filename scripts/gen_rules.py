@@ -132,6 +132,31 @@ class OddKernel(BlockType[OddKernelConfig]):
         return g.residual(g.bn("bn2", h, b.out_channels), x)
 
 
+class RaisingConfig(BlockConfig):
+    """A block type whose lowering has a bug of its own."""
+
+    type: Literal["raising"] = Field(description="Block type tag.")
+
+
+class Raising(BlockType[RaisingConfig]):
+    """Reads a field its config does not have."""
+
+    config = RaisingConfig
+    module_class = "BasicBlock"
+
+    def lower(self, cfg: RaisingConfig, x: str, g: BlockBuilder) -> str:
+        """Fails before appending anything: `cfg.kernel` does not exist."""
+        kernel = cfg.kernel  # type: ignore[attr-defined]
+        return g.conv("conv1", x, g.block.in_channels, g.block.out_channels, kernel)
+
+
+def _simple_block(name: str) -> str:
+    """A spec declaring a correct two-op block inline: the fix of the block-file examples."""
+    return (f"extends: resnet20\nname: simple_{name}\nblocks:\n  simple: {{ops: [{{name: conv1, "
+            "op: conv, out: out, kernel: 3, stride: stride}, {name: bn1, op: norm}], "
+            "act_after: true}\nstages: {block: {type: simple}}\n")
+
+
 @dataclass(frozen=True)
 class Example:
     """How the catalogue triggers one code, and where the diagnostic must point."""
@@ -203,6 +228,9 @@ EXAMPLES: dict[str, Example] = {
                                "head: {classes: 10}\n"),
     "ARC105": Example(3, fixed="extends: resnet18\nname: resnet18_relu6\nactivation: relu\n"),
     "ARC106": Example(3, fixed="extends: resnet18\nname: resnet18_nan\nhead: {dropout: 0.2}\n"),
+    "ARC107": Example(3, fixed="extends: resnet18\nname: resnet18_plugin\n"
+                               "stages: {block: {type: basic}}\n"),
+    "ARC108": Example(3, fixed="extends: resnet18\nname: resnet18_shadow\n"),
     "ARC110": Example(3, fixed="extends: resnet18\nname: resnet18_short\n"
                                "stages: {depths: [2, 2, 2], widths: [64, 128, 256], "
                                "strides: [1, 2, 2]}\n"),
@@ -229,6 +257,16 @@ EXAMPLES: dict[str, Example] = {
     "ARC153": Example(1),
     "ARC154": Example(1, fixed="extends: resnet18\nname: resnet18_outside\n"),
     "ARC155": Example(1),
+    "ARC160": Example(4, fixed=_simple_block("expr")),
+    "ARC161": Example(4, fixed=_simple_block("name")),
+    "ARC162": Example(4, fixed=_simple_block("zero")),
+    "ARC163": Example(4, fixed=_simple_block("big")),
+    "ARC164": Example(4, fixed=_simple_block("none")),
+    "ARC165": Example(4, fixed=_simple_block("wide")),
+    "ARC166": Example(4, fixed=_simple_block("twice")),
+    "ARC167": Example(4, fixed=_simple_block("typo")),
+    "ARC168": Example(4, fixed=_simple_block("outless")),
+    "ARC170": Example(3, block=Raising, note=_BLOCK_NOTE.format(code="ARC170")),
     "ARC201": Example(4, fixed="extends: resnet18\nname: resnet18_32px\n"
                                "input: {height: 32, width: 32}\n"),
     "ARC202": Example(3, block=Miswired, note=_BLOCK_NOTE.format(code="ARC202")),

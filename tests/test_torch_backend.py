@@ -257,7 +257,9 @@ def test_variants_build_what_they_say(tmp_path: Path) -> None:
     report = archcompiler.analyze(path, (3, 64, 64))
     model = archcompiler.build_module(report, seed=0)
     assert model.maxpool is None and isinstance(model.avgpool_stem, nn.AvgPool2d)
-    assert isinstance(model.relu, nn.GELU) and isinstance(model.layer1[0].relu, nn.GELU)
+    # Each activation module is named for its kind, as torchvision names its ReLUs `relu`.
+    assert isinstance(model.gelu, nn.GELU) and isinstance(model.layer1[0].gelu, nn.GELU)
+    assert not hasattr(model, "relu")
     assert isinstance(model.dropout, nn.Dropout) and model.dropout.p == 0.25
     assert "residual=False" in repr(model.layer1[0]) and model.layer2[0].downsample is None
     assert "+" not in type(model.layer1[0])._archc_source  # a plain block adds nothing
@@ -270,7 +272,7 @@ def test_variants_build_what_they_say(tmp_path: Path) -> None:
         stem: {pool: {kind: max, kernel: 3, stride: 2}}
     """, "silu.yaml")
     model = archcompiler.build_module(silu, seed=0)
-    assert isinstance(model.layer3[2].relu, nn.SiLU) and isinstance(model.maxpool, nn.MaxPool2d)
+    assert isinstance(model.layer3[2].silu, nn.SiLU) and isinstance(model.maxpool, nn.MaxPool2d)
 
 
 def test_input_shape_argument() -> None:

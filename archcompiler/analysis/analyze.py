@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ..core.diagnostics import DiagnosticError, SpecError
 from ..core.limits import DEFAULT_LIMITS, Limits
 from ..ir.ops import Shape
 from ..language.resolved import ResolvedSpec
@@ -18,7 +19,10 @@ def analyze_resolved(spec: ResolvedSpec, input_shape: Shape | None = None,
     """Lower, infer and check a resolved spec, optionally at another input size."""
     if input_shape is not None:
         spec = replace(spec, input_shape=check_input_shape(input_shape))
-    graph = lower(spec)
+    try:
+        graph = lower(spec)
+    except DiagnosticError as exc:  # a block's own lowering failed: the user's error, located
+        raise SpecError([exc.diagnostic], spec.sources) from None
     nodes, diags = infer(graph)
     report = Report(spec, graph, nodes, diags)
     report.diagnostics.extend(graph_diagnostics(report, limits))

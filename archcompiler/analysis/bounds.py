@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..core.diagnostics import Diagnostic, Span, error
 from ..core.limits import Limits
-from ..ir.ops import BatchNorm, Op
+from ..ir.ops import Op
 from .report import Report
 
 
@@ -34,10 +34,9 @@ def graph_diagnostics(report: Report, limits: Limits) -> list[Diagnostic]:
 
 
 def build_bytes(report: Report, element_size: int = 4) -> int:
-    """Bytes of parameters and buffers the built module holds (BN: running mean and variance
-    per channel, plus one int64 counter)."""
-    buffers = sum(2 * n.attrs.channels * element_size + 8 for n in report.graph.nodes
-                  if isinstance(n.attrs, BatchNorm))
+    """Bytes of parameters and buffers the built module holds (each op record says what buffers
+    it keeps: BN its running statistics)."""
+    buffers = sum(n.attrs.buffer_bytes(element_size) for n in report.graph.nodes)
     return report.params * element_size + buffers
 
 

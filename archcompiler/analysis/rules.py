@@ -122,8 +122,8 @@ def _double_on_halve(report: Report) -> Iterator[Finding]:
 @rule("ARC303", "shortcut_shapes", "shortcuts match the shapes they join")
 def _shortcut_shapes(report: Report) -> Iterator[Finding]:
     for b in report.graph.blocks:
-        if b.shortcut_option == "identity" and shape_changes(b.stride, b.in_channels,
-                                                             b.out_channels):
+        if b.shortcut_option == "identity" and b.shortcut != "none" and shape_changes(
+                b.stride, b.in_channels, b.out_channels):
             yield (f"{b.name} maps {b.in_channels} channels to {b.out_channels} with stride "
                    f"{b.stride}, but its shortcut is an identity", b.shortcut_span,
                    "use shortcut B (projection) or A (zero-pad) where shapes change", b.name)
@@ -133,14 +133,11 @@ def _shortcut_shapes(report: Report) -> Iterator[Finding]:
                    "use shortcut B or C for this stage", b.name)
 
 
-_WINDOWED = (Op.CONV, Op.MAX_POOL, Op.AVG_POOL)  # ops whose stride slides a window
-
-
 @rule("ARC304", "exact_downsampling", "every stride divides the map it reduces")
 def _exact_downsampling(report: Report) -> Iterator[Finding]:
     done: set[str] = set()
     for node in report.graph.nodes:
-        if node.attrs.OP not in _WINDOWED:  # the cheapest test first: this runs per node
+        if not node.attrs.WINDOWED:  # the cheapest test first: this runs per node
             continue
         stride = getattr(node.attrs, "stride", 1)
         key = node.block or node.name

@@ -25,17 +25,18 @@ class Row:
     macs: int
 
 
-def _group_key(node: Node, depth: str) -> str:
+def _group_key(node: Node, depth: str, stage_names: list[str]) -> str:
     if node.role in (Role.STEM, Role.HEAD):
         return str(node.role)
     if depth == "stage":
-        return f"layer{(node.stage or 0) + 1}"
+        return stage_names[node.stage or 0]
     return node.block or node.name
 
 
 def _kinds(report: Report) -> dict[str, str]:
     """What each stage and block row is, built once (a lookup per row would be quadratic)."""
-    kinds = {s.name: f"{s.depth} x {s.kind} ({s.shortcut_option})" for s in report.graph.stages}
+    kinds = {s.name: (f"{s.transition} + " if s.transition else "") +
+             f"{s.depth} x {s.kind} ({s.shortcut_option})" for s in report.graph.stages}
     kinds.update((b.name, b.kind) for b in report.graph.blocks)
     return kinds
 
@@ -52,9 +53,10 @@ def rows(report: Report, depth: str = "block") -> list[Row]:
         return [Row(n.name, str(n.op), i.shape, i.params, i.macs)
                 for n, i in zip(report.graph.nodes, report.nodes.values()) if n.op != Op.INPUT]
     groups: dict[str, list[Node]] = {}
+    stage_names = [s.name for s in report.graph.stages]
     for node in report.graph.nodes:
         if node.op != Op.INPUT:
-            groups.setdefault(_group_key(node, depth), []).append(node)
+            groups.setdefault(_group_key(node, depth, stage_names), []).append(node)
     out, kinds = [], _kinds(report)
     for key, nodes in groups.items():
         params, macs = report.cost(n.name for n in nodes)

@@ -16,10 +16,11 @@ from .base import (
     BlockBuilder,
     BlockConfig,
     BlockType,
+    LayerBuilder,
     ResolvedBlock,
     register_block,
     unregister_block,
 )
 
-__all__ = ["BLOCKS", "BlockBuilder", "BlockConfig", "BlockType", "ResolvedBlock",
+__all__ = ["BLOCKS", "BlockBuilder", "BlockConfig", "BlockType", "LayerBuilder", "ResolvedBlock",
            "register_block", "unregister_block"]

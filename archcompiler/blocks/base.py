@@ -19,7 +19,7 @@ from ..core.diagnostics import Span
 from ..core.model import SpecModel
 from ..core.registry import Registry
 from ..ir.graph import Builder, Node, Role
-from ..ir.ops import Activation, Add, BatchNorm, Conv2d, DropPath, OpAttrs, same_padding
+from ..ir.ops import Activation, Add, Conv2d, DropPath, OpAttrs, make_norm, same_padding
 from .shortcut import ShortcutKind, lower_shortcut, shortcut_kind
 
 
@@ -49,6 +49,8 @@ class ResolvedBlock:
     shortcut_span: Span  # where the shortcut option was given
     shortcut_pool: str = "none"  # "avg": the projection average-pools first (ResNet-D)
     drop_path: float = 0.0  # stochastic depth rate of this block's residual branch
+    block_type: BlockType[Any] | None = None  # the type it was resolved against (its scope's)
+    role: str = "block"  # "block", or "transition" for a stage's downsampling layer
 
     @property
     def kind(self) -> str:
@@ -62,53 +64,82 @@ class ResolvedBlock:
 
 
 @dataclass(frozen=True)
-class BlockBuilder:
-    """Writes one block's nodes: local names get the block's prefix, spans and tags come free."""
+class LayerBuilder:
+    """Writes the nodes of one element of a network (stem, block, stage transition, head).
 
-    block: ResolvedBlock
-    graph: Builder  # tagged with this block and its stage
+    Local names get the element's prefix ('conv1' -> 'layer2.0.conv1'), and every node gets the
+    element's span and tags, so one builder serves every element and no lowering repeats the
+    conventions: the spec's norm kind, activation, conv bias and zero-init.
+    """
+
+    graph: Builder  # tagged with this element's block, stage and role
+    prefix: str  # "layer2.0." inside a block, "" at the top level
+    span: Span | None
     activation: str
-    zero_init_residual: bool
+    norm_kind: str = "batch"
+    zero_init_residual: bool = False
     conv_bias: bool = False  # the spec's `conv_bias`: the default of every conv's bias
 
     def name(self, local: str) -> str:
-        """The full node name of a block-local name: 'conv1' -> 'layer2.0.conv1'."""
-        return f"{self.block.name}.{local}"
+        """The full node name of a local name: 'conv1' -> 'layer2.0.conv1'."""
+        return self.prefix + local
 
     def op(self, local: str, attrs: OpAttrs, inputs: tuple[str, ...], *,
-           module: str | None = "", role: Role = Role.MAIN, span: Span | None = None) -> str:
-        """Append any op; `module` is block-local ('' = the node's own name, None = functional)."""
-        full_module = self.name(local if module == "" else module) if module is not None \
-            else None
+           module: str | None = "", role: Role | None = None, span: Span | None = None) -> str:
+        """Append any op; `module` is local ('' = the node's own name, None = functional).
+
+        An op whose record is FUNCTIONAL (add, mul, flatten) is never a module.
+        """
+        if attrs.FUNCTIONAL:
+            full_module = None
+        elif module is None:
+            full_module = None
+        else:
+            full_module = self.name(local if module == "" else module)
         name = self.name(local)
         if len(inputs) != attrs.ARITY:
             raise ValueError(f"{name}: {attrs.OP} takes {attrs.ARITY} inputs, got {len(inputs)}")
         g = self.graph
         # Appended directly rather than through a role-tagged Builder view per node: this is the
         # innermost loop of lowering.
-        g.nodes.append(Node(name, attrs, inputs, span or self.block.span, full_module, g.block,
-                            g.stage, role))
+        g.nodes.append(Node(name, attrs, inputs, span or self.span, full_module, g.block,
+                            g.stage, role or g.role))
         return name
 
     def conv(self, local: str, x: str, in_channels: int, out_channels: int, kernel: int,
              stride: int = 1, *, padding: int | None = None, groups: int = 1,
-             bias: bool | None = None, role: Role = Role.MAIN) -> str:
+             bias: bool | None = None, role: Role | None = None, span: Span | None = None
+             ) -> str:
         """Append a conv; padding defaults to 'same' (the torchvision rule), bias to the spec's."""
         pad = same_padding(kernel) if padding is None else padding
         has_bias = self.conv_bias if bias is None else bias
         return self.op(local, Conv2d(in_channels, out_channels, kernel, stride, pad, groups,
-                                     has_bias), (x,), role=role)
+                                     has_bias), (x,), role=role, span=span)
 
-    def bn(self, local: str, x: str, channels: int, *, residual_last: bool = False) -> str:
-        """Append a batch norm; `residual_last` marks the BN that zero_init_residual zeroes."""
+    def norm(self, local: str, x: str, channels: int, *, residual_last: bool = False,
+             kind: str | None = None, role: Role | None = None, span: Span | None = None) -> str:
+        """Append the spec's norm (or `kind`); `residual_last` marks the norm that
+        zero_init_residual zeroes."""
         zero = residual_last and self.zero_init_residual
-        return self.op(local, BatchNorm(channels, zero), (x,))
+        return self.op(local, make_norm(kind or self.norm_kind, channels, zero), (x,), role=role,
+                       span=span)
 
-    def act(self, local: str, x: str, *, module: str = "relu", role: Role = Role.MAIN,
-            kind: str | None = None) -> str:
-        """Append the network's activation (or `kind`) as a block module, shared by default."""
-        return self.op(local, Activation(kind or self.activation), (x,), module=module,
-                       role=role)
+    bn = norm  # the name the ResNet blocks were written with
+
+    def act(self, local: str, x: str, *, module: str | None = None, role: Role | None = None,
+            kind: str | None = None, span: Span | None = None) -> str:
+        """Append the network's activation (or `kind`). Its module is named for its kind
+        ('relu', 'gelu') and shared within the element, as torchvision shares `self.relu`."""
+        which = kind or self.activation
+        return self.op(local, Activation(which), (x,), module=module or which, role=role,
+                       span=span)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BlockBuilder(LayerBuilder):
+    """A LayerBuilder for one residual block: adds its shortcut and its residual ending."""
+
+    block: ResolvedBlock
 
     def shortcut(self, x: str, *, source: str | None = None, norm: bool = True) -> str | None:
         """Lower this block's shortcut of input `x`; None when it has none (a plain net).
@@ -120,17 +151,17 @@ class BlockBuilder:
         return lower_shortcut(self.graph.within(role=Role.SHORTCUT), b.name, b.shortcut_kind,
                               x, source or x, b.in_channels, b.out_channels, b.stride,
                               b.shortcut_span, pool=b.shortcut_pool, norm=norm,
-                              bias=self.conv_bias)
+                              bias=self.conv_bias, norm_kind=self.norm_kind)
 
     def join(self, body: str, short: str | None) -> str:
         """Add the shortcut to the body (after drop path, where the spec asks for it)."""
         if short is None:
             return body
-        if self.block.drop_path > 0:
-            body = self.op("drop_path", DropPath(self.block.drop_path), (body,))
+        b = self.block
+        if b.drop_path > 0:
+            body = self.op("drop_path", DropPath(b.drop_path), (body,))
         # The add is where a shortcut's shape must match, so it points at the shortcut option.
-        return self.op("add", Add(), (body, short), module=None, role=Role.MERGE,
-                       span=self.block.shortcut_span)
+        return self.op("add", Add(), (body, short), role=Role.MERGE, span=b.shortcut_span)
 
     def residual(self, body: str, x: str) -> str:
         """The post-activation ending (He et al. 2015): add the shortcut of `x`, then activate."""

@@ -9,7 +9,7 @@ from typing import Literal
 
 from ..core.diagnostics import Span
 from ..ir.graph import Builder
-from ..ir.ops import AvgPool, BatchNorm, Conv2d, PadChannels
+from ..ir.ops import AvgPool, Conv2d, PadChannels, make_norm
 
 ShortcutOption = Literal["A", "B", "C", "identity", "none"]
 ShortcutKind = Literal["none", "identity", "pad", "projection"]
@@ -40,7 +40,8 @@ def shortcut_kind(option: str, stride: int, in_channels: int, out_channels: int)
 
 def lower_shortcut(g: Builder, block: str, kind: ShortcutKind, x: str, source: str,
                    in_channels: int, out_channels: int, stride: int, span: Span, *,
-                   pool: str = "none", norm: bool = True, bias: bool = False) -> str | None:
+                   pool: str = "none", norm: bool = True, bias: bool = False,
+                   norm_kind: str = "batch") -> str | None:
     """Append the shortcut's nodes and return its output; None for 'none'.
 
     An identity returns the block input `x`; a zero-pad or projection reads `source`. The
@@ -65,5 +66,5 @@ def lower_shortcut(g: Builder, block: str, kind: ShortcutKind, x: str, source: s
     h = g.add(f"{block}.downsample.{index}",
               Conv2d(in_channels, out_channels, 1, stride, 0, bias=bias), (h,), span)
     if norm:
-        h = g.add(f"{block}.downsample.{index + 1}", BatchNorm(out_channels), (h,), span)
+        h = g.add(f"{block}.downsample.{index + 1}", make_norm(norm_kind, out_channels), (h,), span)
     return h

@@ -13,6 +13,7 @@ import traceback
 from collections.abc import Sequence
 
 from .._version import __version__
+from ..core.diagnostics import SpecError, format_text
 from .codes import EXIT_INTERNAL, EXIT_NO_DOT, EXIT_OK, EXIT_SPEC, EXIT_USAGE
 from .commands import cmd_build, cmd_list, cmd_render, cmd_schema, cmd_summary, cmd_validate
 from .common import UsageError, parse_input
@@ -20,6 +21,7 @@ from .completion import cmd_completion
 from .diff import cmd_diff
 from .parser import Handler
 from .parser import build_parser as _build_parser
+from .plugins import load_plugins
 from .sweep import cmd_sweep
 
 __all__ = ["EXIT_INTERNAL", "EXIT_NO_DOT", "EXIT_OK", "EXIT_SPEC", "EXIT_USAGE", "UsageError",
@@ -46,6 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        load_plugins(getattr(args, "plugin", None))
         return int(args.func(args))
     except UsageError as exc:
         print(f"archc: error: {exc}", file=sys.stderr)
@@ -58,6 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         target = getattr(args, "output", None) or exc.filename or ""
         print(f"archc: error: {target}: {exc.strerror or exc}".lstrip(": "), file=sys.stderr)
         return EXIT_USAGE
+    except SpecError as exc:  # a spec error raised past a command (a block type's lowering)
+        sys.stderr.write(format_text(exc.diagnostics, exc.sources, color=False) + "\n")
+        return EXIT_SPEC
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a bug: say so plainly instead of dumping a traceback

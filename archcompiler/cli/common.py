@@ -117,7 +117,14 @@ def load(ref: str, args: argparse.Namespace, shape: Shape3 | None,
     """Resolve and analyze one spec: the CLI's only way in to the pipeline."""
     limits = limits_of(args)
     res = resolve_ref(ref, args, limits, overrides_of(args, extra_overrides))
-    return res, analyze(res.spec, shape, limits=limits) if res.spec is not None else None
+    if res.spec is None:
+        return res, None
+    try:
+        return res, analyze(res.spec, shape, limits=limits)
+    except dg.SpecError as exc:  # a block type failed to lower: its diagnostic, located
+        res.diagnostics.extend(exc.diagnostics)
+        res.spec = None
+        return res, None
 
 
 def analyze_one(ref: str, args: argparse.Namespace, extra_overrides: Sequence[str] = (),

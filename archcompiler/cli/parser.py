@@ -45,6 +45,10 @@ def build_parser(handlers: dict[str, Handler], version: str) -> argparse.Argumen
         epilog="exit codes: 0 ok, 1 the spec has errors, 2 usage or I/O error, 3 internal error, "
                "4 rendering needs graphviz `dot`")
     parser.add_argument("--version", action="version", version=f"archc {version}")
+    parser.add_argument("--plugin", action="append", metavar="MODULE",
+                        help="import a Python module that registers block types (repeatable; "
+                             "also ARCHC_PLUGINS=a,b and the archcompiler.blocks entry points). "
+                             "This runs that module's code: name only modules you trust")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, help_: str, **kwargs: Any) -> argparse.ArgumentParser:

@@ -142,6 +142,16 @@ _add("ARC106", E, "NaN or infinity",
      "No field has a meaning for NaN or infinity, and either would poison every count "
      "downstream.",
      "Write a finite number.")
+_add("ARC107", E, "a block type tag that names Python code",
+     "A spec is data: nothing it says can import or run code. A tag like `mypkg.blocks:MyBlock` "
+     "asks for exactly that, so it is refused rather than looked up.",
+     "Load the module that registers the block type with `archc --plugin MODULE` (or "
+     "ARCHC_PLUGINS, or an `archcompiler.blocks` entry point), then write its tag.")
+_add("ARC108", E, "a declared block clashes with another name",
+     "A block declared under `blocks:` may not take a built-in's tag, a block file's `block:` "
+     "must equal the tag it is declared under, and a field may not take a reserved name (in, "
+     "out, width, stride, type, or a function of the expressions).",
+     "Rename the declared block or the field.")
 _add("ARC110", E, "`depths`, `widths` and `strides` have different lengths",
      "Entry i of each list describes stage i; a list of another length leaves a stage "
      "half-described.",
@@ -203,6 +213,49 @@ _add("ARC155", E, "the base file cannot be read",
      "Check the path: `extends` paths are relative to the file that holds them.")
 
 # Shapes (ARC2xx): shape inference over the IR.
+# Block declarations (ARC16x-ARC17x): block types written as data, and user block types.
+_add("ARC160", E, "an expression in a block declaration does not parse",
+     "Channel counts, strides and groups of a declared block are integer expressions: numbers, "
+     "names, + - * //, parentheses, and min, max, make_divisible, round_to, ceil_div. Nothing "
+     "else is accepted, since the text is never run as code.",
+     "Fix the expression at the caret; the hint names what was expected.")
+_add("ARC161", E, "an expression reads an unknown name",
+     "An expression may read in, out, width, stride, the block's int fields and the values "
+     "declared before it; any other name is a typo or a value declared later.",
+     "Use the name the hint suggests, or declare the value first.")
+_add("ARC162", E, "an expression divides by zero",
+     "A channel count or stride that divides by zero has no value; the divisor comes from the "
+     "block's fields or the stage's width.",
+     "Change the expression or the field it divides by.")
+_add("ARC163", E, "an expression is too long, too deep or too large",
+     "Block files are untrusted input, so expressions are bounded: 256 characters, 128 tokens, "
+     "32 levels of nesting, 12 digits a number, and every value within 2**48.",
+     "Simplify the expression.")
+_add("ARC164", E, "a declared block's channel count, kernel or groups leaves 1..65,536",
+     "An expression that evaluates to 0 or to a vast number would describe a layer that cannot "
+     "exist; it is refused before anything is allocated.",
+     "Check the expression and the fields it reads for this stage's width.")
+_add("ARC165", E, "a declared block ends with channels other than its out_channels",
+     "A block's output is width x expansion channels, which the next block and the rules rely "
+     "on; a last op that makes another count would break both.",
+     "Make the last op produce `out` channels, or set the block's `expansion`.")
+_add("ARC166", E, "two ops of a declared block share a name or a module",
+     "An op's name is its node and module name, which become state_dict keys: two ops with "
+     "one name would overwrite each other. Only activations, which have no state, may share "
+     "a module.",
+     "Give every op its own name.")
+_add("ARC167", E, "an op reads an op that is not declared before it",
+     "Ops are listed in order, and each reads the previous op, `in` (the block input), or an "
+     "earlier op by name; anything else would be a cycle or a typo.",
+     "Name an earlier op, as the hint suggests.")
+_add("ARC168", E, "an op of a declared block lacks a key it needs",
+     "A conv needs `out` (its output channels); an add or mul joins exactly two earlier ops.",
+     "Add the key the message names.")
+_add("ARC170", E, "a block type's own lowering failed",
+     "A Python block type (from --plugin or register_block) raised, or returned something "
+     "other than the node that leaves the block. That is the block type's error, reported with "
+     "its file and the spec line that uses it, not a fault of the compiler.",
+     "Fix the block type's `lower`; the message names its file and the exception.")
 _add("ARC201", E, "a feature map collapses below 1x1",
      f"Each downsampling halves the map ({HE_2015}, section 3.3): 224 px reach 7x7 after five "
      f"halvings (Table 1), and CIFAR's 32 px reach 8x8 after two (section 4.2). A smaller input, "

@@ -155,3 +155,12 @@ def format_json(diags: Sequence[Diagnostic]) -> str:
     import json
 
     return json.dumps([d.to_dict() for d in diags], indent=2)
+
+
+class DiagnosticError(Exception):
+    """One diagnostic raised from deep inside a stage (a block's lowering): the caller that
+    can report it catches it and adds the diagnostic to its list."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic

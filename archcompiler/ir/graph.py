@@ -69,6 +69,7 @@ class BlockRecord:
     # Submodules a block of this kind may have and this one lacks (torchvision keeps them as
     # None attributes, e.g. `downsample`), so `block.downsample is None` works as users expect.
     absent_modules: tuple[str, ...] = ()
+    role: str = "block"  # "block", or "transition": a stage's downsampling layer (ConvNeXt)
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class StageRecord:
     width_span: Span
     stride_span: Span
     shortcut_span: Span
+    transition: str | None = None  # the stage's downsampling layer, lowered before its blocks
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,7 @@ class Graph:
     blocks: tuple[BlockRecord, ...] = ()
     stages: tuple[StageRecord, ...] = ()
     absent_modules: tuple[str, ...] = ()  # optional top-level modules this net lacks (maxpool)
+    module_class: str = "ResNet"  # the named base class of the network's torch module
 
     @property
     def output(self) -> str:

@@ -1,128 +1,38 @@
 """The op set: one typed record per op, holding its shape inference, parameters, MACs and label.
 
-MACs are conv plus linear multiply-accumulates: torchvision's "GFLOPS" metadata and half of
-torch.utils.flop_counter.FlopCounterMode's total. Norms, activations, pools and adds count zero.
-Each record is the only place its formulas exist; analysis, rules, the summary and the diagram
-all call these methods, and the torch backend is checked against them in the tests.
+The base (`OpAttrs`, its traits and the shape helpers) is in `opbase.py`, the norms and the
+activation in `norms.py` and `activations.py`; every record is registered in `OPS` here, and
+each backend registers one lowering per name in `OPS`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 from typing import ClassVar
 
 from ..core.registry import Registry
+from .activations import ACTIVATIONS, Activation, ActivationKind
+from .norms import NORMS, BatchNorm, GroupNorm, LayerNorm, NormKind, make_norm
+from .opbase import (
+    Category,
+    Op,
+    OpAttrs,
+    Shape,
+    ShapeError,
+    StrEnum,
+    feature_map,
+    same_padding,
+    strided_size,
+    strided_text,
+    window,
+    with_channels,
+)
 
-Shape = tuple[int, ...]  # (C, H, W) for maps, (F,) after flatten; no batch dimension
-
-
-class StrEnum(str, Enum):
-    """A str-valued enum that prints and formats as its value on every Python version."""
-
-    def __str__(self) -> str:
-        return str(self.value)
-
-    def __format__(self, spec: str) -> str:
-        return format(str(self.value), spec)
-
-
-class Op(StrEnum):
-    """The closed set of primitive ops the IR is made of."""
-
-    INPUT = "input"
-    CONV = "conv2d"
-    BATCH_NORM = "batch_norm"
-    ACTIVATION = "activation"
-    MAX_POOL = "max_pool"
-    AVG_POOL = "avg_pool"
-    PAD_CHANNELS = "pad_channels"
-    ADD = "add"
-    MUL = "mul"
-    DROP_PATH = "drop_path"
-    GLOBAL_AVG_POOL = "global_avg_pool"
-    FLATTEN = "flatten"
-    DROPOUT = "dropout"
-    LINEAR = "linear"
-
-
-class ShapeError(Exception):
-    """A shape that cannot be computed; the message says why and how to fix it."""
-
-    def __init__(self, code: str, message: str, hint: str) -> None:
-        super().__init__(message)
-        self.code, self.message, self.hint = code, message, hint
-
-
-def same_padding(kernel: int) -> int:
-    """The padding that keeps an odd kernel's map size at stride 1 (torchvision's convention)."""
-    return kernel // 2
-
-
-def strided_size(size: int, stride: int) -> int:
-    """Map length after strided subsampling (x[::s]), equal to a strided 'same' conv's output."""
-    return -(-size // stride)
-
-
-def _map(shape: Shape, op: str) -> tuple[int, int, int]:
-    if len(shape) != 3:
-        raise ShapeError("ARC205", f"{op} needs a CxHxW feature map, got {shape}",
-                         "place this op before the flatten")
-    return shape[0], shape[1], shape[2]
-
-
-def _window(size: int, kernel: int, stride: int, padding: int, what: str,
-            ceil_mode: bool = False) -> int:
-    """Output length of a sliding window, by torch's rule (floor mode unless `ceil_mode`)."""
-    out = (size + 2 * padding - kernel + (stride - 1 if ceil_mode else 0)) // stride + 1
-    if ceil_mode and out > 1 and (out - 1) * stride >= size + padding:
-        out -= 1  # torch drops a last window that would start in the right padding
-    if out < 1:
-        raise ShapeError("ARC201", f"{what} collapses the map: {size} px with kernel {kernel}, "
-                         f"stride {stride}, padding {padding} leaves nothing",
-                         "use a larger input, fewer stride-2 stages, or a smaller stride")
-    return out
-
-
-def _channels(shape: Shape, want: int, op: str) -> tuple[int, int, int]:
-    c, h, w = _map(shape, op)
-    if c != want:
-        raise ShapeError("ARC202", f"{op} expects {want} input channels but receives {c}",
-                         "make the previous layer's out_channels match")
-    return c, h, w
-
-
-def _strided(text: str, stride: int) -> str:
-    return text + (f", /{stride}" if stride > 1 else "")
-
-
-@dataclass(frozen=True)
-class OpAttrs:
-    """Base of the op records: an op's attributes plus its formulas, defined once."""
-
-    OP: ClassVar[Op]
-    ARITY: ClassVar[int] = 1  # how many inputs the op takes
-
-    @property
-    def op(self) -> Op:
-        """The op this record describes."""
-        return self.OP
-
-    def infer(self, ins: list[Shape]) -> Shape:
-        """Return the output shape for the input shapes, or raise ShapeError."""
-        return ins[0]
-
-    def params(self) -> int:
-        """Learnable parameters (weights and biases; BN running stats are buffers)."""
-        return 0
-
-    def macs(self, out: Shape) -> int:
-        """Multiply-accumulates for one input, given the output shape."""
-        return 0
-
-    def text(self) -> str:
-        """One line for diagrams: '3x3 conv, 128, /2', 'BN', 'zero-pad 64→128, /2'."""
-        return str(self.OP)
+__all__ = ["ACTIVATIONS", "NORMS", "OPS", "Activation", "ActivationKind", "Add", "AvgPool",
+           "BatchNorm", "Category", "Conv2d", "DropPath", "Dropout", "Flatten", "GlobalAvgPool",
+           "GroupNorm", "Input", "LayerNorm", "LayerScale", "Linear", "MaxPool", "Mul",
+           "NormKind", "Op", "OpAttrs", "PadChannels", "Shape", "ShapeError", "StrEnum",
+           "make_norm", "same_padding", "strided_size"]
 
 
 @dataclass(frozen=True)
@@ -131,6 +41,8 @@ class Input(OpAttrs):
 
     OP: ClassVar[Op] = Op.INPUT
     ARITY: ClassVar[int] = 0
+    CATEGORY: ClassVar[Category] = Category.INPUT
+    FUNCTIONAL: ClassVar[bool] = True
     shape: Shape
 
     def infer(self, ins: list[Shape]) -> Shape:
@@ -143,6 +55,9 @@ class Conv2d(OpAttrs):
     """A square-kernel 2-d convolution."""
 
     OP: ClassVar[Op] = Op.CONV
+    CATEGORY: ClassVar[Category] = Category.CONV
+    WINDOWED: ClassVar[bool] = True
+    KEEPS_OUTPUT: ClassVar[bool] = False
     in_channels: int
     out_channels: int
     kernel: int
@@ -153,14 +68,18 @@ class Conv2d(OpAttrs):
 
     def infer(self, ins: list[Shape]) -> Shape:
         """Check channels and groups; slide the window over H and W."""
-        c, h, w = _channels(ins[0], self.in_channels, "conv2d")
+        c, h, w = with_channels(ins[0], self.in_channels, "conv2d")
         g = self.groups
         if c % g or self.out_channels % g:
             raise ShapeError("ARC203", f"groups={g} does not divide the channels "
                              f"({c} in, {self.out_channels} out)",
                              "choose groups that divide both channel counts")
         k, s, p = self.kernel, self.stride, self.padding
-        return (self.out_channels, _window(h, k, s, p, "conv2d"), _window(w, k, s, p, "conv2d"))
+        return (self.out_channels, window(h, k, s, p, "conv2d"), window(w, k, s, p, "conv2d"))
+
+    def channels_out(self, in_channels: int) -> int:
+        """The conv's filters."""
+        return self.out_channels
 
     def _per_pixel(self) -> int:
         return self.out_channels * (self.in_channels // self.groups) * self.kernel ** 2
@@ -175,48 +94,14 @@ class Conv2d(OpAttrs):
 
     def text(self) -> str:
         """'3x3 conv, 128, /2, groups 32'."""
-        text = _strided(f"{self.kernel}x{self.kernel} conv, {self.out_channels}", self.stride)
+        text = strided_text(f"{self.kernel}x{self.kernel} conv, {self.out_channels}", self.stride)
         return text + (f", groups {self.groups}" if self.groups > 1 else "")
 
 
 @dataclass(frozen=True)
-class BatchNorm(OpAttrs):
-    """Batch norm over `channels`; `zero_init` starts its weight at 0 (zero_init_residual)."""
-
-    OP: ClassVar[Op] = Op.BATCH_NORM
-    channels: int
-    zero_init: bool = False
-
-    def infer(self, ins: list[Shape]) -> Shape:
-        """Keep the shape; the channels must match."""
-        return _channels(ins[0], self.channels, "batch_norm")
-
-    def params(self) -> int:
-        """Weight and bias per channel."""
-        return 2 * self.channels
-
-    def text(self) -> str:
-        """'BN'."""
-        return "BN"
-
-
-_ACT_TEXT = {"relu": "ReLU", "silu": "SiLU", "gelu": "GELU", "sigmoid": "sigmoid"}
-
-
-@dataclass(frozen=True)
-class Activation(OpAttrs):
-    """An elementwise activation: relu, silu, gelu, or sigmoid (a gate)."""
-
-    OP: ClassVar[Op] = Op.ACTIVATION
-    kind: str
-
-    def text(self) -> str:
-        """'ReLU'."""
-        return _ACT_TEXT.get(self.kind, self.kind)
-
-
-@dataclass(frozen=True)
 class _Pool(OpAttrs):
+    CATEGORY: ClassVar[Category] = Category.POOL
+    WINDOWED: ClassVar[bool] = True
     kernel: int
     stride: int
     padding: int
@@ -224,17 +109,17 @@ class _Pool(OpAttrs):
 
     def infer(self, ins: list[Shape]) -> Shape:
         """Slide the window; padding may not exceed half the kernel (torch's limit)."""
-        c, h, w = _map(ins[0], "pool")
+        c, h, w = feature_map(ins[0], "pool")
         k, s, p, ceil = self.kernel, self.stride, self.padding, self.ceil_mode
         if p > k // 2:
             raise ShapeError("ARC204", f"pool padding {p} exceeds half the kernel {k}",
                              f"use padding <= {k // 2}")
-        return (c, _window(h, k, s, p, "pool", ceil), _window(w, k, s, p, "pool", ceil))
+        return (c, window(h, k, s, p, "pool", ceil), window(w, k, s, p, "pool", ceil))
 
     def text(self) -> str:
         """'3x3 max pool, /2'."""
         kind = str(self.OP).split("_")[0]
-        return _strided(f"{self.kernel}x{self.kernel} {kind} pool", self.stride)
+        return strided_text(f"{self.kernel}x{self.kernel} {kind} pool", self.stride)
 
 
 @dataclass(frozen=True)
@@ -257,22 +142,27 @@ class PadChannels(OpAttrs):
     """Option-A shortcut: subsample by `stride` and zero-pad to `out_channels`; no parameters."""
 
     OP: ClassVar[Op] = Op.PAD_CHANNELS
+    KEEPS_OUTPUT: ClassVar[bool] = False
     in_channels: int
     out_channels: int
     stride: int
 
     def infer(self, ins: list[Shape]) -> Shape:
         """Subsample H and W; grow the channels (never shrink them)."""
-        c, h, w = _channels(ins[0], self.in_channels, "zero-pad shortcut")
+        c, h, w = with_channels(ins[0], self.in_channels, "zero-pad shortcut")
         if self.out_channels < c:
             raise ShapeError("ARC206", f"an option-A shortcut cannot shrink {c} channels to "
                              f"{self.out_channels}", "use shortcut B or C where channels shrink")
         s = self.stride
         return (self.out_channels, strided_size(h, s), strided_size(w, s))
 
+    def channels_out(self, in_channels: int) -> int:
+        """Padded to out_channels."""
+        return self.out_channels
+
     def text(self) -> str:
         """'zero-pad 64→128, /2'."""
-        return _strided(f"zero-pad {self.in_channels}→{self.out_channels}", self.stride)
+        return strided_text(f"zero-pad {self.in_channels}→{self.out_channels}", self.stride)
 
 
 @dataclass(frozen=True)
@@ -281,6 +171,9 @@ class Add(OpAttrs):
 
     OP: ClassVar[Op] = Op.ADD
     ARITY: ClassVar[int] = 2
+    CATEGORY: ClassVar[Category] = Category.MERGE
+    FUNCTIONAL: ClassVar[bool] = True
+    KEEPS_OUTPUT: ClassVar[bool] = False
 
     def infer(self, ins: list[Shape]) -> Shape:
         """Both inputs must have the same shape."""
@@ -301,10 +194,13 @@ class Mul(OpAttrs):
 
     OP: ClassVar[Op] = Op.MUL
     ARITY: ClassVar[int] = 2
+    CATEGORY: ClassVar[Category] = Category.MERGE
+    FUNCTIONAL: ClassVar[bool] = True
+    KEEPS_OUTPUT: ClassVar[bool] = False
 
     def infer(self, ins: list[Shape]) -> Shape:
         """The map's shape; the gate must be the same shape or one value per channel."""
-        c = _map(ins[0], "mul")[0]
+        c = feature_map(ins[0], "mul")[0]
         if ins[1] != ins[0] and ins[1] != (c, 1, 1):
             raise ShapeError("ARC207", f"a gate of shape {ins[1]} cannot scale a map of shape "
                              f"{ins[0]}", "give the gate one value per channel of the map")
@@ -320,6 +216,8 @@ class DropPath(OpAttrs):
     """Stochastic depth: drop the whole residual branch of a sample with probability `p`."""
 
     OP: ClassVar[Op] = Op.DROP_PATH
+    CATEGORY: ClassVar[Category] = Category.REGULARIZER
+    KEEPS_OUTPUT: ClassVar[bool] = False
     p: float
 
     def text(self) -> str:
@@ -328,14 +226,38 @@ class DropPath(OpAttrs):
 
 
 @dataclass(frozen=True)
+class LayerScale(OpAttrs):
+    """A learnt per-channel multiplier (CaiT, ConvNeXt's `gamma`), starting at `init`."""
+
+    OP: ClassVar[Op] = Op.LAYER_SCALE
+    CATEGORY: ClassVar[Category] = Category.SCALE
+    KEEPS_OUTPUT: ClassVar[bool] = False
+    channels: int
+    init: float = 1e-6
+
+    def infer(self, ins: list[Shape]) -> Shape:
+        """Keep the shape; one multiplier per channel."""
+        return with_channels(ins[0], self.channels, "layer_scale")
+
+    def params(self) -> int:
+        """One multiplier per channel."""
+        return self.channels
+
+    def text(self) -> str:
+        """'layer scale'."""
+        return "layer scale"
+
+
+@dataclass(frozen=True)
 class GlobalAvgPool(OpAttrs):
     """Average over H and W, keeping a 1x1 map."""
 
     OP: ClassVar[Op] = Op.GLOBAL_AVG_POOL
+    CATEGORY: ClassVar[Category] = Category.POOL
 
     def infer(self, ins: list[Shape]) -> Shape:
         """CxHxW -> Cx1x1."""
-        return (_map(ins[0], "global_avg_pool")[0], 1, 1)
+        return (feature_map(ins[0], "global_avg_pool")[0], 1, 1)
 
     def text(self) -> str:
         """'global avg pool'."""
@@ -347,6 +269,7 @@ class Flatten(OpAttrs):
     """Flatten a map to features."""
 
     OP: ClassVar[Op] = Op.FLATTEN
+    FUNCTIONAL: ClassVar[bool] = True
 
     def infer(self, ins: list[Shape]) -> Shape:
         """CxHxW -> (C*H*W,)."""
@@ -361,6 +284,7 @@ class Dropout(OpAttrs):
     """Dropout with probability `p` (identity in eval mode)."""
 
     OP: ClassVar[Op] = Op.DROPOUT
+    CATEGORY: ClassVar[Category] = Category.REGULARIZER
     p: float
 
     def text(self) -> str:
@@ -373,6 +297,8 @@ class Linear(OpAttrs):
     """A fully connected layer."""
 
     OP: ClassVar[Op] = Op.LINEAR
+    CATEGORY: ClassVar[Category] = Category.LINEAR
+    KEEPS_OUTPUT: ClassVar[bool] = False
     in_features: int
     out_features: int
     bias: bool = True
@@ -383,6 +309,10 @@ class Linear(OpAttrs):
             raise ShapeError("ARC202", f"linear expects {self.in_features} features but receives "
                              f"{ins[0]}", "flatten a globally pooled map before the classifier")
         return (self.out_features,)
+
+    def channels_out(self, in_channels: int) -> int:
+        """Features out."""
+        return self.out_features
 
     def params(self) -> int:
         """Weights plus an optional bias."""
@@ -398,6 +328,7 @@ class Linear(OpAttrs):
 
 
 OPS: Registry[type[OpAttrs]] = Registry("op")
-for _record in (Input, Conv2d, BatchNorm, Activation, MaxPool, AvgPool, PadChannels, Add, Mul,
-                DropPath, GlobalAvgPool, Flatten, Dropout, Linear):
+for _record in (Input, Conv2d, BatchNorm, LayerNorm, GroupNorm, Activation, MaxPool, AvgPool,
+                PadChannels, Add, Mul, LayerScale, DropPath, GlobalAvgPool, Flatten, Dropout,
+                Linear):
     OPS.register(str(_record.OP), _record)

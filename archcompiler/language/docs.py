@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from .schema import spec_model
+from .schema import schema_model
 
 BEGIN, END = "<!-- fields:begin -->", "<!-- fields:end -->"
 
@@ -45,7 +45,7 @@ def _models(model: type[BaseModel], seen: dict[str, type[BaseModel]]) -> None:
 def field_reference() -> str:
     """Return a Markdown table per model: field, type, default and description."""
     seen: dict[str, type[BaseModel]] = {}
-    _models(spec_model(), seen)
+    _models(schema_model(), seen)
     out = [BEGIN]
     for name, model in seen.items():
         out += ["", f"### {name}", "", (model.__doc__ or "").strip(), "",

@@ -10,6 +10,7 @@ from typing import Union
 
 from ..core.diagnostics import Diagnostic, did_you_mean, error, has_errors
 from ..core.limits import DEFAULT_LIMITS, Limits
+from .blockfile import declared_scope
 from .resolve import resolve_spec
 from .resolved import ResolvedSpec
 from .sources import (
@@ -102,10 +103,13 @@ def resolve(ref: SpecSource, *, allow_outside: bool = False, limits: Limits = DE
     if tree is None or has_errors(ctx.diags):
         return Resolution(None, ctx.diags, ctx.sources)
     tree = drop_nulls(tree)
-    spec, diags = validate_tree(tree)
+    scope = declared_scope(tree, ctx)
+    if has_errors(ctx.diags):
+        return Resolution(None, ctx.diags, ctx.sources)
+    spec, diags = validate_tree(tree, scope)
     if spec is None:
         return Resolution(None, ctx.diags + diags, ctx.sources)
     # What the user wrote: the top of the chain, and the overrides; the rest is inherited.
     own = [name for i, name in enumerate(ctx.sources) if i == 0 or is_override_source(name)]
-    resolved, diags = resolve_spec(spec, tree, ctx.sources, limits.max_blocks, own)
+    resolved, diags = resolve_spec(spec, tree, ctx.sources, limits.max_blocks, own, scope)
     return Resolution(resolved, ctx.diags + diags, ctx.sources)

@@ -6,18 +6,29 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..blocks import BLOCKS, BlockConfig, ResolvedBlock
+from ..blocks import BlockConfig, BlockType, ResolvedBlock
+from ..blocks.head import ResolvedHead
+from ..blocks.scope import GLOBAL_SCOPE, BlockScope
+from ..blocks.shortcut import shape_changes
 from ..core.diagnostics import Diagnostic, Span, error
 from ..core.limits import DEFAULT_LIMITS
 from ..ir.ops import same_padding
 from .resolved import ResolvedSpec, ResolvedStage, ResolvedStem
 from .scaling import scale_stages
+from .schema import BlockRef
+from .schema import Spec as _Spec
 from .validate import locate
 from .yamlload import LNode
 
-# The validated spec. Its model class is built from the block registry at run time
-# (schema.spec_model), so it is typed loosely here; pydantic has checked every field.
-Spec = Any
+# The validated spec; its block mappings are already their types' configs (validate.py's
+# second pass), which `_config` checks.
+Spec = _Spec[BlockRef]
+
+
+def _config(ref: BlockRef | BlockConfig) -> BlockConfig:
+    """A block slot's config, as the second validation pass left it."""
+    assert isinstance(ref, BlockConfig), "validate_tree replaces every BlockRef by its config"
+    return ref
 
 
 @dataclass(frozen=True)
@@ -111,7 +122,8 @@ def _entries(spec: Spec, tree: LNode, own: Collection[str],
                 diags.append(error("ARC111", f"stages.{key} does not go with per_stage", span,
                                    hint="set width and stride on each per_stage entry", notes=notes))
         return None if diags else [
-            StageEntry(e.depth, e.width, e.stride, e.out_channels, e.block, e.shortcut)
+            StageEntry(e.depth, e.width, e.stride, e.out_channels,
+                       None if e.block is None else _config(e.block), e.shortcut)
             for e in stages.per_stage]
     depths = stages.depths or []
     strides = stages.strides or [1] + [2] * (len(depths) - 1)
@@ -146,9 +158,9 @@ def _field_span(spec: Spec, tree: LNode, i: int, key: str, compact: str) -> Span
         else _span(tree, "stages", compact)
 
 
-def _stage_width(entry: StageEntry, block: BlockConfig, span: Span,
+def _stage_width(entry: StageEntry, block: BlockConfig, kind: BlockType[Any], span: Span,
                  diags: list[Diagnostic]) -> int | None:
-    expansion = BLOCKS.get(block.type).expansion(block)
+    expansion = kind.expansion(block)
     if (entry.width is None) == (entry.out_channels is None):
         diags.append(error("ARC112", "give exactly one of width and out_channels", span,
                            hint="width is the block width; out_channels = width x expansion"))
@@ -170,8 +182,33 @@ def _drop_path(rate: float, schedule: str, index: int, total: int) -> float:
     return rate * index / (total - 1) if total > 1 else 0.0
 
 
+def _names(naming: str, i: int) -> tuple[str, str, str]:
+    """The stage, block-prefix and transition module names of stage `i` (0-based)."""
+    if naming == "timm":
+        return f"stages.{i}", f"stages.{i}.blocks.", f"stages.{i}.downsample"
+    return f"layer{i + 1}", f"layer{i + 1}.", f"transition{i + 1}"
+
+
+def _stem(spec: Spec, tree: LNode) -> ResolvedStem:
+    conv, pool = spec.stem.conv, spec.stem.pool
+    return ResolvedStem(
+        conv.out_channels, conv.kernel, conv.stride,
+        same_padding(conv.kernel) if conv.padding is None else conv.padding,
+        pool.kind if pool else None, pool.kernel if pool else 1, pool.stride if pool else 1,
+        (same_padding(pool.kernel) if pool.padding is None else pool.padding) if pool else 0,
+        _span(tree, "stem", "conv"), _span(tree, "stem", "pool") if pool else None,
+        tuple(conv.deep or ()), conv.norm, conv.act)
+
+
+def _head(spec: Spec, tree: LNode) -> ResolvedHead:
+    hd = spec.head
+    return ResolvedHead(hd.classes, _span(tree, "head"), hd.dropout, hd.norm,
+                        hd.conv.out_channels if hd.conv is not None else None, hd.pooled_norm)
+
+
 def resolve_spec(spec: Spec, tree: LNode, sources: dict[str, str],
-                 max_blocks: int = MAX_BLOCKS, own: Collection[str] | None = None
+                 max_blocks: int = MAX_BLOCKS, own: Collection[str] | None = None,
+                 scope: BlockScope = GLOBAL_SCOPE
                  ) -> tuple[ResolvedSpec | None, list[Diagnostic]]:
     """Resolve defaults and expand every stage into explicit blocks, threading channels.
 
@@ -195,23 +232,17 @@ def resolve_spec(spec: Spec, tree: LNode, sources: dict[str, str],
                            _span(tree, "stages"), hint="use fewer blocks per stage, or raise "
                            "the bound (--max-blocks, limits=Limits(max_blocks=...))"))
         return None, diags
-    conv, pool = spec.stem.conv, spec.stem.pool
-    stem = ResolvedStem(
-        conv.out_channels, conv.kernel, conv.stride,
-        same_padding(conv.kernel) if conv.padding is None else conv.padding,
-        pool.kind if pool else None, pool.kernel if pool else 1, pool.stride if pool else 1,
-        (same_padding(pool.kernel) if pool.padding is None else pool.padding) if pool else 0,
-        _span(tree, "stem", "conv"), _span(tree, "stem", "pool") if pool else None,
-        tuple(conv.deep or ()), conv.norm)
+    stem = _stem(spec, tree)
     in_channels = stem.out_channels
     stages: list[ResolvedStage] = []
     all_blocks: list[ResolvedBlock] = []
+    transition = None if st.downsample is None else _config(st.downsample)
     for i, entry in enumerate(entries):
-        block = entry.block or spec.stages.block
+        block = entry.block or _config(spec.stages.block)
         shortcut = entry.shortcut or spec.stages.shortcut
-        kind = BLOCKS.get(block.type)
+        kind = scope.get(block.type)
         width_span = _width_span(spec, tree, i)
-        width = _stage_width(entry, block, width_span, diags)
+        width = _stage_width(entry, block, kind, width_span, diags)
         if width is None:
             continue
         block_span = _field_span(spec, tree, i, "block", "block")
@@ -223,35 +254,50 @@ def resolve_spec(spec: Spec, tree: LNode, sources: dict[str, str],
                 f"from width {width}", block_span, hint=kind.inner_hint))
             continue
         shortcut_span = _field_span(spec, tree, i, "shortcut", "shortcut")
+        stage_name, prefix, transition_name = _names(st.naming, i)
+        stride = entry.stride
+        moved = None
+        if transition is not None and shape_changes(stride, in_channels, out_channels):
+            # The stage's downsampling layer takes the stride and the width change; its
+            # blocks then keep the shape (ConvNeXt's separate downsampling layers).
+            span = _span(tree, "stages", "downsample")
+            moved = ResolvedBlock(
+                name=transition_name, stage=i, index=-1, config=transition,
+                in_channels=in_channels, width=width, out_channels=out_channels, stride=stride,
+                shortcut="none", span=span, shortcut_span=span,
+                block_type=scope.get(transition.type), role="transition")
+            in_channels, stride = out_channels, 1
         blocks = []
+        done = sum(1 for b in all_blocks if b.role == "block")
         for j in range(entry.depth):
             blocks.append(ResolvedBlock(
-                name=f"layer{i + 1}.{j}", stage=i, index=j, config=block,
+                name=f"{prefix}{j}", stage=i, index=j, config=block,
                 in_channels=in_channels, width=width, out_channels=out_channels,
-                stride=entry.stride if j == 0 else 1, shortcut=shortcut, span=block_span,
+                stride=stride if j == 0 else 1, shortcut=shortcut, span=block_span,
                 shortcut_span=shortcut_span, shortcut_pool=st.shortcut_pool,
-                drop_path=_drop_path(st.drop_path, st.drop_path_schedule,
-                                     len(all_blocks) + j, total)))
+                drop_path=_drop_path(st.drop_path, st.drop_path_schedule, done + j, total),
+                block_type=kind))
             in_channels = out_channels
-        all_blocks += blocks
+        all_blocks += ([moved] if moved is not None else []) + blocks
         stages.append(ResolvedStage(
-            index=i, name=f"layer{i + 1}", kind=block.type, depth=entry.depth, width=width,
+            index=i, name=stage_name, kind=block.type, depth=entry.depth, width=width,
             out_channels=out_channels, stride=entry.stride, shortcut_option=shortcut,
             blocks=tuple(b.name for b in blocks),
             depth_span=_field_span(spec, tree, i, "depth", "depths"),
             width_span=width_span, stride_span=_field_span(spec, tree, i, "stride", "strides"),
-            shortcut_span=shortcut_span))
+            shortcut_span=shortcut_span,
+            transition=moved.name if moved is not None else None))
     if diags:
         return None, diags
     rules = spec.rules.model_dump()
     resolved = ResolvedSpec(
         name=spec.name, description=spec.description,
         input_shape=(spec.input.channels, spec.input.height, spec.input.width), stem=stem,
-        stages=tuple(stages), blocks=tuple(all_blocks), activation=spec.activation,
-        classes=spec.head.classes, dropout=spec.head.dropout, head_norm=spec.head.norm,
+        stages=tuple(stages), blocks=tuple(all_blocks), head=_head(spec, tree),
+        activation=spec.activation, norm=spec.norm, module_class=spec.module_class,
         zero_init_residual=spec.zero_init_residual, conv_bias=spec.conv_bias, rules=rules,
         name_span=_span(tree, "name"), input_span=_span(tree, "input"),
-        head_span=_span(tree, "head"), activation_span=_span(tree, "activation"),
+        activation_span=_span(tree, "activation"),
         rule_spans={r: _span(tree, "rules", r) for r in rules}, sources=dict(sources),
         files=tuple(sources))
     return resolved, diags

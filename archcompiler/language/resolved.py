@@ -5,31 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..blocks import ResolvedBlock
+from ..blocks.head import ResolvedHead
+from ..blocks.stem import ResolvedStem
 from ..core.diagnostics import Span
 from ..ir.graph import StageRecord
 
 # A resolved stage is already what the graph records: its settings, block names and spans.
 ResolvedStage = StageRecord
 
-__all__ = ["ResolvedBlock", "ResolvedSpec", "ResolvedStage", "ResolvedStem"]
-
-
-@dataclass(frozen=True)
-class ResolvedStem:
-    """The stem conv and optional pool with explicit padding."""
-
-    out_channels: int
-    kernel: int
-    stride: int
-    padding: int
-    pool_kind: str | None
-    pool_kernel: int
-    pool_stride: int
-    pool_padding: int
-    conv_span: Span
-    pool_span: Span | None
-    deep: tuple[int, ...] = ()  # widths of the deep stem's extra 3x3 convs (ResNet-C)
-    norm: bool = True  # BN and activation after the stem conv (false for pre-activation)
+__all__ = ["ResolvedBlock", "ResolvedHead", "ResolvedSpec", "ResolvedStage", "ResolvedStem"]
 
 
 @dataclass(frozen=True)
@@ -41,18 +25,44 @@ class ResolvedSpec:
     input_shape: tuple[int, int, int]
     stem: ResolvedStem
     stages: tuple[ResolvedStage, ...]
-    blocks: tuple[ResolvedBlock, ...]  # every block of every stage, in order
+    # Every element between stem and head in order: each stage's downsampling layer (role
+    # "transition"), then its blocks.
+    blocks: tuple[ResolvedBlock, ...]
+    head: ResolvedHead
     activation: str
-    classes: int
-    dropout: float
     zero_init_residual: bool
     rules: dict[str, str]
     name_span: Span
     input_span: Span
-    head_span: Span
     activation_span: Span
-    head_norm: bool = False  # the final BN and activation of a pre-activation net
     conv_bias: bool = False
+    norm: str = "batch"  # the norm kind every block, stem and head norm uses by default
+    module_class: str = "ResNet"  # the named base class of the built network
     rule_spans: dict[str, Span] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     files: tuple[str, ...] = ()
+
+    @property
+    def classes(self) -> int:
+        """Output classes of the head."""
+        return self.head.classes
+
+    @property
+    def dropout(self) -> float:
+        """Dropout before the classifier."""
+        return self.head.dropout
+
+    @property
+    def head_norm(self) -> bool:
+        """Whether the head starts with a norm and the activation (pre-activation nets)."""
+        return self.head.norm
+
+    @property
+    def head_span(self) -> Span:
+        """Where the head was given."""
+        return self.head.span
+
+    @property
+    def residual_blocks(self) -> tuple[ResolvedBlock, ...]:
+        """The blocks proper, without the stages' downsampling layers."""
+        return tuple(b for b in self.blocks if b.role == "block")

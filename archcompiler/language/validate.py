@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import typing
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ..blocks import BLOCKS
+from ..blocks import BLOCKS, BlockConfig
+from ..blocks.scope import GLOBAL_SCOPE, BlockScope
 from ..core.diagnostics import Diagnostic, Span, did_you_mean, error
-from .schema import spec_model
+from .schema import BlockRef, Spec, spec_model
 from .yamlload import LNode, to_plain, yaml11_error
 
 _TYPE_ERRORS = {"int_type", "int_parsing", "int_from_float", "float_type", "float_parsing",
@@ -41,9 +42,9 @@ def _models_in(annotation: Any) -> list[type[BaseModel]]:
     return found
 
 
-def _fields_at(loc: Sequence[str | int]) -> list[str]:
-    """Return the field names allowed in the mapping at `loc` (for did-you-mean)."""
-    models: list[type[BaseModel]] = [spec_model()]
+def _fields_at(loc: Sequence[str | int], root: type[BaseModel]) -> list[str]:
+    """Return the field names allowed in the mapping at `loc` of `root` (for did-you-mean)."""
+    models: list[type[BaseModel]] = [root]
     for seg in loc:
         if isinstance(seg, int):
             continue
@@ -111,17 +112,23 @@ def _type_hint(value: object, want: str) -> str:
     return f"write {want} here"
 
 
-def _one(err: Any, root: LNode) -> Diagnostic:
+def _one(err: Any, root: LNode, model: type[BaseModel], at: Sequence[str | int] = ()
+         ) -> Diagnostic:
     kind, loc, value = err["type"], err["loc"], err.get("input")
     node, path = locate(root, loc)
-    field = _dotted(path)
+    field = _dotted([*at, *path])
     if kind == "extra_forbidden":
         key = str(loc[-1])
-        allowed = _fields_at(loc[:-1])
+        allowed = _fields_at(loc[:-1], model)
         hint = did_you_mean(key, allowed) or f"allowed keys here: {', '.join(allowed)}"
         span = node.key_span or node.span
-        parent = _dotted(path[:-1])
+        parent = _dotted([*at, *path[:-1]])
         return error("ARC101", f"unknown key '{key}' in {parent}", span, hint=hint)
+    if kind == "missing" and loc[-1] == "type" and model is spec_model():
+        tags = _block_tags()
+        return error("ARC105", f"{_dotted([*at, *path])} needs a 'type' key (one of "
+                     f"{', '.join(tags)})", node.span,
+                     hint="add " + " or ".join(f"`type: {t}`" for t in tags))
     if kind == "missing":
         name = str(loc[-1])
         return error("ARC102", f"{field} is missing the required key '{name}'", node.span,
@@ -185,7 +192,7 @@ def _drop_branch_mismatches(errs: list[Any], root: LNode) -> list[Any]:
             or not any(len(q) > len(p) and q[:len(p)] == p for q in paths)]
 
 
-def _literals_at(path: Sequence[str | int]) -> set[object]:
+def _literals_at(path: Sequence[str | int]) -> set[object]:  # in the spec model
     """Return the Literal choices of the field at `path` (empty when it is not a Literal)."""
     models: list[type[BaseModel]] = [spec_model()]
     annotations: list[Any] = []
@@ -216,14 +223,92 @@ def _yaml11_words(node: LNode, path: list[str | int]) -> list[Diagnostic]:
     return []
 
 
-def validate_tree(root: LNode) -> tuple[Any, list[Diagnostic]]:
-    """Validate a located tree against the Spec model, returning the spec or diagnostics."""
-    words = _yaml11_words(root, [])
+def errors_of(exc: ValidationError, root: LNode, model: type[BaseModel],
+            at: Sequence[str | int] = (), skip: Collection[Span | None] = ()) -> list[Diagnostic]:
+    """The diagnostics of a pydantic error, located in `root` (the node validated)."""
+    errs = _drop_branch_mismatches(exc.errors(), root)
+    diags = [d for d in (_one(err, root, model, at) for err in errs) if d.span not in skip]
+    return _merge_same_span(diags)
+
+
+def _looks_like_code(tag: str) -> bool:
+    """A tag that names a Python module or object rather than a block type."""
+    return any(c in tag for c in ".:/\\") or tag.startswith("__")
+
+
+def check_block(ref: BlockRef, root: LNode, path: Sequence[str | int], scope: BlockScope
+                ) -> tuple[BlockConfig | None, list[Diagnostic]]:
+    """Check one block mapping against the config model of the type its tag names."""
+    node = locate(root, path)[0]
+    tag_node = node.get("type") or node
+    tag = ref.type
+    if tag not in scope:
+        if _looks_like_code(tag):
+            return None, [error(
+                "ARC107", f"'{tag}' names code: a spec is data and never imports Python",
+                tag_node.span, hint="load the module that registers the block with `archc "
+                "--plugin MODULE` (or ARCHC_PLUGINS), then write its tag here")]
+        hint = did_you_mean(tag, scope.names()) or f"choose one of: {', '.join(scope.names())}"
+        return None, [error("ARC105", f"unknown block type '{tag}'", tag_node.span, hint=hint)]
+    model = scope.get(tag).config
     try:
-        spec = spec_model().model_validate(to_plain(root))
+        return model.model_validate(ref.model_dump()), []
     except ValidationError as exc:
-        flagged = {d.span for d in words}
-        errs = _drop_branch_mismatches(exc.errors(), root)
-        diags = [d for d in (_one(err, root) for err in errs) if d.span not in flagged]
-        return None, words + _merge_same_span(diags)
-    return (None, words) if words else (spec, [])
+        return None, errors_of(exc, node, model, path)
+
+
+def _block_paths(spec: Spec[BlockRef]) -> list[tuple[str | int, ...]]:
+    """Where the spec holds block mappings."""
+    st = spec.stages
+    paths: list[tuple[str | int, ...]] = [("stages", "block")]
+    if st.downsample is not None:
+        paths.append(("stages", "downsample"))
+    for i, entry in enumerate(st.per_stage or ()):
+        if entry.block is not None:
+            paths.append(("stages", "per_stage", i, "block"))
+    return paths
+
+
+def _at(spec: Spec[BlockRef], path: tuple[str | int, ...]) -> BlockRef:
+    obj: Any = spec
+    for seg in path:
+        obj = obj[seg] if isinstance(seg, int) else getattr(obj, seg)
+    assert isinstance(obj, BlockRef)
+    return obj
+
+
+def _with_configs(spec: Spec[BlockRef], configs: dict[tuple[str | int, ...], BlockConfig]
+                  ) -> Spec[BlockRef]:
+    """The spec with each checked block config in place of its BlockRef."""
+    st = spec.stages
+    update: dict[str, Any] = {"block": configs[("stages", "block")]}
+    if ("stages", "downsample") in configs:
+        update["downsample"] = configs[("stages", "downsample")]
+    if st.per_stage is not None:
+        update["per_stage"] = [e.model_copy(update={"block": configs[("stages", "per_stage", i,
+                                                                        "block")]})
+                               if e.block is not None else e for i, e in enumerate(st.per_stage)]
+    return spec.model_copy(update={"stages": st.model_copy(update=update)})
+
+
+def validate_tree(root: LNode, scope: BlockScope = GLOBAL_SCOPE
+                  ) -> tuple[Spec[BlockRef] | None, list[Diagnostic]]:
+    """Validate a located tree against the Spec model, then each block mapping against its
+    type's config model; return the spec (blocks as their configs) or diagnostics."""
+    words = _yaml11_words(root, [])
+    model = spec_model()
+    try:
+        spec = model.model_validate(to_plain(root))
+    except ValidationError as exc:
+        return None, words + errors_of(exc, root, model, skip={d.span for d in words})
+    assert isinstance(spec, Spec)
+    diags: list[Diagnostic] = list(words)
+    configs: dict[tuple[str | int, ...], BlockConfig] = {}
+    for path in _block_paths(spec):
+        config, more = check_block(_at(spec, path), root, path, scope)
+        diags += more
+        if config is not None:
+            configs[path] = config
+    if diags:
+        return None, diags
+    return _with_configs(spec, configs), []

@@ -115,11 +115,12 @@ def read_file(path: Path, display: str, ctx: LoadContext, at: Span | None) -> LN
     return tree
 
 
-def _inside(path: Path, folder: Path) -> bool:
+def inside(path: Path, folder: Path) -> bool:
+    """True when `path`, with every link followed, lies in `folder` (a link loop is outside)."""
     try:
         path.resolve().relative_to(folder.resolve())
         return True
-    except ValueError:
+    except (ValueError, RuntimeError, OSError):  # RuntimeError: a symlink loop (Python < 3.13)
         return False
 
 
@@ -144,7 +145,7 @@ def _base_of(ref_node: LNode, here: Path | None, ctx: LoadContext) -> tuple[Path
         return path, str(path)
     folder = here.parent if here is not None else Path.cwd()
     path = folder / ref
-    if ctx.root_dir is not None and not ctx.allow_outside and not _inside(path, ctx.root_dir):
+    if ctx.root_dir is not None and not ctx.allow_outside and not inside(path, ctx.root_dir):
         ctx.diags.append(error(
             "ARC154", f"'{ref}' lies outside the spec's folder {ctx.root_dir}", span,
             hint="move the base next to the spec, or pass --allow-outside (allow_outside=True)"))

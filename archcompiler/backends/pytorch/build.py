@@ -27,9 +27,9 @@ from ...core.diagnostics import SpecError
 from ...core.limits import DEFAULT_LIMITS, Limits
 from ...ir.graph import BlockRecord, Graph, Node, Role
 from ...ir.ops import Op, OpAttrs
-from .codegen import OUTPUT_FREE, CodegenError, Step, forward_source, generated_class
-from .layers import INITS, BackendError, make_layer
-from .modules import GeneratedModule, Group, ResNet, block_base
+from .codegen import CodegenError, Step, forward_source, generated_class, output_free
+from .lowerings import BackendError, lowering, make_layer
+from .modules import GeneratedModule, Group, block_base
 
 __all__ = ["BackendError", "check_seed", "module_from_report"]
 
@@ -51,7 +51,7 @@ def _layers(graph: Graph) -> tuple[dict[str, nn.Module], Stateful]:
     for node in graph.nodes:
         if node.op == Op.ACTIVATION and node.module is not None:
             src = node.inputs[0]
-            safe = readers[src] == 1 and by_name[src].op in OUTPUT_FREE
+            safe = readers[src] == 1 and output_free(by_name[src].op)
             inplace[node.module] = inplace.get(node.module, True) and safe
     made: dict[str, tuple[OpAttrs, nn.Module]] = {}
     stateful: Stateful = []
@@ -65,7 +65,7 @@ def _layers(graph: Graph) -> tuple[dict[str, nn.Module], Stateful]:
             continue
         module = make_layer(node.attrs, _META, inplace.get(node.module, False))
         made[node.module] = (node.attrs, module)
-        if node.op in INITS:
+        if lowering(node.op).init is not None:
             stateful.append((node.attrs, module))
         elif any(True for _ in module.parameters()) or any(True for _ in module.buffers()):
             raise BackendError(f"op {node.op} has state but no initialiser")
@@ -73,23 +73,39 @@ def _layers(graph: Graph) -> tuple[dict[str, nn.Module], Stateful]:
 
 
 def _tree(modules: Mapping[str, nn.Module], strip: str) -> dict[str, nn.Module]:
-    """Local names to modules: `a.0`, `a.1` become one indexed Sequential `a` (downsample), and
-    `g.x`, `g.y` one named Group `g` (a squeeze-and-excitation branch)."""
-    tree: dict[str, nn.Module] = {}
+    """Dotted local paths to a nested module tree, as torch.fx turns qualified names into
+    submodules: children named 0, 1, ... in order make an indexed Sequential (`downsample`,
+    `layer1`), named ones a Group (`se`, `mlp`). State_dict keys are then the IR's names."""
+    leaves: dict[str, nn.Module | None] = {}  # head -> module, or None for a container
+    inner: dict[str, dict[str, nn.Module]] = {}
     for path, module in modules.items():
         head, _, rest = path[len(strip):].partition(".")
-        if not rest:
-            tree[head] = module
-            continue
-        if "." in rest:
-            raise BackendError(f"module {path} nests deeper than one container")
-        container = tree.setdefault(head, nn.Sequential() if rest.isdigit() else Group())
-        if isinstance(container, nn.Sequential) and rest == str(len(container)):
-            container.append(module)
-        elif isinstance(container, Group) and not rest.isdigit():
-            setattr(container, rest, module)
+        if head in leaves and (not rest or leaves[head] is not None):
+            raise BackendError(f"module {path} is both a module and a container")
+        if rest:
+            leaves.setdefault(head, None)
+            inner.setdefault(head, {})[rest] = module
         else:
-            raise BackendError(f"module {path} is not the next member of {head}")
+            leaves[head] = module
+    tree: dict[str, nn.Module] = {}
+    for head, leaf in leaves.items():
+        if leaf is not None:
+            tree[head] = leaf
+            continue
+        members = _tree(inner[head], "")
+        names = list(members)
+        if all(n.isdigit() for n in names):
+            if names != [str(k) for k in range(len(names))]:
+                raise BackendError(f"the members of {strip}{head} are numbered {names}, not "
+                                   "0, 1, ... in order")
+            tree[head] = nn.Sequential(*members.values())
+        elif any(n.isdigit() for n in names):
+            raise BackendError(f"{strip}{head} mixes numbered and named members: {names}")
+        else:
+            group = Group()
+            for name, module in members.items():
+                setattr(group, name, module)
+            tree[head] = group
     return tree
 
 
@@ -102,23 +118,38 @@ def _step(node: Node, strip: str, main: str) -> Step:
     return Step(node.name, node.inputs, call, Op(node.op), _PREFER.get(node.role, main))
 
 
+def _find(tree: Mapping[str, nn.Module], path: str) -> nn.Module | None:
+    """The module at a dotted path of the tree, or None."""
+    head, _, rest = path.partition(".")
+    module = tree.get(head)
+    for part in rest.split(".") if rest else ():
+        if module is None:
+            return None
+        module = module._modules.get(part)
+    return module
+
+
 def _collapse(steps: list[Step], tree: Mapping[str, nn.Module]) -> list[Step]:
-    """Runs of steps that walk a whole Sequential in order become one call of it."""
-    out: list[Step] = []
-    i = 0
-    while i < len(steps):
-        head, _, index = (steps[i].call or "").partition(".")
-        seq = tree.get(head)
-        n = len(seq) if isinstance(seq, nn.Sequential) and index == "0" else 0
-        run = steps[i:i + n]
-        if n and [s.call for s in run] == [f"{head}.{k}" for k in range(n)] and all(
-                b.inputs == (a.out,) for a, b in itertools.pairwise(run)):
-            out.append(Step(run[-1].out, run[0].inputs, head, run[-1].op, run[0].prefer))
-            i += n
-        else:
-            out.append(steps[i])
-            i += 1
-    return out
+    """Runs of steps that walk a whole Sequential in order become one call of it, innermost
+    first (`stages.0.blocks.0`, `.1`, ... become `stages.0.blocks`)."""
+    while True:
+        out: list[Step] = []
+        i = 0
+        while i < len(steps):
+            parent, _, index = (steps[i].call or "").rpartition(".")
+            seq = _find(tree, parent) if parent and index == "0" else None
+            n = len(seq) if isinstance(seq, nn.Sequential) else 0
+            run = steps[i:i + n]
+            if n and [s.call for s in run] == [f"{parent}.{k}" for k in range(n)] and all(
+                    b.inputs == (a.out,) for a, b in itertools.pairwise(run)):
+                out.append(Step(run[-1].out, run[0].inputs, parent, run[-1].op, run[0].prefer))
+                i += n
+            else:
+                out.append(steps[i])
+                i += 1
+        if len(out) == len(steps):
+            return out
+        steps = out
 
 
 def _block(record: BlockRecord, nodes: list[Node], layers: Mapping[str, nn.Module]
@@ -131,53 +162,58 @@ def _block(record: BlockRecord, nodes: list[Node], layers: Mapping[str, nn.Modul
         raise BackendError(f"block {record.name}: nodes {stray} use modules outside the block")
     tree = _tree(owned, prefix)
     steps = _collapse([_step(n, prefix, "out") for n in nodes], tree)
+    if list(tree) == [str(k) for k in range(len(tree))]:
+        # Numbered ops in a chain (ConvNeXt's downsampling layer: norm, conv) are what timm
+        # builds as an nn.Sequential; anything else with numbered members has no forward.
+        if [s.call for s in steps] == list(tree) and all(
+                b.inputs == (a.out,) for a, b in itertools.pairwise(steps)):
+            return nn.Sequential(*tree.values())
+        raise BackendError(f"block {record.name} numbers its modules but is not a chain of them")
     source = forward_source(steps, record.input, record.output)
     # A plain block (shortcut 'none') looks like a residual one in print(model) unless it says so.
+    plain = record.shortcut == "none" and record.role == "block"
     cls = generated_class(block_base(record.module_class), source,
-                          "residual=False" if record.shortcut == "none" else "")
+                          "residual=False" if plain else "")
     return cls(tree, record.absent_modules)
 
 
 def _assemble(graph: Graph) -> tuple[GeneratedModule, Stateful]:
-    """Build the module tree from the graph, on the meta device."""
+    """Build the module tree from the graph, on the meta device: every block (and stage
+    transition) a generated class at its name, every other module at its own name."""
     layers, stateful = _layers(graph)
+    records = {r.name: r for r in graph.blocks}
+    by_name = graph.by_name()
     by_block: dict[str, list[Node]] = {}
     for node in graph.nodes:
         if node.block is not None:
             by_block.setdefault(node.block, []).append(node)
-    blocks = {r.name: r for r in graph.blocks}
-    first_of = {s.blocks[0]: s for s in graph.stages}
     flat: dict[str, nn.Module] = {}  # top-level module paths, in graph order
     steps: list[Step] = []
-    done: set[str] = set()
+    current: str | None = None
     try:
         for node in graph.nodes:
             if node.op == Op.INPUT:
                 continue
             if node.block is None:
+                current = None
                 if node.module is not None:
                     flat.setdefault(node.module, layers[node.module])
                 steps.append(_step(node, "", "x"))
                 continue
-            if node.block in done:
+            if node.block == current:
                 continue
-            stage = first_of.get(node.block)
-            if stage is None:
-                raise BackendError(f"block {node.block} is out of order in the IR")
-            members = [blocks[b] for b in stage.blocks]
-            for i, b in enumerate(members):
-                if b.name != f"{stage.name}.{i}":
-                    raise BackendError(f"block {b.name} is not block {i} of {stage.name}")
-            flat[stage.name] = nn.Sequential(*(_block(b, by_block[b.name], layers)
-                                               for b in members))
-            steps.append(Step(members[-1].output, (members[0].input,), stage.name,
-                              Op(graph.by_name()[members[-1].output].op), "x"))
-            done.update(stage.blocks)
+            if node.block in flat:
+                raise BackendError(f"the nodes of block {node.block} are not contiguous in the IR")
+            current = node.block
+            r = records[node.block]
+            flat[r.name] = _block(r, by_block[r.name], layers)
+            steps.append(Step(r.output, (r.input,), r.name, Op(by_name[r.output].op), "x"))
         top = _tree(flat, "")
         source = forward_source(_collapse(steps, top), graph.nodes[0].name, graph.output)
     except CodegenError as exc:
         raise BackendError(str(exc)) from None
-    return generated_class(ResNet, source)(top, graph.absent_modules), stateful
+    network = generated_class(block_base(graph.module_class), source)
+    return network(top, graph.absent_modules), stateful
 
 
 def _initialise(stateful: Stateful, seed: int | None) -> None:
@@ -195,7 +231,9 @@ def _initialise(stateful: Stateful, seed: int | None) -> None:
     def run(job: tuple[OpAttrs, nn.Module, int]) -> None:
         attrs, module, module_seed = job
         with torch.no_grad():  # grad mode is per thread
-            INITS[attrs.OP](module, attrs, torch.Generator().manual_seed(module_seed))
+            init = lowering(attrs.OP).init
+            assert init is not None  # only modules with an initialiser are listed
+            init(module, attrs, torch.Generator().manual_seed(module_seed))
 
     jobs = [(attrs, module, s) for (attrs, module), s in zip(stateful, seeds)]
     workers = min(torch.get_num_threads(), 8)

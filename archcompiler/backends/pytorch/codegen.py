@@ -18,8 +18,9 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ...ir.ops import Op
+from ...ir.ops import OPS, Op
 from . import modules
+from .lowerings import BackendError, lowering
 from .modules import GeneratedModule, block_base
 
 
@@ -38,11 +39,10 @@ class Step:
     prefer: str  # the variable name it would like: out, identity, x
 
 
-# Functional ops: the expression each becomes. Everything else is a submodule call.
-_FUNCTIONAL = {Op.ADD: "{0} + {1}", Op.MUL: "{0} * {1}", Op.FLATTEN: "torch.flatten({0}, 1)"}
-# Ops whose autograd does not keep their output: a value they made may be changed in place.
-OUTPUT_FREE = frozenset({Op.CONV, Op.BATCH_NORM, Op.ADD, Op.MUL, Op.DROP_PATH, Op.LINEAR,
-                         Op.PAD_CHANNELS})
+
+def output_free(op: str) -> bool:
+    """True when autograd does not keep the op's output, so a value it made may change in place."""
+    return not OPS.get(op).KEEPS_OUTPUT
 
 
 def attribute(path: str) -> str:
@@ -76,7 +76,7 @@ def forward_source(steps: Sequence[Step], entry: str, output: str) -> str:
                 from None
         a = s.inputs[0] if s.inputs else None
         if s.call is None and s.op == Op.ADD and a is not None and a != entry and \
-                last_use[a] == i and producer.get(a) in OUTPUT_FREE and args[0] != args[1]:
+                last_use[a] == i and a in producer and output_free(producer[a]) and args[0] != args[1]:
             # In place, as torchvision's `out += identity`: saves one activation-sized buffer.
             lines.append(f"    {args[0]} += {args[1]}")
             v = args[0]
@@ -85,10 +85,15 @@ def forward_source(steps: Sequence[Step], entry: str, output: str) -> str:
                      if free(c, i))
             if s.call is not None:
                 expr = f"self.{attribute(s.call)}({', '.join(args)})"
-            elif s.op in _FUNCTIONAL:
-                expr = _FUNCTIONAL[s.op].format(*args)
             else:
-                raise CodegenError(f"{s.out}: op {s.op} has neither a module nor a torch function")
+                try:
+                    template = lowering(s.op).expression
+                except BackendError:
+                    template = None
+                if template is None:
+                    raise CodegenError(f"{s.out}: op {s.op} has neither a module nor a torch "
+                                       "expression")
+                expr = template.format(*args)
             lines.append(f"    {v} = {expr}")
         var[s.out], holding[v], producer[s.out] = v, s.out, s.op
     lines.append(f"    return {var[output]}")

@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-__all__ = ["DropPath", "GeneratedModule", "Group", "PadShortcut", "ResNet", "block_base"]
+__all__ = ["DropPath", "GeneratedModule", "Group", "LayerNorm2d", "LayerScale", "PadShortcut", "ResNet",
+           "block_base"]
 
 
 class PadShortcut(nn.Module):
@@ -64,6 +66,33 @@ class DropPath(nn.Module):
     def extra_repr(self) -> str:
         """Show the rate."""
         return f"p={self.p:.3g}"
+
+
+class LayerNorm2d(nn.LayerNorm):
+    """LayerNorm over the channels of an NCHW map (timm's LayerNorm2d, ConvNeXt's norm): the
+    same permute, layer_norm, permute as timm, so its outputs are bitwise timm's."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Normalise each pixel's channel vector."""
+        x = x.permute(0, 2, 3, 1)
+        x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)
+
+
+class LayerScale(nn.Module):
+    """A learnt per-channel multiplier of an NCHW map (ConvNeXt's `gamma`, shape (C,))."""
+
+    def __init__(self, channels: int, device: torch.device | None = None) -> None:
+        super().__init__()
+        self.gamma = nn.Parameter(torch.empty(channels, device=device))
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Scale each channel, as timm's ConvNeXt block does."""
+        return x.mul(self.gamma.reshape(1, -1, 1, 1))
+
+    def extra_repr(self) -> str:
+        """Show the channels."""
+        return str(self.gamma.shape[0])
 
 
 class Group(nn.Module):
