@@ -99,12 +99,15 @@ class DataBlockType(BlockType[BlockConfig]):
     def __repr__(self) -> str:
         return f"<block type {self.decl.tag!r} from {self.decl.file}>"
 
-    def _env(self, cfg: BlockConfig, base: dict[str, int]) -> dict[str, int]:
-        env = dict(base)
+    def _env(self, cfg: BlockConfig, base: dict[str, int] | None = None) -> dict[str, int]:
+        """The names an expression may read: the block's int fields and, given the block's
+        own numbers (`base`: in, out, width, stride), the declared values too."""
+        env = dict(base or {})
         for name in self.decl.int_fields:
             env[name] = int(getattr(cfg, name))
-        for name, value in self.decl.values:
-            env[name] = self._eval(value, env)
+        if base is not None:
+            for name, value in self.decl.values:
+                env[name] = self._eval(value, env)
         return env
 
     @staticmethod
@@ -118,7 +121,7 @@ class DataBlockType(BlockType[BlockConfig]):
         """out_channels / width, from the declaration's `expansion` (default 1)."""
         if self.decl.expansion is None:
             return 1
-        value = self._eval(self.decl.expansion, self._env(cfg, {}))
+        value = self._eval(self.decl.expansion, self._env(cfg))
         if not 1 <= value <= MAX_CHANNELS:
             raise _channel_error("expansion", value, self.decl.expansion)
         return value

@@ -108,8 +108,10 @@ class BlockView:
         return self.record.name
 
     def body(self) -> list[Node]:
-        """Main-path nodes (no shortcut, add or the block's output node)."""
-        return [n for n in self.nodes if n.role == Role.MAIN and n.name != self.record.output]
+        """Main-path nodes: no shortcut, no add, and no activation after the add (a block
+        without a residual, such as a stage's downsampling layer, keeps its last node)."""
+        ending = self.record.output if self.record.shortcut != "none" else None
+        return [n for n in self.nodes if n.role == Role.MAIN and n.name != ending]
 
     def lines(self) -> list[str]:
         """The body's label: its convs, and what sets a family apart (pre-activation order, a
@@ -121,13 +123,17 @@ class BlockView:
             if n.op == Op.CONV:
                 break
             lead.append(n.attrs.text())
-        out = ([f"pre-act {' → '.join(lead)}"] if lead else []) + convs
+        # An activation before the first conv makes a pre-activation unit (He et al. 2016); a
+        # norm alone there is a layer of its own (ConvNeXt's downsampling LN).
+        acts = any(n.op == Op.ACTIVATION for n in body[:len(lead)])
+        out = ([f"pre-act {' → '.join(lead)}" if acts else " → ".join(lead)] if lead else [])
+        out += convs
         branch = [n for n in self.nodes if n.role == Role.BRANCH]
         if branch:
             group = (branch[0].module or branch[0].name)[len(self.name) + 1:].split(".")[0]
             steps = [n.attrs.text() for n in branch if n.op in (Op.CONV, Op.ACTIVATION)]
             out.append(f"{group}: {' → '.join(steps)} ×")
-        out += [n.attrs.text() for n in body if n.op == Op.DROP_PATH]
+        out += [n.attrs.text() for n in body if n.op in (Op.LAYER_SCALE, Op.DROP_PATH)]
         return out
 
     def signature(self) -> tuple[object, ...]:
