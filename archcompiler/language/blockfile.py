@@ -78,7 +78,8 @@ class BlockSpec(SpecModel):
     """A block type declared as data."""
 
     block: Ident | None = Field(None, description="The tag; must equal the key under `blocks:`.")
-    module_class: Ident | None = Field(None, description="Class name of its torch modules.")
+    module_class: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$")] | None = Field(
+        None, description="Class name of its torch modules (a letter first: no dunders).")
     description: Annotated[str, Field(max_length=10_000)] = Field("", description="For people.")
     expansion: IntExpr | None = Field(None, description="out_channels / width (default 1).")
     fields: dict[Ident, FieldSpec] = Field(default_factory=dict, max_length=32,
