@@ -1,5 +1,6 @@
-"""docs/tutorial.md is executed: every file it shows is written, every command is run, every
-Python block is executed, and every output it shows must be what the code prints now."""
+"""docs/tutorial.md and docs/blocks.md are executed: every file they show is written, every
+command is run, every Python block is executed, and every output shown must be what the code
+prints now."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ import pytest
 
 from .conftest import ROOT
 
-TUTORIAL = ROOT / "docs" / "tutorial.md"
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.S | re.M)
 FILE_LINE = re.compile(r"^# file: (\S+)\n")
 
@@ -57,13 +57,28 @@ def run(command: str, cwd: Path) -> list[str]:
     return [line.rstrip() for line in proc.stdout.strip("\n").splitlines()]
 
 
-def test_the_tutorial_runs_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("page", "least"), [("tutorial.md", 8), ("blocks.md", 4)])
+def test_the_page_runs_as_written(page: str, least: int, tmp_path: Path,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("torch")
-    text = TUTORIAL.read_text(encoding="utf-8")
+    from archcompiler.blocks import BLOCKS, unregister_block
+
+    text = (ROOT / "docs" / page).read_text(encoding="utf-8")
     found = blocks(text)
-    assert found, "the tutorial has no code blocks"
+    assert found, f"{page} has no code blocks"
+    before = set(BLOCKS.names())
+    try:
+        _run_page(page, found, least, tmp_path, monkeypatch)
+    finally:  # a page's Python may register a block type: it must not outlive the test
+        for tag in set(BLOCKS.names()) - before:
+            unregister_block(tag)
+
+
+def _run_page(page: str, found: list[tuple[str, str]], least: int, tmp_path: Path,
+              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     ran = 0
+    namespace: dict[str, object] = {"__name__": "tutorial"}  # one session per page, in order
     for lang, body in found:
         name = FILE_LINE.match(body)
         if lang == "yaml" and name:
@@ -72,17 +87,19 @@ def test_the_tutorial_runs_as_written(tmp_path: Path, monkeypatch: pytest.Monkey
             for command, shown in commands(body):
                 got = run(command, tmp_path)
                 assert matches([s.rstrip() for s in shown], got), \
-                    f"$ {command}\n--- the tutorial shows:\n" + "\n".join(shown) + \
+                    f"$ {command}\n--- {page} shows:\n" + "\n".join(shown) + \
                     "\n--- it prints:\n" + "\n".join(got)
                 ran += 1
         elif lang == "python":
             out = io.StringIO()
             with contextlib.redirect_stdout(out):
-                exec(compile(body, "docs/tutorial.md", "exec"), {"__name__": "tutorial"})
+                # dont_inherit: this file's `from __future__ import annotations` must not turn
+                # the page's annotations into strings, as a reader's script would not.
+                exec(compile(body, f"docs/{page}", "exec", dont_inherit=True), namespace)
             shown = [line[2:] for line in body.splitlines() if line.startswith("# ") and
                      not line.startswith("# file:")]
             if shown and shown[0] == "prints:":
                 got = out.getvalue().strip("\n").splitlines()
                 assert matches(shown[1:], got), "\n".join(got)
             ran += 1
-    assert ran >= 8
+    assert ran >= least

@@ -11,11 +11,11 @@ import inspect
 
 from ..blocks import BlockBuilder, LayerBuilder, ResolvedBlock
 from ..blocks.head import lower_head
-from ..blocks.shortcut import SHORTCUT_MODULES, ShortcutKind
+from ..blocks.shortcut import SHORTCUT_MODULES
 from ..blocks.stem import lower_stem
 from ..core.diagnostics import DiagnosticError, Span, error
-from ..ir.graph import BlockRecord, Builder, Graph, Node, Role
-from ..ir.ops import Input, Op
+from ..ir.graph import BlockRecord, Builder, Graph, Role
+from ..ir.ops import Input
 from ..language.resolved import ResolvedSpec
 
 # The optional stem and head modules; a net without one keeps it as a None attribute.
@@ -55,21 +55,10 @@ def _block(b: ResolvedBlock, x: str, root: Builder, spec: ResolvedSpec) -> Block
                       f"{b.name}, not the name of a node it appended", b.span,
             hint="return the node whose output leaves the block"))
     present = {n.module[len(b.name) + 1:].split(".")[0] for n in nodes if n.module is not None}
-    return BlockRecord(b.name, b.kind, kind.module_class, b.stage, b.index, _shortcut(nodes), x,
+    return BlockRecord(b.name, b.kind, kind.module_class, b.stage, b.index, builder.joined, x,
                        out, tuple(n.name for n in nodes), b.in_channels, b.out_channels, b.width,
                        b.stride, b.span, b.shortcut_span, b.shortcut,
                        tuple(m for m in SHORTCUT_MODULES if m not in present), b.role)
-
-
-def _shortcut(nodes: list[Node]) -> ShortcutKind:
-    """The shortcut the block's IR has (never re-derived from the stage's option): none without
-    a residual add, else what its shortcut path holds."""
-    if not any(n.role == Role.MERGE and n.op == Op.ADD for n in nodes):
-        return "none"
-    path = [n.op for n in nodes if n.role == Role.SHORTCUT]
-    if Op.PAD_CHANNELS in path:
-        return "pad"
-    return "projection" if Op.CONV in path else "identity"
 
 
 def lower(spec: ResolvedSpec) -> Graph:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import typing
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import Field
@@ -63,7 +63,7 @@ class ResolvedBlock:
         return shortcut_kind(self.shortcut, self.stride, self.in_channels, self.out_channels)
 
 
-@dataclass(frozen=True)
+@dataclass
 class LayerBuilder:
     """Writes the nodes of one element of a network (stem, block, stage transition, head).
 
@@ -135,11 +135,15 @@ class LayerBuilder:
                        span=span)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True)
 class BlockBuilder(LayerBuilder):
     """A LayerBuilder for one residual block: adds its shortcut and its residual ending."""
 
     block: ResolvedBlock
+    # The shortcut this block's lowering joined: none until `join` adds one. The block record
+    # reads it, so the graph says what the IR has, never what the stage's option suggests.
+    joined: ShortcutKind = field(default="none", init=False)
+    _short: ShortcutKind = field(default="none", init=False)
 
     def shortcut(self, x: str, *, source: str | None = None, norm: bool = True) -> str | None:
         """Lower this block's shortcut of input `x`; None when it has none (a plain net).
@@ -148,6 +152,7 @@ class BlockBuilder(LayerBuilder):
         pre-activated input), an identity always `x`. `norm=False` drops the projection's BN.
         """
         b = self.block
+        self._short = b.shortcut_kind
         return lower_shortcut(self.graph.within(role=Role.SHORTCUT), b.name, b.shortcut_kind,
                               x, source or x, b.in_channels, b.out_channels, b.stride,
                               b.shortcut_span, pool=b.shortcut_pool, norm=norm,
@@ -158,6 +163,8 @@ class BlockBuilder(LayerBuilder):
         if short is None:
             return body
         b = self.block
+        # An identity the caller passed itself (`g.join(h, x)`) is an identity shortcut too.
+        self.joined = self._short if self._short != "none" else "identity"
         if b.drop_path > 0:
             body = self.op("drop_path", DropPath(b.drop_path), (body,))
         # The add is where a shortcut's shape must match, so it points at the shortcut option.

@@ -27,7 +27,7 @@ class _Norm(OpAttrs):
 
     def infer(self, ins: list[Shape]) -> Shape:
         """Keep the shape; the channels must match."""
-        return with_channels(ins[0], self.channels, str(self.OP))
+        return with_channels(ins[0], self.channels, self.OP)  # a str already
 
     def params(self) -> int:
         """Weight and bias per channel."""
@@ -96,4 +96,6 @@ for _kind in (
 
 def make_norm(kind: str, channels: int, zero_init: bool = False) -> _Norm:
     """The norm record of a registered kind (UnknownNameError with a suggestion otherwise)."""
+    if kind == "batch":  # the common case, without the registry look-up (lowering's inner loop)
+        return BatchNorm(channels, zero_init)
     return NORMS.get(kind).make(channels, zero_init)
