@@ -9,6 +9,11 @@ block file (the interpreter) against the same net from the built-in Python block
 Usage:
     git worktree add /tmp/before <commit before the change>
     python benchmarks/bench_open_language.py --before /tmp/before [--rounds 5]
+    python benchmarks/bench_open_language.py --before /tmp/before --instructions
+
+Wall-clock medians need a quiet machine. `--instructions` counts the CPU instructions of one
+analysis instead, with valgrind's callgrind (the count of N analyses less the count of none,
+divided by N): repeatable whatever else the machine is doing, and the same for both sides.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,13 +57,48 @@ def median_ms(checkout: Path, spec: str, n: int) -> float:
     return float(done.stdout.strip())
 
 
+COUNTER = r"""
+import sys
+import archcompiler
+archcompiler.analyze(sys.argv[1])
+for _ in range(int(sys.argv[2])):
+    archcompiler.analyze(sys.argv[1])
+"""
+
+
+def instructions(checkout: Path, spec: str, n: int) -> int:
+    """Instructions callgrind counts for a process that analyses `spec` 1 + n times."""
+    env = {**os.environ, "PYTHONPATH": str(checkout)}
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "callgrind.out"
+        subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+                        sys.executable, "-c", COUNTER, spec, str(n)], env=env, check=True,
+                       capture_output=True, cwd=checkout)
+        for line in out.read_text().splitlines():
+            if line.startswith("summary:"):
+                return int(line.split()[1])
+    raise RuntimeError("callgrind wrote no summary")
+
+
+def count(checkout: Path, n: int) -> float:
+    """Instructions of one analysis of resnet50."""
+    return (instructions(checkout, "resnet50", n) - instructions(checkout, "resnet50", 0)) / n
+
+
 def main() -> None:
     """Print the before/after medians, and the YAML block against the Python one."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", type=Path, required=True, help="checkout before the change")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("-n", type=int, default=300, help="analyses per round")
+    parser.add_argument("--instructions", action="store_true",
+                        help="count instructions with callgrind instead of timing")
     args = parser.parse_args()
+    if args.instructions:
+        b, a = count(args.before, 50), count(ROOT, 50)
+        print(f"analyze('resnet50'), instructions per analysis (callgrind, 50 analyses):")
+        print(f"  before {b:,.0f}\n  after  {a:,.0f}\n  after / before = {a / b:.3f}")
+        return
     before, after = [], []
     for _ in range(args.rounds):  # alternate, so a busy moment hurts both sides alike
         before.append(median_ms(args.before, "resnet50", args.n))

@@ -234,3 +234,17 @@ def test_json_schema_lists_declared_fields_through_the_config_model(tmp_path: Pa
     fields = kind.config.model_json_schema()["properties"]
     assert set(fields) == {"type", "mlp_ratio", "kernel", "ls_init"}
     assert fields["kernel"]["maximum"] == 31
+
+
+@pytest.mark.parametrize("spec", ["mbv2_cifar", "convnext_cifar"])
+@pytest.mark.parametrize("detail", ["stage", "block", "layer"])
+def test_examples_render_at_every_detail(spec: str, detail: str) -> None:
+    report = archcompiler.analyze(EXAMPLES / f"{spec}.yaml")
+    dot = archcompiler.to_dot(report, detail=detail)
+    adds = [b.name for b in report.graph.blocks if b.shortcut != "none"]
+    plain = [b.name for b in report.graph.blocks if b.shortcut == "none"]
+    if detail == "block":  # one add node per residual, and none where the IR has none
+        assert all(f'"{b}.add"' in dot for b in adds)
+        assert not any(f'"{b}.add"' in dot for b in plain)
+    if detail == "layer":  # every IR node is drawn
+        assert all(f'"{n.name}"' in dot for n in report.graph.nodes if n.op != "flatten")
