@@ -249,6 +249,10 @@ EXAMPLES: dict[str, Example] = {
                                "stages: {width_multiplier: 0.25}\n"),
     "ARC117": Example(3, fixed="extends: resnet18\nname: resnet18_vast\n"
                                "stages: {widths: {base: 2048}}\n"),
+    "ARC118": Example(3, fixed="extends: resnet18\nname: resnet18_3x3\n"
+                               "stem: {conv: {kernel: 3, padding: 1}}\n"),
+    "ARC119": Example(3, fixed="extends: resnet20\nname: resnet20_padded\n"
+                               "stem: {conv: {padding: 1}}\n"),
     "ARC150": Example(1, fixed="extends: resnet50\nname: resnet50_typo\n"),
     "ARC151": Example(1),
     "ARC152": Example(1, ("validate", FILE, "--max-extends", "1"),

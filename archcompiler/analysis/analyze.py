@@ -24,7 +24,7 @@ def analyze_resolved(spec: ResolvedSpec, input_shape: Shape | None = None,
     except DiagnosticError as exc:  # a block's own lowering failed: the user's error, located
         raise SpecError([exc.diagnostic], spec.sources) from None
     nodes, diags = infer(graph)
-    report = Report(spec, graph, nodes, diags)
+    report = Report(spec, graph, nodes, [*spec.notes, *diags])
     report.diagnostics.extend(graph_diagnostics(report, limits))
     report.diagnostics.extend(check_rules(report))
     return report

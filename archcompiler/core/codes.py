@@ -190,6 +190,16 @@ _add("ARC117", E, "a width rule `{base, rule: double}` doubles a stage past 65,5
      "Use a smaller base, or fewer stride-2 stages.")
 
 # Variants (ARC15x): the `extends` chain.
+_add("ARC118", Severity.NOTE, "an inherited padding gives way to a kernel written later",
+     "A base's `padding: 3` belongs to its 7x7 kernel. Kept beside a 3x3 kernel written in a "
+     "variant, it would grow every map by 4 pixels, and the network would silently not be the "
+     "one written. So a padding follows the kernel (kernel // 2) unless it is written in the "
+     "same layer as the kernel or a later one; the note says so at the user's kernel.",
+     "Nothing to fix; to keep the inherited padding, write it beside the kernel.")
+_add("ARC119", Severity.WARNING, "a padding over half the kernel",
+     "Padding beyond kernel // 2 adds rows and columns of zeros that only grow the map: with "
+     "kernel 3 and padding 3, a 64x64 map becomes 68x68.",
+     "Use kernel // 2, or leave the padding out so it follows the kernel.")
 _add("ARC150", E, "`extends` names no built-in spec",
      "A bare word in `extends` is the name of a built-in spec; a path to a file ends in `.yaml` "
      "or `.yml`, or holds a `/`.",

@@ -10,12 +10,13 @@ from ..blocks import BlockConfig, BlockType, ResolvedBlock
 from ..blocks.head import ResolvedHead
 from ..blocks.scope import GLOBAL_SCOPE, BlockScope
 from ..blocks.shortcut import shape_changes
-from ..core.diagnostics import Diagnostic, Span, error
+from ..core.diagnostics import Diagnostic, Severity, Span, error
 from ..core.limits import DEFAULT_LIMITS
 from ..ir.ops import same_padding
 from .resolved import ResolvedSpec, ResolvedStage, ResolvedStem
 from .scaling import scale_stages
 from .schema import BlockRef
+from .sources import is_override_source
 from .schema import Spec as _Spec
 from .validate import locate
 from .yamlload import LNode
@@ -189,13 +190,49 @@ def _names(naming: str, i: int) -> tuple[str, str, str]:
     return f"layer{i + 1}", f"layer{i + 1}.", f"transition{i + 1}"
 
 
-def _stem(spec: Spec, tree: LNode) -> ResolvedStem:
+def _rank(sources: Collection[str]) -> dict[str, int]:
+    """How recent each source's layer is: overrides (in order) over the spec the user gave,
+    over its base, over the base's base. A later layer's value replaced an earlier one's."""
+    order = list(sources)
+    return {name: (len(order) + i if is_override_source(name) else -i)
+            for i, name in enumerate(order)}
+
+
+def _padding(tree: LNode, where: tuple[str, ...], kernel: int, padding: int | None,
+             rank: dict[str, int], diags: list[Diagnostic]) -> int:
+    """A padding that follows its kernel: derived (kernel // 2) unless written in the same or
+    a later layer than the kernel. An inherited padding never survives a kernel change: the
+    base's `padding: 3` was for its 7x7 kernel, and kept with a 3x3 it grows every map."""
+    if padding is None:
+        return same_padding(kernel)
+    node = locate(tree, (*where, "padding"))[0]
+    kernel_node = locate(tree, (*where, "kernel"))[0]
+    pad_at, kernel_at = node.span, kernel_node.span
+    if rank.get(pad_at.file, 0) < rank.get(kernel_at.file, 0):
+        derived = same_padding(kernel)
+        if derived != padding:
+            diags.append(Diagnostic(
+                "ARC118", Severity.NOTE, f"{'.'.join(where)}.padding follows the kernel {kernel} "
+                f"written here: {derived}, not the {padding} inherited for the base's kernel",
+                kernel_at, hint=f"write `padding: {padding}` beside the kernel to keep it",
+                notes=(("the padding inherited from", pad_at),)))
+        return derived
+    if padding > kernel // 2 and where[-1] == "conv":  # a pool's is an error already (ARC204)
+        diags.append(Diagnostic(
+            "ARC119", Severity.WARNING, f"{'.'.join(where)}.padding {padding} is over half the "
+            f"kernel {kernel}: the map grows by {2 * (padding - kernel // 2)} px",
+            pad_at, hint=f"use padding {kernel // 2} (kernel // 2), or leave it out"))
+    return padding
+
+
+def _stem(spec: Spec, tree: LNode, rank: dict[str, int], diags: list[Diagnostic]
+          ) -> ResolvedStem:
     conv, pool = spec.stem.conv, spec.stem.pool
     return ResolvedStem(
         conv.out_channels, conv.kernel, conv.stride,
-        same_padding(conv.kernel) if conv.padding is None else conv.padding,
+        _padding(tree, ("stem", "conv"), conv.kernel, conv.padding, rank, diags),
         pool.kind if pool else None, pool.kernel if pool else 1, pool.stride if pool else 1,
-        (same_padding(pool.kernel) if pool.padding is None else pool.padding) if pool else 0,
+        _padding(tree, ("stem", "pool"), pool.kernel, pool.padding, rank, diags) if pool else 0,
         _span(tree, "stem", "conv"), _span(tree, "stem", "pool") if pool else None,
         tuple(conv.deep or ()), conv.norm, conv.act)
 
@@ -232,7 +269,8 @@ def resolve_spec(spec: Spec, tree: LNode, sources: dict[str, str],
                            _span(tree, "stages"), hint="use fewer blocks per stage, or raise "
                            "the bound (--max-blocks, limits=Limits(max_blocks=...))"))
         return None, diags
-    stem = _stem(spec, tree)
+    notes: list[Diagnostic] = []  # warnings and notes that do not stop the resolution
+    stem = _stem(spec, tree, _rank(sources), notes)
     in_channels = stem.out_channels
     stages: list[ResolvedStage] = []
     all_blocks: list[ResolvedBlock] = []
@@ -299,5 +337,5 @@ def resolve_spec(spec: Spec, tree: LNode, sources: dict[str, str],
         name_span=_span(tree, "name"), input_span=_span(tree, "input"),
         activation_span=_span(tree, "activation"),
         rule_spans={r: _span(tree, "rules", r) for r in rules}, sources=dict(sources),
-        files=tuple(sources))
+        files=tuple(sources), notes=tuple(notes))
     return resolved, diags

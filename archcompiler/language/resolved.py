@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from ..blocks import ResolvedBlock
 from ..blocks.head import ResolvedHead
 from ..blocks.stem import ResolvedStem
-from ..core.diagnostics import Span
+from ..core.diagnostics import Diagnostic, Span
 from ..ir.graph import StageRecord
 
 # A resolved stage is already what the graph records: its settings, block names and spans.
@@ -41,6 +41,9 @@ class ResolvedSpec:
     rule_spans: dict[str, Span] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     files: tuple[str, ...] = ()
+    # Warnings and notes of the resolution itself (a derived padding), which every analysis of
+    # this spec reports first.
+    notes: tuple[Diagnostic, ...] = ()
 
     @property
     def classes(self) -> int:
