@@ -96,7 +96,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.instructions:
         b, a = count(args.before, 50), count(ROOT, 50)
-        print(f"analyze('resnet50'), instructions per analysis (callgrind, 50 analyses):")
+        print("analyze('resnet50'), instructions per analysis (callgrind, 50 analyses):")
         print(f"  before {b:,.0f}\n  after  {a:,.0f}\n  after / before = {a / b:.3f}")
         return
     before, after = [], []

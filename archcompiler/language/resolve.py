@@ -16,8 +16,8 @@ from ..ir.ops import same_padding
 from .resolved import ResolvedSpec, ResolvedStage, ResolvedStem
 from .scaling import scale_stages
 from .schema import BlockRef
-from .sources import is_override_source
 from .schema import Spec as _Spec
+from .sources import is_override_source
 from .validate import locate
 from .yamlload import LNode
 
