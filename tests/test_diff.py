@@ -69,7 +69,8 @@ def test_cli_diff_text(tmp_path: Path, capsys: Capsys) -> None:
     head = next(x for x in lines if x.startswith("head "))
     assert "1000 -> 10" in head and "2.049M" in head and "-99.0%" in head
     assert f"  head.classes: 1000 (resnet18.yaml:17) -> 10 ({spec}:3)" in out
-    assert f"  head.dropout: 0.0 (resnet18.yaml:17) -> 0.2 ({spec}:3)" in out
+    # Never written in the base: its default, not the line of the mapping around it.
+    assert f"  head.dropout: 0.0 (default) -> 0.2 ({spec}:3)" in out
     assert f"  layer1.block.groups: 1 (resnet50.yaml:8) -> 2 ({spec}:4)" in out
     assert "  name: resnet50 (resnet50.yaml:5) -> resnet50_wide_head" in out
     assert "7 fields differ:" in out
@@ -175,3 +176,25 @@ def test_readme_diff_example_is_current(tmp_path: Path, capsys: Capsys,
     """, "my_resnet.yaml")
     rc, out, _ = run(capsys, "diff", "resnet50", "my_resnet.yaml")
     assert rc == 0 and out == shown
+
+
+def test_derived_values_name_the_line_that_set_them(tmp_path: Path) -> None:
+    """Drop path per stage comes from stages.drop_path, where the user wrote it; a padding that
+    follows a new kernel comes from that kernel; set booleans are not '(default)'."""
+    spec = write_spec(tmp_path, """
+        extends: resnet50
+        name: resnet50_dp
+        description: stochastic depth
+        stages:
+          depths: [3, 4, 6, 3]
+          drop_path: 0.1
+        conv_bias: true
+        stem: {conv: {kernel: 5}}
+    """)
+    fields = {f.field: f for f in diff_reports(archcompiler.analyze("resnet50"),
+                                               archcompiler.analyze(spec)).fields}
+    assert fields["layer2.drop_path"].b == 0.04  # 0.1 * 7 / 15 without float noise
+    assert fields["layer2.drop_path"].b_at == f"{spec}:6"
+    assert fields["layer1.drop_path"].a_at is None  # the default
+    assert (fields["conv_bias"].a_at, fields["conv_bias"].b_at) == (None, f"{spec}:7")
+    assert fields["stem.padding"].b == 2 and fields["stem.padding"].b_at == f"{spec}:8"

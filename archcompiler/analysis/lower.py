@@ -49,7 +49,9 @@ def _block(b: ResolvedBlock, x: str, root: Builder, spec: ResolvedSpec) -> Block
             f"{type(exc).__name__}: {exc}", b.span,
             hint="fix the block type's lowering; the spec line shown uses it")) from None
     nodes = root.nodes[start:]
-    if not isinstance(out, str) or all(n.name != out for n in nodes):
+    # The output is nearly always the last node appended; only then is the scan skipped.
+    if not isinstance(out, str) or not nodes or (nodes[-1].name != out and
+                                                 all(n.name != out for n in nodes)):
         raise DiagnosticError(error(
             "ARC170", f"block type '{b.kind}' ({_where(kind)}) returned {out!r} from lowering "
                       f"{b.name}, not the name of a node it appended", b.span,

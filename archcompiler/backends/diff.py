@@ -94,26 +94,35 @@ def stage_facts(report: Report) -> dict[str, StageFacts]:
     return out
 
 
+def _number(value: object) -> object:
+    """A float as people write it: 0.04, not 0.04000000000000001 (6 significant digits)."""
+    return float(f"{value:.6g}") if isinstance(value, float) else value
+
+
 def resolved_fields(report: Report) -> dict[str, tuple[object, Span | None]]:
-    """Every resolved value of a spec by a dotted name, with the span that set it."""
+    """Every resolved value of a spec by a dotted name, with the span of the value that set it
+    (None: the default). A derived value points at the field it was derived from."""
     spec, stem = report.spec, report.spec.stem
+    at = spec.span_of
     out: dict[str, tuple[object, Span | None]] = {
         "name": (spec.name, spec.name_span),
         "input": (fmt_shape(spec.input_shape), spec.input_span),
-        "stem.out_channels": (stem.out_channels, stem.conv_span),
-        "stem.kernel": (stem.kernel, stem.conv_span),
-        "stem.stride": (stem.stride, stem.conv_span),
-        "stem.padding": (stem.padding, stem.conv_span),
-        "stem.deep": (list(stem.deep), stem.conv_span),
-        "stem.norm": (stem.norm, stem.conv_span),
+        "stem.out_channels": (stem.out_channels, at("stem.conv.out_channels")),
+        "stem.kernel": (stem.kernel, at("stem.conv.kernel")),
+        "stem.stride": (stem.stride, at("stem.conv.stride")),
+        # A padding not written follows the kernel: it comes from the kernel's line.
+        "stem.padding": (stem.padding, at("stem.conv.padding", at("stem.conv.kernel"))),
+        "stem.deep": (list(stem.deep), at("stem.conv.deep")),
+        "stem.norm": (stem.norm, at("stem.conv.norm")),
         "stem.pool": (f"{stem.pool_kind} {stem.pool_kernel}/{stem.pool_stride} pad "
                       f"{stem.pool_padding}" if stem.pool_kind else None, stem.pool_span),
-        "activation": (spec.activation, spec.activation_span),
-        "head.classes": (spec.classes, spec.head_span),
-        "head.dropout": (spec.dropout, spec.head_span),
-        "head.norm": (spec.head_norm, spec.head_span),
-        "zero_init_residual": (spec.zero_init_residual, None),
-        "conv_bias": (spec.conv_bias, None),
+        "activation": (spec.activation, at("activation")),
+        "norm": (spec.norm, at("norm")),
+        "head.classes": (spec.classes, at("head.classes")),
+        "head.dropout": (_number(spec.dropout), at("head.dropout")),
+        "head.norm": (spec.head_norm, at("head.norm")),
+        "zero_init_residual": (spec.zero_init_residual, at("zero_init_residual")),
+        "conv_bias": (spec.conv_bias, at("conv_bias")),
     }
     blocks = {b.name: b for b in spec.blocks}
     for s in spec.stages:
@@ -123,11 +132,13 @@ def resolved_fields(report: Report) -> dict[str, tuple[object, Span | None]]:
         out[f"{s.name}.out_channels"] = (s.out_channels, s.width_span)
         out[f"{s.name}.stride"] = (s.stride, s.stride_span)
         out[f"{s.name}.shortcut"] = (s.shortcut_option, s.shortcut_span)
-        out[f"{s.name}.shortcut_pool"] = (first.shortcut_pool, first.shortcut_span)
+        out[f"{s.name}.shortcut_pool"] = (first.shortcut_pool, at("stages.shortcut_pool"))
         rates = [blocks[name].drop_path for name in s.blocks]
-        out[f"{s.name}.drop_path"] = (max(rates), first.span)
+        # Each block's rate is derived from stages.drop_path (and its schedule): point there.
+        out[f"{s.name}.drop_path"] = (_number(max(rates)), at("stages.drop_path"))
         for key, value in first.config.model_dump().items():
-            out[f"{s.name}.block.{key}"] = (value, first.span)
+            out[f"{s.name}.block.{key}"] = (_number(value), at(f"stages.block.{key}",
+                                                                 first.span))
     for key, level in spec.rules.items():
         out[f"rules.{key}"] = (level, spec.rule_spans.get(key))
     return out

@@ -90,13 +90,12 @@ class LayerBuilder:
 
         An op whose record is FUNCTIONAL (add, mul, flatten) is never a module.
         """
-        if attrs.FUNCTIONAL:
-            full_module = None
-        elif module is None:
+        prefix = self.prefix
+        name = prefix + local
+        if module is None or attrs.FUNCTIONAL:
             full_module = None
         else:
-            full_module = self.name(local if module == "" else module)
-        name = self.name(local)
+            full_module = name if module == "" else prefix + module
         if len(inputs) != attrs.ARITY:
             raise ValueError(f"{name}: {attrs.OP} takes {attrs.ARITY} inputs, got {len(inputs)}")
         g = self.graph

@@ -190,6 +190,23 @@ def _names(naming: str, i: int) -> tuple[str, str, str]:
     return f"layer{i + 1}", f"layer{i + 1}.", f"transition{i + 1}"
 
 
+def leaf_spans(tree: LNode) -> dict[str, Span]:
+    """Where each value of the merged tree was written, by dotted field name (lists whole).
+
+    Every resolved value keeps the location of what produced it: `diff`, hovers and notes read
+    these, and a value absent here took its default.
+    """
+    out: dict[str, Span] = {}
+    todo: list[tuple[str, LNode]] = [("", tree)]
+    while todo:
+        path, node = todo.pop()
+        if isinstance(node.value, dict):
+            todo.extend((f"{path}.{k}" if path else k, v) for k, v in node.value.items())
+        else:
+            out[path] = node.span
+    return out
+
+
 def _rank(sources: Collection[str]) -> dict[str, int]:
     """How recent each source's layer is: overrides (in order) over the spec the user gave,
     over its base, over the base's base. A later layer's value replaced an earlier one's."""
@@ -199,7 +216,7 @@ def _rank(sources: Collection[str]) -> dict[str, int]:
 
 
 def _padding(tree: LNode, where: tuple[str, ...], kernel: int, padding: int | None,
-             rank: dict[str, int], diags: list[Diagnostic]) -> int:
+             rank: dict[str, int], diags: list[Diagnostic], spans: dict[str, Span]) -> int:
     """A padding that follows its kernel: derived (kernel // 2) unless written in the same or
     a later layer than the kernel. An inherited padding never survives a kernel change: the
     base's `padding: 3` was for its 7x7 kernel, and kept with a 3x3 it grows every map."""
@@ -210,6 +227,7 @@ def _padding(tree: LNode, where: tuple[str, ...], kernel: int, padding: int | No
     pad_at, kernel_at = node.span, kernel_node.span
     if rank.get(pad_at.file, 0) < rank.get(kernel_at.file, 0):
         derived = same_padding(kernel)
+        spans[".".join((*where, "padding"))] = kernel_at  # derived from the kernel
         if derived != padding:
             diags.append(Diagnostic(
                 "ARC118", Severity.NOTE, f"{'.'.join(where)}.padding follows the kernel {kernel} "
@@ -225,14 +243,15 @@ def _padding(tree: LNode, where: tuple[str, ...], kernel: int, padding: int | No
     return padding
 
 
-def _stem(spec: Spec, tree: LNode, rank: dict[str, int], diags: list[Diagnostic]
-          ) -> ResolvedStem:
+def _stem(spec: Spec, tree: LNode, rank: dict[str, int], diags: list[Diagnostic],
+          spans: dict[str, Span]) -> ResolvedStem:
     conv, pool = spec.stem.conv, spec.stem.pool
     return ResolvedStem(
         conv.out_channels, conv.kernel, conv.stride,
-        _padding(tree, ("stem", "conv"), conv.kernel, conv.padding, rank, diags),
+        _padding(tree, ("stem", "conv"), conv.kernel, conv.padding, rank, diags, spans),
         pool.kind if pool else None, pool.kernel if pool else 1, pool.stride if pool else 1,
-        _padding(tree, ("stem", "pool"), pool.kernel, pool.padding, rank, diags) if pool else 0,
+        _padding(tree, ("stem", "pool"), pool.kernel, pool.padding, rank, diags, spans)
+        if pool else 0,
         _span(tree, "stem", "conv"), _span(tree, "stem", "pool") if pool else None,
         tuple(conv.deep or ()), conv.norm, conv.act)
 
@@ -270,7 +289,8 @@ def resolve_spec(spec: Spec, tree: LNode, sources: dict[str, str],
                            "the bound (--max-blocks, limits=Limits(max_blocks=...))"))
         return None, diags
     notes: list[Diagnostic] = []  # warnings and notes that do not stop the resolution
-    stem = _stem(spec, tree, _rank(sources), notes)
+    spans = leaf_spans(tree)
+    stem = _stem(spec, tree, _rank(sources), notes, spans)
     in_channels = stem.out_channels
     stages: list[ResolvedStage] = []
     all_blocks: list[ResolvedBlock] = []
@@ -337,5 +357,5 @@ def resolve_spec(spec: Spec, tree: LNode, sources: dict[str, str],
         name_span=_span(tree, "name"), input_span=_span(tree, "input"),
         activation_span=_span(tree, "activation"),
         rule_spans={r: _span(tree, "rules", r) for r in rules}, sources=dict(sources),
-        files=tuple(sources), notes=tuple(notes))
+        files=tuple(sources), notes=tuple(notes), field_spans=spans)
     return resolved, diags

@@ -44,6 +44,14 @@ class ResolvedSpec:
     # Warnings and notes of the resolution itself (a derived padding), which every analysis of
     # this spec reports first.
     notes: tuple[Diagnostic, ...] = ()
+    # Where each written value came from, by dotted field ("stages.drop_path"); a field not
+    # here took its default. Derived values (a block's drop-path rate) point at their source.
+    field_spans: dict[str, Span] = field(default_factory=dict)
+
+    def span_of(self, key: str, fallback: Span | None = None) -> Span | None:
+        """Where `key` was set (a parent mapping's span for a key inside it), else `fallback`."""
+        found = self.field_spans.get(key)
+        return found if found is not None else fallback
 
     @property
     def classes(self) -> int:
