@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ._version import __version__ as __version__
 from .analysis.report import MAC_CONVENTION, Report
-from .api import analyze, build_module, load_spec, render, to_dot, validate
+from .analysis.table import Row
+from .api import analyze, build_module, load_spec, render, summary, to_dot, validate
 from .blocks import BlockBuilder, BlockConfig, BlockType, register_block, unregister_block
 from .core.diagnostics import Diagnostic, Severity, Span, SpecError
 from .core.limits import Limits
@@ -20,6 +21,7 @@ __all__ = [
     "Limits",
     "Report",
     "ResolvedSpec",
+    "Row",
     "Severity",
     "Span",
     "SpecError",
@@ -29,6 +31,7 @@ __all__ = [
     "register_block",
     "render",
     "resolve",
+    "summary",
     "to_dot",
     "unregister_block",
     "validate",

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Union
 
 from .analysis.analyze import analyze_resolved
 from .analysis.report import Report
+from .analysis.table import DEPTHS, Row
 from .core.diagnostics import Diagnostic, SpecError
 from .core.limits import DEFAULT_LIMITS, Limits
 from .ir.ops import Shape
@@ -28,8 +29,8 @@ if TYPE_CHECKING:
 SpecLike = Union[str, "os.PathLike[str]", Mapping[str, object], ResolvedSpec]
 InputShape = Union[int, tuple[int, int], tuple[int, int, int]]  # size, HxW or CxHxW
 
-__all__ = ["InputShape", "Overrides", "SpecLike", "analyze", "build_module", "full_input_shape",
-           "load_spec", "render", "to_dot", "validate"]
+__all__ = ["InputShape", "Overrides", "Row", "SpecLike", "analyze", "build_module",
+           "full_input_shape", "load_spec", "render", "summary", "to_dot", "validate"]
 
 
 def load_spec(ref: SpecLike, *, allow_outside: bool = False, limits: Limits = DEFAULT_LIMITS,
@@ -99,6 +100,18 @@ def analyze(ref: SpecLike | Report, input_shape: InputShape | None = None, *,
         spec = load_spec(ref, allow_outside=allow_outside, limits=limits, overrides=overrides)
     shape = None if input_shape is None else full_input_shape(spec.input_shape, input_shape)
     return analyze_resolved(spec, shape, limits)
+
+
+def summary(ref: SpecLike | Report, depth: str = "stage", *,
+            input_shape: InputShape | None = None, allow_outside: bool = False,
+            limits: Limits = DEFAULT_LIMITS, overrides: Overrides | None = None) -> list[Row]:
+    """The summary table of a spec as typed rows (name, kind, shape, params, MACs), at stage,
+    block or layer depth; `analyze(...).to_dict()` gives the whole record as JSON-ready data."""
+    if depth not in DEPTHS:
+        raise ValueError(f"depth must be one of {', '.join(DEPTHS)}, got {depth!r}")
+    report = analyze(ref, input_shape, allow_outside=allow_outside, limits=limits,
+                     overrides=overrides)
+    return report.rows(depth)
 
 
 def build_module(ref: SpecLike | Report, *, seed: int | None = None,

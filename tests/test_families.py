@@ -8,7 +8,7 @@ import pytest
 
 import archcompiler
 from archcompiler import SpecError
-from archcompiler.analysis.rules import macs_per_layer
+from archcompiler.analysis.table import macs_per_layer
 from archcompiler.language.zoo import builtin_names
 
 from .conftest import write_spec

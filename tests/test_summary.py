@@ -38,3 +38,19 @@ def test_json_record_per_node() -> None:
     assert fc == {"name": "fc", "op": "linear", "output_shape": [1000], "params": 513_000,
                   "macs": 512_000}
     assert sum(n["macs"] for n in data["nodes"]) == data["macs"]
+
+
+def test_the_summary_is_data() -> None:
+    """archcompiler.summary gives typed rows; the report's to_dict is what --json prints."""
+    import json
+
+    from archcompiler import Row, analyze, summary
+    from archcompiler.backends.summary import format_json
+
+    rows = summary("resnet18", depth="stage")
+    assert all(isinstance(r, Row) for r in rows)
+    assert [r.name for r in rows] == ["stem", "layer1", "layer2", "layer3", "layer4", "head"]
+    assert rows[2].shape == (128, 28, 28) and sum(r.params for r in rows) == 11_689_512
+    report = analyze("resnet18")
+    assert json.loads(report.to_json("block")) == report.to_dict("block")
+    assert json.loads(format_json(report, "block")) == report.to_dict("block")

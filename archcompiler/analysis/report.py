@@ -10,9 +10,10 @@ from ..ir.graph import Graph, Role
 from ..ir.ops import Op, Shape, ShapeError
 from ..language.resolved import ResolvedSpec
 from ..language.zoo import display_path
+from .table import MAC_CONVENTION, Row, report_dict, report_json, rows
 
-MAC_CONVENTION = ("MACs are conv + linear multiply-accumulates (torchvision's 'GFLOPS' metadata; "
-                  "FlopCounterMode's total / 2)")
+__all__ = ["MAC_CONVENTION", "NodeInfo", "Report", "check_input_shape", "infer"]
+
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,19 @@ class Report:
         as the one stem conv it replaces."""
         return 2 + sum(1 for n in self.graph.nodes
                        if n.block is not None and n.op == Op.CONV and n.role == Role.MAIN)
+
+    def rows(self, depth: str = "stage") -> list[Row]:
+        """The summary table's rows at stage, block or layer depth, as typed values."""
+        return rows(self, depth)
+
+    def to_dict(self, depth: str | None = None) -> dict[str, object]:
+        """JSON-ready: totals, the MAC convention, every node (or the rows at `depth`) and the
+        diagnostics. `archc summary --json` prints exactly this."""
+        return report_dict(self, depth)
+
+    def to_json(self, depth: str | None = None) -> str:
+        """`to_dict` as indented JSON."""
+        return report_json(self, depth)
 
     @staticmethod
     def where(span: Span | None) -> str:

@@ -14,8 +14,9 @@ from ..blocks.shortcut import shape_changes
 from ..core.diagnostics import Diagnostic, Severity, Span
 from ..core.registry import Registry
 from ..ir.graph import Node, Role, StageRecord
-from ..ir.ops import Conv2d, Op, Shape, strided_size
+from ..ir.ops import Conv2d, Shape, strided_size
 from .report import Report
+from .table import macs_per_layer
 
 Finding = tuple[str, Span | None, str, str | None]  # message, span, hint, node
 
@@ -184,25 +185,6 @@ def _uneven(node: Node, size: Shape, out: Shape) -> str:
     if not uneven:
         return f"{sizes}; every pixel is still read, with the same padding on both borders"
     return f"{sizes}; every pixel is still read, but the windows reach {' and '.join(uneven)}"
-
-
-def macs_per_layer(report: Report) -> list[float | None]:
-    """Mean MACs per main-path conv of each stage (the paper's time complexity per layer)."""
-    # Only main-path convs are the paper's layers: shortcut and side-branch convs are not.
-    # One pass over the nodes for all stages: a sweep runs this for every variant.
-    total: dict[int, int] = {}
-    count: dict[int, int] = {}
-    unknown: set[int] = set()
-    infos = report.nodes
-    for n in report.graph.nodes:
-        if n.stage is not None and n.role == Role.MAIN and n.attrs.OP == Op.CONV:
-            info = infos[n.name]
-            if info.shape is None:
-                unknown.add(n.stage)
-            total[n.stage] = total.get(n.stage, 0) + info.macs
-            count[n.stage] = count.get(n.stage, 0) + 1
-    return [total[s.index] / count[s.index] if s.index in count and s.index not in unknown
-            else None for s in report.graph.stages]
 
 
 def _stride_span(report: Report, node: Node) -> Span | None:

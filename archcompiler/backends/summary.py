@@ -2,66 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from ..analysis.report import MAC_CONVENTION, Report
-from ..analysis.rules import macs_per_layer
-from ..ir.graph import Node, Role
+from ..analysis.table import macs_per_layer, report_dict, report_json, rows
+from ..ir.graph import Role
 from ..ir.ops import Conv2d, Op, Shape
-
-DEPTHS = ("stage", "block", "layer")
-
-
-@dataclass(frozen=True)
-class Row:
-    """One line of the summary table."""
-
-    name: str
-    kind: str
-    shape: Shape | None
-    params: int
-    macs: int
-
-
-def _group_key(node: Node, depth: str, stage_names: list[str]) -> str:
-    if node.role in (Role.STEM, Role.HEAD):
-        return str(node.role)
-    if depth == "stage":
-        return stage_names[node.stage or 0]
-    return node.block or node.name
-
-
-def _kinds(report: Report) -> dict[str, str]:
-    """What each stage and block row is, built once (a lookup per row would be quadratic)."""
-    kinds = {s.name: (f"{s.transition} + " if s.transition else "") +
-             f"{s.depth} x {s.kind} ({s.shortcut_option})" for s in report.graph.stages}
-    kinds.update((b.name, b.kind) for b in report.graph.blocks)
-    return kinds
-
-
-def _kind(nodes: list[Node], key: str, kinds: dict[str, str]) -> str:
-    if key in ("stem", "head"):
-        return " + ".join(dict.fromkeys(str(n.op) for n in nodes if n.op != Op.INPUT))
-    return kinds.get(key, nodes[0].op)
-
-
-def rows(report: Report, depth: str = "block") -> list[Row]:
-    """Aggregate nodes into rows at stage, block or layer depth."""
-    if depth == "layer":
-        return [Row(n.name, str(n.op), i.shape, i.params, i.macs)
-                for n, i in zip(report.graph.nodes, report.nodes.values()) if n.op != Op.INPUT]
-    groups: dict[str, list[Node]] = {}
-    stage_names = [s.name for s in report.graph.stages]
-    for node in report.graph.nodes:
-        if node.op != Op.INPUT:
-            groups.setdefault(_group_key(node, depth, stage_names), []).append(node)
-    out, kinds = [], _kinds(report)
-    for key, nodes in groups.items():
-        params, macs = report.cost(n.name for n in nodes)
-        out.append(Row(key, _kind(nodes, key, kinds), report.shape(nodes[-1].name), params, macs))
-    return out
 
 
 def fmt_shape(shape: Shape | None) -> str:
@@ -101,40 +47,13 @@ def format_text(report: Report, depth: str = "block") -> str:
 
 
 def to_json(report: Report, depth: str | None = None) -> dict[str, object]:
-    """Return the summary as JSON-ready data: totals, diagnostics, and the rows at `depth`.
-
-    Without a depth the record has every IR node (`nodes`, the input included), as it always had;
-    with one it has the rows of the table at that depth (`depth`, `rows`) instead.
-    """
-    data: dict[str, object] = {
-        "name": report.spec.name,
-        "params": report.params,
-        "macs": report.macs,
-        "mac_convention": MAC_CONVENTION,
-        "input_shape": list(report.input_shape),
-        "output_shape": list(report.output_shape) if report.output_shape else None,
-        "macs_per_layer_by_stage": {s.name: m for s, m in
-                                    zip(report.graph.stages, macs_per_layer(report))},
-    }
-    if depth is None:
-        data["nodes"] = [{"name": n.name, "op": str(n.op),
-                          "output_shape": list(i.shape) if i.shape is not None else None,
-                          "params": i.params, "macs": i.macs}
-                         for n, i in zip(report.graph.nodes, report.nodes.values())]
-    else:
-        if depth not in DEPTHS:
-            raise ValueError(f"depth must be one of {', '.join(DEPTHS)}, got {depth!r}")
-        data["depth"] = depth
-        data["rows"] = [{"name": r.name, "kind": r.kind,
-                         "output_shape": list(r.shape) if r.shape is not None else None,
-                         "params": r.params, "macs": r.macs} for r in rows(report, depth)]
-    data["diagnostics"] = [d.to_dict() for d in report.diagnostics]
-    return data
+    """The summary as JSON-ready data: the report's own record (`Report.to_dict`)."""
+    return report_dict(report, depth)
 
 
 def format_json(report: Report, depth: str | None = None) -> str:
     """Render the summary as indented JSON (every node, or the rows at `depth`)."""
-    return json.dumps(to_json(report, depth), indent=2)
+    return report_json(report, depth)
 
 
 def traits(report: Report) -> list[str]:
