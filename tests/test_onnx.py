@@ -55,10 +55,14 @@ def test_onnx_runs_with_any_batch_and_matches_torch(exported: tuple[Path, str]) 
     assert f"wrote {path}: resnet20 as onnx (eval mode, input Nx3x32x32, N dynamic)" in text
     assert "onnxruntime matches torch to" in text and "at batch 1 and 3" in text
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    # The names users see: `input`, `logits`, and a batch dimension called `batch`.
+    (inp,), (out,) = session.get_inputs(), session.get_outputs()
+    assert (inp.name, inp.shape, out.name, out.shape) == ("input", ["batch", 3, 32, 32],
+                                                          "logits", ["batch", 10])
     model = archcompiler.build_module("resnet20", seed=3).eval()
     for batch in (2, 5):
         x = torch.randn(batch, 3, 32, 32)
-        got = session.run(None, {session.get_inputs()[0].name: x.numpy()})[0]
+        got = session.run(None, {"input": x.numpy()})[0]
         with torch.no_grad():
             assert torch.allclose(torch.from_numpy(got), model(x), atol=1e-4, rtol=1e-4)
 

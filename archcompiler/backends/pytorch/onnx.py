@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -97,11 +98,26 @@ def onnx_bytes(model: nn.Module, report: Report) -> bytes:
         exported = torch.onnx.export(program, dynamo=True, verbose=False)
     if exported is None:  # only the legacy exporter returns nothing
         raise RuntimeError("torch.onnx.export returned no program")
+    _name_interface(exported.model.graph)
     proto = exported.model_proto
     if proto.ByteSize() > _MAX_PROTO:
         raise ValueError(f"{report.spec.name} has {report.params:,} params, over the 2 GB that "
                          "one ONNX file can hold")
     return bytes(proto.SerializeToString())
+
+
+def _name_interface(graph: Any) -> None:
+    """Name what users see: the input `input`, the output `logits`, and the dynamic batch
+    dimension `batch` everywhere (the exporter names them `x`, `linear` and a symbol `s77`)."""
+    import onnx_ir as ir
+
+    batch = graph.inputs[0].shape[0] if graph.inputs and graph.inputs[0].shape else None
+    values = [*graph.inputs, *graph.outputs, *(v for node in graph for v in node.outputs)]
+    for value in values:
+        if value.shape is not None and batch is not None and any(d == batch for d in value.shape):
+            value.shape = ir.Shape(["batch" if d == batch else d for d in value.shape])
+    graph.inputs[0].name = "input"
+    graph.outputs[0].name = "logits"
 
 
 def check_onnx(data: bytes, model: nn.Module, report: Report, tolerance: float = 1e-4
