@@ -123,7 +123,7 @@ def build_module(ref: SpecLike | Report, *, seed: int | None = None,
     if weights is not None:
         from .backends.pytorch.weights import load_weights
 
-        load_weights(model, report, weights)
+        load_weights(model, report, weights, limits)
     return model
 
 

@@ -10,12 +10,14 @@ from pathlib import Path
 from ..analysis.bounds import build_diagnostics
 from ..core import diagnostics as dg
 from ..core.fileio import atomic_write_bytes
+from ..core.outputs import input_paths, shown
 from .codes import EXIT_OK, EXIT_SPEC, EXIT_USAGE
 from .common import (
     UsageError,
     analyze_one,
     limits_of,
     load,
+    not_an_input,
     output_path,
     parse_input,
     print_diags,
@@ -102,9 +104,10 @@ def cmd_schema(args: argparse.Namespace) -> int:
     """Print (or write) the JSON Schema of the spec language."""
     from ..language.schema import json_schema
 
+    output = output_path(args) if args.output else None
     text = json.dumps(json_schema(), indent=2) + "\n"
-    if args.output:
-        atomic_write_bytes(Path(args.output), text.encode("utf-8"))
+    if output is not None:
+        atomic_write_bytes(output, text.encode("utf-8"))
     else:
         sys.stdout.write(text)
     return EXIT_OK
@@ -130,15 +133,17 @@ def build_format(args: argparse.Namespace) -> str:
 
 def cmd_build(args: argparse.Namespace) -> int:
     """Compile a spec into torch weights, an exported program or an ONNX model."""
-    output = output_path(args)
+    weights = [Path(args.weights)] if args.weights is not None else []
+    output = output_path(args, inputs=weights)
     fmt = build_format(args)
     if args.weights is not None and not Path(args.weights).is_file():
-        raise UsageError(f"--weights {args.weights}: no such file")
+        raise UsageError(f"--weights {shown(args.weights)}: no such file")
     report, code = analyze_one(args.spec, args)
     if report is None or code != EXIT_OK:
         if report is not None:
             print_diags(report.diagnostics, report.spec.sources)
         return code
+    not_an_input(output, "-o", report.spec.sources)
     # The bounds are checked on the analysis, before torch is even imported: a refusal is quick.
     over = build_diagnostics(report, limits_of(args))
     print_diags(report.diagnostics + over, report.spec.sources)
@@ -150,7 +155,6 @@ def cmd_build(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise UsageError(f"`archc build` needs torch ({exc}); install it with "
                          "`pip install torch==2.13.0`") from exc
-    output.parent.mkdir(parents=True, exist_ok=True)
     return run_build(report, output, fmt, args.check, args.seed, limits_of(args),
                      weights=Path(args.weights) if args.weights else None)
 
@@ -164,6 +168,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     report, code = analyze_one(args.spec, args)
     if report is None:
         return code
+    not_an_input(output, "-o", report.spec.sources)
     print_diags(report.diagnostics, report.spec.sources)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    return run_render(report, output, args.detail, args.rankdir)
+    return run_render(report, output, args.detail, args.rankdir, args.max_drawn,
+                      args.dot_timeout, input_paths(report.spec.sources))

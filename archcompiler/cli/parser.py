@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from .common import BOUNDS, seed_value, size_value
+from .common import BOUNDS, seconds_value, seed_value, size_value
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -43,7 +43,8 @@ def build_parser(handlers: dict[str, Handler], version: str) -> argparse.Argumen
         prog="archc", parents=[debug],
         description="A declarative architecture spec compiler for residual networks.",
         epilog="exit codes: 0 ok, 1 the spec has errors, 2 usage or I/O error, 3 internal error, "
-               "4 rendering needs graphviz `dot`")
+               "4 rendering needs graphviz `dot`, 5 `dot` ran past --dot-timeout, 130 "
+               "interrupted")
     parser.add_argument("--version", action="version", version=f"archc {version}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -87,6 +88,11 @@ def build_parser(handlers: dict[str, Handler], version: str) -> argparse.Argumen
     p.add_argument("-o", "--output", required=True, help="file to write")
     p.add_argument("--detail", choices=DEPTHS, default="block")
     p.add_argument("--rankdir", choices=("TB", "LR"), default="TB")
+    p.add_argument("--max-drawn", type=size_value, metavar="N", default=None,
+                   help="boxes an image may draw before it is drawn at stage detail (default "
+                        "5000; graphviz's layout time grows faster than the box count)")
+    p.add_argument("--dot-timeout", type=seconds_value, metavar="SECONDS", default=None,
+                   help="stop graphviz `dot` after this long, with exit code 5 (default 60)")
     p = command("diff", "compare two specs stage by stage: shapes, params, MACs, fields, rules")
     spec_arg(p, "spec_a", metavar="A")
     spec_arg(p, "spec_b", metavar="B")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Union
 
-from ..core.diagnostics import Diagnostic, did_you_mean, error, has_errors
+from ..core.diagnostics import Diagnostic, Span, did_you_mean, error, has_errors
 from ..core.limits import DEFAULT_LIMITS, Limits
 from .resolve import resolve_spec
 from .resolved import ResolvedSpec
@@ -17,6 +17,7 @@ from .sources import (
     TEXT_SOURCE,
     Overrides,
     apply_overrides,
+    bad_text,
     is_override_source,
     is_yaml_text,
     mapping_text,
@@ -64,6 +65,12 @@ def _load(ref: SpecSource, ctx: LoadContext) -> tuple[LNode | None, bool]:
         ctx.diags.extend(diags)
         return (None if text is None else load_text_chain(text, MAPPING_SOURCE, ctx)), True
     if isinstance(ref, str) and is_yaml_text(ref) and ("\n" in ref or not _is_file(Path(ref))):
+        bad = bad_text(ref)
+        if bad is not None:  # text that UTF-8 cannot hold: refused before it is parsed or shown
+            ctx.diags.append(error("ARC002", f"the spec text is not UTF-8: it holds {bad[2]}",
+                                   Span(TEXT_SOURCE, bad[0], bad[1]),
+                                   hint="pass the spec as UTF-8 text"))
+            return None, True
         return load_text_chain(ref, TEXT_SOURCE, ctx), True
     found = find_spec(ref)
     if found is None:
