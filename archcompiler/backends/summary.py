@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..analysis.report import MAC_CONVENTION, Report
 from ..analysis.rules import macs_per_layer
+from ..core.outputs import to_json as strict_json
 from ..ir.graph import Node, Role
 from ..ir.ops import Conv2d, Op, Shape
 
@@ -132,7 +132,7 @@ def to_json(report: Report, depth: str | None = None) -> dict[str, object]:
 
 def format_json(report: Report, depth: str | None = None) -> str:
     """Render the summary as indented JSON (every node, or the rows at `depth`)."""
-    return json.dumps(to_json(report, depth), indent=2)
+    return strict_json(to_json(report, depth))
 
 
 def traits(report: Report) -> list[str]:

@@ -11,6 +11,7 @@ from ..analysis.bounds import build_diagnostics
 from ..core import diagnostics as dg
 from ..core.fileio import atomic_write_bytes
 from ..core.outputs import input_paths, shown
+from ..core.outputs import to_json as strict_json
 from .codes import EXIT_OK, EXIT_SPEC, EXIT_USAGE
 from .common import (
     UsageError,
@@ -38,7 +39,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         code = EXIT_USAGE if res.not_found else (EXIT_SPEC if dg.has_errors(diags) else EXIT_OK)
         worst = max(worst, code)
         if args.format == "json":
-            results.append({"spec": ref, "valid": code == EXIT_OK,
+            results.append({"spec": shown(ref), "valid": code == EXIT_OK,
                             "params": report.params if report else None,
                             "macs": report.macs if report else None,
                             "diagnostics": [d.to_dict() for d in sorted(diags, key=dg.sort_key)]})
@@ -47,13 +48,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if code == EXIT_OK and report is not None:
             warn = sum(d.severity is dg.Severity.WARNING for d in diags)
             extra = f", {warn} warning{'s' * (warn != 1)}" if warn else ""
-            print(f"ok: {report.spec.name} ({ref}): {report.params:,} params, "
+            print(f"ok: {report.spec.name} ({shown(ref)}): {report.params:,} params, "
                   f"{report.macs / 1e9:.3f} GMACs{extra}")
         else:
             errors = sum(d.severity is dg.Severity.ERROR for d in diags)
-            print(f"invalid: {ref}: {errors} error{'s' * (errors != 1)}")
+            print(f"invalid: {shown(ref)}: {errors} error{'s' * (errors != 1)}")
     if args.format == "json":
-        print(json.dumps(results, indent=2))
+        print(strict_json(results))
     return worst
 
 
@@ -89,7 +90,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         rows.append([name, human(report.params), human(report.macs),
                      family(report), report.spec.description])
     if args.json:
-        print(json.dumps(records, indent=2))
+        print(strict_json(records))
         return EXIT_OK
     header = ["name", "params", "MACs", "family", "description"]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]

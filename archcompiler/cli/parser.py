@@ -141,6 +141,9 @@ def _sweep_parser(command: Callable[..., argparse.ArgumentParser]) -> None:
     out = p.add_mutually_exclusive_group()
     out.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     out.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--max-work", type=size_value, metavar="N",
+                   help="refuse a sweep that would analyse more than N blocks in all (variants x "
+                        "blocks; default 6M, about ten minutes), before it starts")
     p.add_argument("--write", metavar="DIR",
                    help="write each kept variant as a YAML file that extends BASE")
     p.add_argument("--plot", metavar="FILE.png|svg",

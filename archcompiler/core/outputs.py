@@ -9,6 +9,8 @@ names only, and never land outside it. Errors name the user's path, never a temp
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import re
 import secrets
@@ -114,3 +116,30 @@ def inside(folder: Path, name: str) -> Path:
 def input_paths(sources: Iterable[str]) -> list[Path]:
     """The files among the source names of a resolution (not `<--set 1>`, `<string>`)."""
     return [Path(s) for s in sources if not s.startswith("<")]
+
+
+def json_safe(value: object) -> object:
+    """`value` with NaN and infinities written as the strings "NaN", "Infinity", "-Infinity".
+
+    JSON has no such numbers (`json.dumps` writes bare NaN, which strict parsers refuse), so the
+    value is said in words rather than dropped.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def to_json(value: object, indent: int | None = 2) -> str:
+    """Strict JSON text: non-finite numbers as strings (json_safe), never bare NaN."""
+    return json.dumps(json_safe(value), indent=indent, allow_nan=False)
+
+
+def comment(text: str) -> str:
+    """`text` as one YAML comment line: line breaks and control characters escaped."""
+    return "# " + "".join(ch if ch.isprintable() or ch == " " else
+                          ch.encode("unicode_escape", "backslashreplace").decode("ascii")
+                          for ch in text)

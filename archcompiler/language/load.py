@@ -10,6 +10,7 @@ from typing import Union
 
 from ..core.diagnostics import Diagnostic, Span, did_you_mean, error, has_errors
 from ..core.limits import DEFAULT_LIMITS, Limits
+from ..core.outputs import cut
 from .resolve import resolve_spec
 from .resolved import ResolvedSpec
 from .sources import (
@@ -74,9 +75,10 @@ def _load(ref: SpecSource, ctx: LoadContext) -> tuple[LNode | None, bool]:
         return load_text_chain(ref, TEXT_SOURCE, ctx), True
     found = find_spec(ref)
     if found is None:
-        hint = did_you_mean(str(ref), builtin_names()) or "give a YAML path or a name from " \
-            "`archc list`"
-        ctx.diags.append(error("ARC012", f"no spec file or built-in spec named '{ref}'", None,
+        close = did_you_mean(str(ref), builtin_names()) if len(str(ref)) < 200 else None
+        hint = close or "give a YAML path or a name from `archc list`"
+        ctx.diags.append(error("ARC012", f"no spec file or built-in spec named '{cut(str(ref))}'",
+                               None,
                                hint=hint))
         return None, False
     path, display = found

@@ -27,7 +27,6 @@ __all__ = ["WeightsError", "load_weights", "read_state_dict", "weight_diagnostic
 
 READ_CODE = "ARC501"  # the file cannot be read as weights
 MISMATCH_CODE = "ARC502"  # its keys or shapes do not match the spec's module
-DTYPE_CODE = "ARC503"  # a tensor's dtype is of another kind than the module's
 _SHOWN = 12  # diagnostics per kind of mismatch; the rest are counted in one more
 _CHECKPOINT_KEYS = ("state_dict", "model")
 # Prefixes a wrapper adds to every key: DataParallel/DDP (module.), detection backbones, Lightning.
@@ -238,7 +237,7 @@ def weight_diagnostics(model: nn.Module, report: Report, state: Mapping[str, tor
                                f"{state[k].dtype} ({_kind(state[k])}), the module has "
                                f"{own[k].dtype} ({_kind(own[k])})",
                                "floating weights load into floating parameters only: save the "
-                               "weights as float (tensor.float())", DTYPE_CODE)
+                               "weights as float (tensor.float())")
                           for k in typed[:_SHOWN]],
     }
     counts = {"missing": len(missing), "unexpected": len(extra), "wrongly shaped": len(shaped),
