@@ -62,8 +62,10 @@ TORCH_LOAD = {"torch.load", "torch.serialization.load"}
 KNOWN: dict[tuple[str, str], int] = {
     # backends/pytorch/codegen.py: the one `exec(compile(...))` of the package turns a block's
     # generated forward into a function. Its source is made from a closed set of templates, and
-    # every name in it has passed codegen.attribute(); no text from a spec reaches it. This is
-    # what torch.fx does for GraphModule, and what makes the forwards plain straight-line code.
+    # every name in it has passed codegen.attribute(); no text from a spec reaches it, and none
+    # from a pickle either: a pickle carries the forward's structure (line kinds and names), which
+    # `restore` renders through the same templates (tests/test_torch_codegen.py
+    # test_a_pickle_cannot_carry_code). This is what torch.fx does for GraphModule.
     ("codegen.py", "compile"): 1,
     ("codegen.py", "exec"): 1,
 }
