@@ -129,7 +129,7 @@ def test_unexpected_keys_and_data_parallel_prefixes(r20_weights: Path, tmp_path:
     torch.save({f"module.{k}": v for k, v in state.items()}, prefixed)
     error = _mismatch("resnet20", prefixed)
     # One line says what happened, instead of 12 missing and 12 unexpected keys.
-    head, prefix = error.diagnostics
+    _head, prefix = error.diagnostics
     assert "every key in the file starts with 'module.'" in prefix.message
     assert f"{len(state)} of {len(state)} keys match" in prefix.message
     assert prefix.hint == "saved from DataParallel or DDP: save model.module.state_dict() instead"

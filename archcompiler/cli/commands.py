@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import stat
 import sys
 from pathlib import Path
 
@@ -132,13 +133,30 @@ def build_format(args: argparse.Namespace) -> str:
     return str(args.format)
 
 
+def _unreadable(path: Path) -> str | None:
+    """Why `path` cannot be a weights file before it is opened, or None."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return "does not exist"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    if not stat.S_ISREG(info.st_mode):  # a folder; a FIFO would block the read
+        return "is a folder" if stat.S_ISDIR(info.st_mode) else "is not a regular file"
+    return None
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     """Compile a spec into torch weights, an exported program or an ONNX model."""
     weights = [Path(args.weights)] if args.weights is not None else []
     output = output_path(args, inputs=weights)
     fmt = build_format(args)
-    if args.weights is not None and not Path(args.weights).is_file():
-        raise UsageError(f"--weights {shown(args.weights)}: no such file")
+    if args.weights is not None:
+        why = _unreadable(Path(args.weights))
+        if why is not None:  # before any work; the same code as a file torch cannot read
+            print_diags([dg.error("ARC501", f"weights file {shown(args.weights)} {why}", None,
+                                  hint="give the .pth file written by torch.save")], {})
+            return EXIT_USAGE
     report, code = analyze_one(args.spec, args)
     if report is None or code != EXIT_OK:
         if report is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -95,7 +96,9 @@ def read_state_dict(path: str | os.PathLike[str], bound: Bound | None = None
                     "the bound (--max-memory, --max-params)" if "over" in problem or "more than"
                     in problem else _SAVE_HINT)
     try:
-        data = torch.load(where, weights_only=True, map_location="cpu")
+        with warnings.catch_warnings():  # torch's warnings about a file become our diagnostics
+            warnings.simplefilter("ignore")
+            data = torch.load(where, weights_only=True, map_location="cpu")
     except pickle.UnpicklingError as exc:
         # weights_only refuses anything but tensors and plain containers: never run its code.
         raise _fail(f"{label} holds Python objects that safe loading refuses "
