@@ -50,6 +50,8 @@ def undecodable(argv: Sequence[str]) -> str | None:
     encode would fail far from here, so they are refused first, naming the argument.
     """
     for i, arg in enumerate(argv):
+        if "\x00" in arg:  # no real argv holds one; main(argv) may, and no path or value can
+            return f"argument {i + 1} holds a NUL character at {arg.index(chr(0)) + 1}"
         try:
             arg.encode("utf-8")
         except UnicodeEncodeError as exc:

@@ -330,10 +330,13 @@ def zoo_references(base: Report) -> list[tuple[str, int, int]]:
 def _plot(args: argparse.Namespace, keys: list[str], kept: list[backend.SweepRow],
           rows: list[backend.SweepRow], path: Path) -> None:
     """Plot the kept variants with the zoo specs of the base's family that fall near them."""
-    base = analyze(args.base, parse_input(args.input), allow_outside=args.allow_outside,
-                   overrides=list(args.set or ()) or None)
+    try:
+        base = analyze(args.base, parse_input(args.input), allow_outside=args.allow_outside,
+                       overrides=list(args.set or ()) or None)
+        refs = zoo_references(base)
+    except SpecError:  # an invalid base has no family to compare with: the variants alone
+        refs = []
     costed = [(r.params, r.macs) for r in kept if r.params is not None and r.macs is not None]
-    refs = zoo_references(base)
     if costed:  # only the zoo specs in (or near) the sweep's range, so the variants stay legible
         ps, ms = [p for p, _ in costed], [m for _, m in costed]
         refs = [r for r in refs if min(ps) / 3 <= r[1] <= max(ps) * 3

@@ -69,6 +69,8 @@ def check_folder(folder: Path, flag: str) -> None:
 
 def check_output(path: Path, flag: str = "-o", inputs: Iterable[Path] = ()) -> Path:
     """Check an output file before any work: its folder, that it is no folder, no input."""
+    if "\x00" in str(path):
+        raise OutputError(f"{flag} {shown(path)}: a file name cannot hold a NUL character")
     try:
         if path.name in ("", ".", "..") or path.is_dir():
             raise OutputError(f"{flag} {shown(path)}: is a folder; give a file name")
