@@ -196,3 +196,15 @@ def test_a_long_name_is_cut_when_echoed(work: Path, capsys: Capsys) -> None:
         rc, out, err = run(capsys, *argv)
         assert rc in (0, 1, 2)
         assert len(out) + len(err) < 5_000, argv
+
+
+def test_the_api_render_follows_the_policy(work: Path) -> None:
+    import archcompiler
+
+    with pytest.raises(ValueError, match="no such folder"):
+        archcompiler.render("resnet20", "no/such/dir/x.svg")
+    (work / "net.dot").write_text((work / "net.yaml").read_text(), encoding="utf-8")
+    before = _snapshot(work)
+    with pytest.raises(ValueError, match="is an input"):
+        archcompiler.render(str(work / "net.dot"), work / "net.dot")
+    assert _snapshot(work) == before
