@@ -191,6 +191,25 @@ def test_the_allow_list_is_exactly_what_is_there() -> None:
     assert found == Counter(KNOWN), _format(package_findings())
 
 
+def test_the_one_exec_lives_in_generated_class_only() -> None:
+    """The allow-list's exec is in codegen.generated_class, and unpickling reaches it only through
+    render_lines (templates over checked names), never with text from the pickle."""
+    path = PACKAGE / "backends" / "pytorch" / "codegen.py"
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    owners = []
+    for fn in ast.walk(tree):
+        if isinstance(fn, ast.FunctionDef):
+            calls = [n for n in ast.walk(fn) if isinstance(n, ast.Call)
+                     and isinstance(n.func, ast.Name) and n.func.id in ("exec", "compile")]
+            owners += [fn.name] * len(calls)
+    assert owners == ["generated_class", "generated_class"], owners
+    restore = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)
+                   and n.name == "restore")
+    called = {n.func.id for n in ast.walk(restore) if isinstance(n, ast.Call)
+              and isinstance(n.func, ast.Name)}
+    assert "render_lines" in called and "generated_class" in called
+
+
 # -- self-test of the checker ------------------------------------------------------------------
 
 FORBIDDEN = {
