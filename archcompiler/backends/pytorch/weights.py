@@ -82,10 +82,12 @@ def read_state_dict(path: str | os.PathLike[str], bound: Bound | None = None
     """
     where = Path(path)
     label = file_label(path)
+    if bound is None:  # no module to compare with: what this machine can hold
+        memory, what = DEFAULT_LIMITS.memory_bound()
+        bound = Bound(memory, what) if memory is not None else \
+            Bound(8 * DEFAULT_LIMITS.max_params, "the max_params bound")
     try:
-        problem = archive_problem(where, bound) if bound is not None else None
-        if problem is None and bound is None and not where.is_file():
-            problem = "it is not a regular file"
+        problem = archive_problem(where, bound)
     except FileNotFoundError:
         raise _fail(f"weights file {label} does not exist", "check the path") from None
     except OSError as exc:
