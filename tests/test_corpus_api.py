@@ -142,21 +142,31 @@ def test_argv_bytes_that_are_not_utf8(case: str, tmp_path: Path) -> None:
 
 
 def test_ctrl_c_during_start_up_exits_130_quietly(tmp_path: Path) -> None:
-    """SIGINT at several moments of start-up (imports, parsing): exit 130, never a traceback."""
+    """SIGINT at several moments of start-up (imports, parsing): exit 130, never a traceback.
+
+    A signal that lands in the interpreter's own start-up (its `site` import, before any code of
+    archcompiler runs) is Python's to report, and is not counted.
+    """
     launcher = [sys.executable, "-c", "import sys, archc_launch; sys.exit(archc_launch.main())",
                 "validate", "resnet20"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    for delay in (0.05, 0.15, 0.3, 0.6):
+    interrupted = 0
+    for delay in (0.1, 0.2, 0.3, 0.45, 0.6, 0.8, 1.0):
         proc = subprocess.Popen(launcher, cwd=tmp_path, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, env=env)
         time.sleep(delay)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
         text = err.decode("utf-8", "replace")
+        if "init_import_site" in text:  # still inside Python's own start-up
+            continue
         assert "Traceback" not in text, (delay, text)
-        # Interrupted (130), or done before the signal came (0), or killed before Python's
-        # handler was even installed (-SIGINT).
-        assert proc.returncode in (130, 0, -signal.SIGINT), (delay, proc.returncode, text)
+        # Interrupted (130), or done before the signal came (0), or done and in the
+        # interpreter's own shutdown, where SIGINT's default action ends it silently (-SIGINT).
+        assert proc.returncode in (130, 0) or (proc.returncode == -signal.SIGINT and not text), \
+            (delay, proc.returncode, text)
+        interrupted += proc.returncode == 130
+    assert interrupted >= 1
 
 
 def test_sweep_cost_bound(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

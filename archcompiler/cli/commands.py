@@ -138,7 +138,7 @@ def _unreadable(path: Path) -> str | None:
     try:
         info = path.stat()
     except FileNotFoundError:
-        return "does not exist"
+        return "no such file"
     except OSError as exc:
         return f"cannot be read ({exc.strerror or exc})"
     if not stat.S_ISREG(info.st_mode):  # a folder; a FIFO would block the read
@@ -154,7 +154,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     if args.weights is not None:
         why = _unreadable(Path(args.weights))
         if why is not None:  # before any work; the same code as a file torch cannot read
-            print_diags([dg.error("ARC501", f"weights file {shown(args.weights)} {why}", None,
+            print_diags([dg.error("ARC501", f"--weights {shown(args.weights)}: {why}", None,
                                   hint="give the .pth file written by torch.save")], {})
             return EXIT_USAGE
     report, code = analyze_one(args.spec, args)
