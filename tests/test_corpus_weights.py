@@ -27,6 +27,8 @@ import archcompiler  # noqa: E402
 from archcompiler.backends.pytorch.weights import read_state_dict  # noqa: E402
 from archcompiler.cli import main  # noqa: E402
 
+from .conftest import ROOT  # noqa: E402
+
 BOMB_BYTES = 1 << 30  # the inflated size of the zip bomb's one storage record
 MARKER = "archc_weights_pwned"
 
@@ -271,3 +273,22 @@ def test_legacy_file_over_the_bound(tmp_path: Path) -> None:
     from archcompiler.backends.pytorch.archive import Bound
     with pytest.raises(archcompiler.SpecError, match="over"):
         read_state_dict(path, Bound(100, "a test bound"))
+
+
+def test_archc_refuses_the_zip_bomb_before_importing_torch(corpus: dict[str, Path],
+                                                          tmp_path: Path) -> None:
+    """The whole `archc build --weights bomb` process: exit 2, ARC501, peak RSS < 300 MB."""
+    code = ("import resource, subprocess, sys\n"
+            "p = subprocess.run([sys.executable, '-c', 'import sys, archc_launch; "
+            "sys.exit(archc_launch.main())', 'build', 'resnet20', '-o', sys.argv[2], "
+            "'--weights', sys.argv[1]], capture_output=True, text=True)\n"
+            "print(p.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024)\n"
+            "print(p.stderr)\n")
+    proc = subprocess.run([sys.executable, "-c", code, str(corpus["zip_bomb"]),
+                           str(tmp_path / "o.pt")], capture_output=True, text=True, timeout=120,
+                          check=False, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    first, *rest = proc.stdout.splitlines()
+    rc, peak = (int(v) for v in first.split())
+    assert rc == 2 and "error[ARC501]" in "\n".join(rest), proc.stdout
+    assert peak < 300e6
+    assert not (tmp_path / "o.pt").exists()

@@ -169,6 +169,20 @@ def cmd_build(args: argparse.Namespace) -> int:
     if over:
         print(f"refused: {report.spec.name}: nothing was built or written")
         return EXIT_SPEC
+    if args.weights is not None:  # the record table, before torch is imported (a zip bomb)
+        from ..backends.pytorch.archive import precheck
+
+        try:
+            problem = precheck(Path(args.weights), report.params, limits_of(args))
+        except OSError as exc:
+            problem = f"it cannot be read ({exc.strerror or exc})"
+        if problem is not None:
+            print_diags([dg.error("ARC501", f"{shown(args.weights)} is refused before it is "
+                                  f"read: {problem}", None, hint="give the .pth file written by "
+                                  "torch.save; or raise the bound (--max-memory, --max-params)")],
+                        {})
+            print(f"refused: {shown(args.weights)}: nothing was built or written")
+            return EXIT_USAGE
     try:
         from .build import run_build
     except ImportError as exc:

@@ -15,6 +15,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ...core.limits import Limits
+
 # The pickle of keys and tensor metadata: ~100 bytes a key, so 16 MiB is ~150,000 keys (resnet1202
 # has 10,000); the bound also caps what unpickling its lists and dicts can cost in memory.
 MAX_PICKLE_BYTES = 16 << 20
@@ -84,3 +86,13 @@ def file_label(path: str | os.PathLike[str]) -> str:
     """The path as the user gave it, cut when very long, for messages."""
     text = os.fspath(path)
     return text if len(text) <= 200 else text[:120] + "..." + text[-60:]
+
+
+def precheck(path: Path, params: int, limits: Limits) -> str | None:
+    """Why a weights file for a net of `params` fp32 parameters may not be read, or None.
+
+    Needs no torch and no built module, so `archc build` refuses a zip bomb before torch is even
+    imported; the load repeats the check against the module's exact state.
+    """
+    memory, what = limits.memory_bound()
+    return archive_problem(path, storage_bound(4 * params, limits.max_params, memory, what))
