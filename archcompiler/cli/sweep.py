@@ -146,16 +146,20 @@ def _check_keys(args: argparse.Namespace, grid: Grid) -> tuple[int | None, Resol
     return None, res
 
 
-def estimate_work(args: argparse.Namespace, grid: Grid, first: Resolution) -> tuple[int, int]:
+def estimate_work(args: argparse.Namespace, grid: Grid, first: Resolution,
+                  bound: int | None = None) -> tuple[int, int]:
     """The variant count, and the most blocks one variant has (each value of each key tried).
 
     A sweep's time is about variants x blocks (0.1 ms a block); resolving one variant per grid
-    value costs milliseconds, so the estimate is made before the sweep starts.
+    value costs milliseconds, so the estimate is made before the sweep starts. It stops as soon
+    as the work is known to pass `bound`.
     """
     variants = 1
     for _, values in grid:
         variants *= len(values)
     most = len(first.spec.blocks) if first.spec is not None else 0
+    if bound is not None and variants * max(most, 1) > bound:
+        return variants, most
     sets = list(args.set or ())
     firsts = [f"{k}={v[0]}" for k, v in grid]
     tried = 0
@@ -168,13 +172,15 @@ def estimate_work(args: argparse.Namespace, grid: Grid, first: Resolution) -> tu
             res = resolve(args.base, allow_outside=args.allow_outside, overrides=overrides)
             if res.spec is not None:
                 most = max(most, len(res.spec.blocks))
+                if bound is not None and variants * most > bound:
+                    return variants, most
     return variants, most
 
 
 def _check_work(args: argparse.Namespace, grid: Grid, first: Resolution) -> None:
     """Refuse, before it starts, a sweep that would analyse more blocks than --max-work."""
-    variants, blocks = estimate_work(args, grid, first)
     bound = args.max_work if args.max_work is not None else MAX_WORK
+    variants, blocks = estimate_work(args, grid, first, bound)
     work = variants * max(blocks, 1)
     if work > bound:
         raise UsageError(f"the sweep would analyse about {work:,} blocks ({variants:,} variants "
