@@ -30,8 +30,11 @@ Grid = list[tuple[str, list[str]]]  # key -> the YAML text of each value
 
 @dataclass(frozen=True)
 class WritePlan:
-    """What `--write` will write, checked before the sweep: the folder, the file stem, the width
-    of the variant number, and the base's tree the variants are written against."""
+    """What `--write` will write, checked before the sweep.
+
+    The folder, the file stem, the width of the variant number, and the base's tree that the
+    variants are written against.
+    """
 
     folder: Path
     stem: str
@@ -40,6 +43,7 @@ class WritePlan:
 
 
 def check_write(args: argparse.Namespace) -> None:
+    """Check `--write DIR` before anything else: a folder that is, or can be, made there."""
     try:
         check_write_folder(Path(args.write), "--write")
     except OutputError as exc:
@@ -57,8 +61,11 @@ def _extends(base: str, folder: Path) -> str:
 
 
 def plan_write(args: argparse.Namespace, grid: Grid, first: Resolution) -> WritePlan | int:
-    """Check every file `--write` would write, before the sweep: a validated, safe stem, inside
-    the folder, and no input of the run among them. An exit code when the plan is refused."""
+    """Check every file `--write` would write, before the sweep; an exit code when refused.
+
+    The stem is a validated, safe name, the files land inside the folder, and no input of the
+    run is among them.
+    """
     folder = Path(args.write)
     found = find_spec(args.base)
     assert found is not None  # checked by _check_write
