@@ -7,6 +7,7 @@ Python hands undecodable argv bytes over: lone surrogates). The invariants:
 
 - the exit code is 0, 1, 2, 4 or 5: never 3 (an internal error), never a traceback;
 - no file appears outside the sandbox (its parent folder is watched);
+- every variant file a sweep writes parses as YAML;
 - the run's inputs are never replaced.
 
 The default run draws a few hundred cases; `ARCHC_FUZZ_LONG=1` (or `-m slow` on the long test)
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -155,6 +157,10 @@ def _check_case(argv: list[str], box: Path, capsys: pytest.CaptureFixture[str],
     assert "Traceback" not in out.err and "internal error" not in out.err, (argv, out.err[-2000:])
     outside = sorted(p.name for p in outer.iterdir() if p.name != "sandbox")
     assert not outside, (argv, outside)
+    if argv and argv[0] == "sweep" and rc == 0 and "--write" in argv:
+        for written in box.rglob("*_*.yaml"):  # every variant file a sweep wrote parses
+            data = yaml.safe_load(written.read_text(encoding="utf-8"))
+            assert isinstance(data, dict) and "extends" in data, (argv, written)
     for name, data in inputs.items():  # put back what a legitimate -o replaced, for the next case
         path = box / name
         if not path.is_file() or path.read_bytes() != data:
