@@ -16,6 +16,7 @@ from .analysis.report import Report
 from .analysis.table import DEPTHS, Row
 from .core.diagnostics import Diagnostic, SpecError
 from .core.limits import DEFAULT_LIMITS, Limits
+from .core.outputs import check_not_input, check_output, input_paths
 from .ir.ops import Shape
 from .language.load import resolve
 from .language.resolved import ResolvedSpec
@@ -139,7 +140,7 @@ def build_module(ref: SpecLike | Report, *, seed: int | None = None,
     if weights is not None:
         from .backends.pytorch.weights import load_weights
 
-        load_weights(model, report, weights)
+        load_weights(model, report, weights, limits)
     return model
 
 
@@ -159,10 +160,16 @@ def render(spec: SpecLike | Report, path: str | os.PathLike[str], *, detail: str
            rankdir: str = "TB", input_shape: InputShape | None = None,
            allow_outside: bool = False, limits: Limits = DEFAULT_LIMITS,
            overrides: Overrides | None = None) -> Path:
-    """Draw a spec to .svg/.png/.pdf (needs graphviz `dot`) or .dot; return the written path."""
+    """Draw a spec to .svg/.png/.pdf (needs graphviz `dot`) or .dot; return the written path.
+
+    The path is checked first (its folder exists and takes files; it is no input of the spec):
+    an OutputError (a ValueError) says why not.
+    """
     from .backends.render import check_options, write_diagram
 
     check_options(detail, rankdir)
+    target = check_output(Path(path), "render path")  # before any work (core/outputs.py)
     report = analyze(spec, input_shape, allow_outside=allow_outside, limits=limits,
                      overrides=overrides)
-    return write_diagram(report, Path(path), detail, rankdir)
+    check_not_input(target, "render path", input_paths(report.spec.sources))
+    return write_diagram(report, target, detail, rankdir)

@@ -261,6 +261,10 @@ EXAMPLES: dict[str, Example] = {
     "ARC153": Example(1),
     "ARC154": Example(1, fixed="extends: resnet18\nname: resnet18_outside\n"),
     "ARC155": Example(1),
+    "ARC156": Example(2, ("sweep", FILE, "--grid", "head.classes=10,100", "--write", "variants"),
+                      note="`--write` names each variant file after the base's name; this one "
+                           "would climb out of the folder, so the sweep is refused before it "
+                           "starts."),
     "ARC160": Example(4, fixed=_simple_block("expr")),
     "ARC161": Example(4, fixed=_simple_block("name")),
     "ARC162": Example(4, fixed=_simple_block("zero")),
@@ -437,6 +441,7 @@ def _run(code: str, spec: bytes | None) -> Run:
     example = EXAMPLES[code]
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch).resolve()
+        (folder / "out").mkdir()  # the examples write into out/; archc creates no folders
         if spec is not None:
             (folder / EXAMPLE_DIR).mkdir(parents=True)
             (folder / EXAMPLE_DIR / f"{code}.yaml").write_bytes(spec)

@@ -62,8 +62,10 @@ TORCH_LOAD = {"torch.load", "torch.serialization.load"}
 KNOWN: dict[tuple[str, str], int] = {
     # backends/pytorch/codegen.py: the one `exec(compile(...))` of the package turns a block's
     # generated forward into a function. Its source is made from a closed set of templates, and
-    # every name in it has passed codegen.attribute(); no text from a spec reaches it. This is
-    # what torch.fx does for GraphModule, and what makes the forwards plain straight-line code.
+    # every name in it has passed codegen.attribute(); no text from a spec reaches it, and none
+    # from a pickle either: a pickle carries the forward's structure (line kinds and names), which
+    # `restore` renders through the same templates (tests/test_torch_codegen.py
+    # test_a_pickle_cannot_carry_code). This is what torch.fx does for GraphModule.
     ("codegen.py", "compile"): 1,
     ("codegen.py", "exec"): 1,
     # cli/plugins.py: `archc --plugin MODULE` (and ARCHC_PLUGINS) imports the module the user
@@ -191,6 +193,25 @@ def test_the_allow_list_is_exactly_what_is_there() -> None:
     # stale room for a new one.
     found = Counter((p.name, construct) for p, _, construct, _ in package_findings())
     assert found == Counter(KNOWN), _format(package_findings())
+
+
+def test_the_one_exec_lives_in_generated_class_only() -> None:
+    """The allow-list's exec is in codegen.generated_class, and unpickling reaches it only through
+    render_lines (templates over checked names), never with text from the pickle."""
+    path = PACKAGE / "backends" / "pytorch" / "codegen.py"
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    owners = []
+    for fn in ast.walk(tree):
+        if isinstance(fn, ast.FunctionDef):
+            calls = [n for n in ast.walk(fn) if isinstance(n, ast.Call)
+                     and isinstance(n.func, ast.Name) and n.func.id in ("exec", "compile")]
+            owners += [fn.name] * len(calls)
+    assert owners == ["generated_class", "generated_class"], owners
+    restore = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)
+                   and n.name == "restore")
+    called = {n.func.id for n in ast.walk(restore) if isinstance(n, ast.Call)
+              and isinstance(n.func, ast.Name)}
+    assert "render_lines" in called and "generated_class" in called
 
 
 # -- self-test of the checker ------------------------------------------------------------------

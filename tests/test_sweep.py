@@ -236,6 +236,7 @@ def test_write_variants_of_a_file(tmp_path: Path, capsys: Capsys,
         name: mynet
         head: {classes: 100}
     """, "base.yaml")
+    (tmp_path / "out").mkdir()  # --write makes its folder, not the folders above it
     rc, _, err = run(capsys, "sweep", "base.yaml", *DEPTHS, "--set", "head.dropout=0.1",
                      "--max-params", "200K", "--write", "out/v")
     assert rc == 0 and "--allow-outside" in err

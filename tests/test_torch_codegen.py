@@ -146,3 +146,27 @@ def test_torch_jit_script_a_plain_net(tmp_path: Path) -> None:
     x = torch.randn(2, 3, 32, 32)
     with torch.no_grad():
         assert torch.equal(torch.jit.script(model)(x), model(x))
+
+
+def test_a_pickle_cannot_carry_code(tmp_path: Path) -> None:
+    """A pickle of a generated module carries structure, not source; forged data is refused."""
+    from archcompiler.backends.pytorch import codegen
+
+    model = archcompiler.build_module("resnet20", seed=0)
+    data = pickle.dumps(model)
+    assert b"def forward" not in data  # no source text travels in the pickle
+    marker = tmp_path / "pwned"
+    forged = [
+        (("call", "out", "conv1", "x"), ("return", f"__import__('os').system('touch {marker}')")),
+        (("call", "out", "conv1); __import__('os').system('true'); (x", "x"), ("return", "out")),
+        (("exec", "out", "x"), ("return", "out")),
+        (("return", "self"),),
+        ("return x",),
+    ]
+    for lines in forged:
+        with pytest.raises(codegen.CodegenError):
+            codegen.restore("BasicBlock", lines, "")  # type: ignore[arg-type]
+    assert not marker.exists()
+    # A source the generator did not write does not even make a class.
+    with pytest.raises(codegen.CodegenError):
+        codegen.structure("def forward(self, x: Tensor) -> Tensor:\n    import os\n    return x\n")

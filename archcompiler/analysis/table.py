@@ -6,12 +6,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from ..core.diagnostics import Diagnostic
+from ..core.outputs import to_json as strict_json
 from ..ir.graph import Graph, Node, Role
 from ..ir.ops import Op, Shape
 
@@ -168,4 +168,4 @@ def report_dict(report: Report, depth: str | None = None) -> dict[str, object]:
 
 def report_json(report: Report, depth: str | None = None) -> str:
     """The record as indented JSON (every node, or the rows at `depth`)."""
-    return json.dumps(report_dict(report, depth), indent=2)
+    return strict_json(report_dict(report, depth))

@@ -7,12 +7,12 @@ has and the other does not. Nothing here imports torch.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ..analysis.report import Report
 from ..core.diagnostics import Diagnostic, Severity, Span
+from ..core.outputs import to_json as strict_json
 from ..ir.graph import Node, Role
 from ..ir.ops import Op, Shape
 from .summary import fmt_shape
@@ -213,7 +213,7 @@ def to_json(d: SpecDiff) -> dict[str, object]:
 
 def format_json(d: SpecDiff) -> str:
     """Render the diff as indented JSON."""
-    return json.dumps(to_json(d), indent=2)
+    return strict_json(to_json(d))
 
 
 def human(n: float) -> str:

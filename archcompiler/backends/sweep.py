@@ -20,6 +20,7 @@ import yaml
 from ..analysis.report import Report
 from ..core.diagnostics import Diagnostic, Severity
 from ..core.fileio import atomic_write_bytes
+from ..core.outputs import comment, to_json
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def to_records(rows: Sequence[SweepRow]) -> list[dict[str, object]]:
 
 def format_json(rows: Sequence[SweepRow]) -> str:
     """The rows as a JSON array."""
-    return json.dumps(to_records(rows), indent=2)
+    return to_json(to_records(rows))
 
 
 def flow(value: object) -> str:
@@ -177,8 +178,9 @@ def variant_yaml(extends: str, name: str, changes: Mapping[str, object], note: s
     """A spec file that extends `extends` with `changes`, named `name`."""
     body = {"spec_version": 1, "extends": extends, "name": name}
     body.update({k: v for k, v in changes.items() if k not in ("spec_version", "extends", "name")})
-    return f"# {note}\n" + yaml.safe_dump(body, sort_keys=False, default_flow_style=None,
-                                           width=100)
+    # The note is one comment line, whatever a --set value holds (a line break would end it).
+    return comment(note) + "\n" + yaml.safe_dump(body, sort_keys=False, default_flow_style=None,
+                                                 width=100)
 
 
 def plot(rows: Sequence[SweepRow], refs: Sequence[tuple[str, int, int]], path: Path,

@@ -1,7 +1,8 @@
 """The `archc` command line: it parses arguments, runs the pipeline and formats its values.
 
 Exit codes: 0 valid (warnings allowed), 1 the spec has errors, 2 usage or I/O error,
-3 an internal error (a bug: please report it), 4 rendering needs the graphviz `dot` binary.
+3 an internal error (a bug: please report it), 4 rendering needs the graphviz `dot` binary,
+5 `dot` ran past its time limit, 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from collections.abc import Sequence
 
 from .._version import __version__
 from ..core.diagnostics import SpecError, format_text
-from .codes import EXIT_INTERNAL, EXIT_NO_DOT, EXIT_OK, EXIT_SPEC, EXIT_USAGE
+from ..core.outputs import OutputError, shown
+from .codes import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_NO_DOT, EXIT_OK, EXIT_SPEC, EXIT_USAGE
 from .commands import cmd_build, cmd_list, cmd_render, cmd_schema, cmd_summary, cmd_validate
 from .common import UsageError, parse_input
 from .completion import cmd_completion
@@ -43,14 +45,42 @@ def _debugging(args: argparse.Namespace) -> bool:
     return bool(getattr(args, "debug", False)) or os.environ.get("ARCHC_DEBUG", "") not in ("", "0")
 
 
+def undecodable(argv: Sequence[str]) -> str | None:
+    """Why an argument is not UTF-8 text (the byte and its place), or None when all are.
+
+    Python hands undecodable argv bytes over as lone surrogates ('surrogateescape'); any later
+    encode would fail far from here, so they are refused first, naming the argument.
+    """
+    for i, arg in enumerate(argv):
+        if "\x00" in arg:  # no real argv holds one; main(argv) may, and no path or value can
+            return f"argument {i + 1} holds a NUL character at {arg.index(chr(0)) + 1}"
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            char = arg[exc.start]
+            byte = f"byte 0x{ord(char) - 0xDC00:02x}" if 0xDC80 <= ord(char) <= 0xDCFF else \
+                f"character U+{ord(char):04X}"
+            after = f" (after {arg[:exc.start][-20:]!r})" if exc.start else ""
+            return (f"argument {i + 1} is not UTF-8 text: {byte} at character {exc.start + 1}"
+                    f"{after}; write it as UTF-8")
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `archc`; a traceback reaches the user only with --debug or ARCHC_DEBUG=1."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        given = list(sys.argv[1:] if argv is None else argv)
+        why = undecodable(given)
+        if why is not None:
+            print(f"archc: error: {why}", file=sys.stderr)
+            return EXIT_USAGE
+        args = build_parser().parse_args(given)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
     try:
         load_plugins(getattr(args, "plugin", None))
         return int(args.func(args))
-    except UsageError as exc:
+    except (UsageError, OutputError) as exc:
         print(f"archc: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # `archc summary ... | head` closed the pipe: not an error
@@ -58,14 +88,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except OSError as exc:
         # Name what the user gave (-o FILE), not an internal temporary file.
-        target = getattr(args, "output", None) or exc.filename or ""
-        print(f"archc: error: {target}: {exc.strerror or exc}".lstrip(": "), file=sys.stderr)
+        target = exc.filename or getattr(args, "output", None) or ""
+        print(f"archc: error: {shown(str(target))}: {exc.strerror or exc}".lstrip(": "),
+              file=sys.stderr)
         return EXIT_USAGE
     except SpecError as exc:  # a spec error raised past a command (a block type's lowering)
         sys.stderr.write(format_text(exc.diagnostics, exc.sources, color=False) + "\n")
         return EXIT_SPEC
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:  # a bug: say so plainly instead of dumping a traceback
         if _debugging(args):
             traceback.print_exc()

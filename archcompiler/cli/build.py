@@ -31,7 +31,7 @@ def run_build(report: Report, output: Path, fmt: str, check: bool, seed: int,
         return EXIT_SPEC
     if weights is not None:
         try:
-            load_weights(model, report, weights)
+            load_weights(model, report, weights, limits)
         except WeightsError as exc:
             print(format_text(exc.diagnostics, exc.sources, sys.stderr.isatty()), file=sys.stderr)
             print(f"refused: {weights} does not load into {report.spec.name}: nothing was "

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import stat
 import sys
 from pathlib import Path
 
 from ..analysis.bounds import build_diagnostics
 from ..core import diagnostics as dg
 from ..core.fileio import atomic_write_bytes
+from ..core.outputs import input_paths, shown
+from ..core.outputs import to_json as strict_json
 from .codes import EXIT_OK, EXIT_SPEC, EXIT_USAGE
 from .common import (
     UsageError,
     analyze_one,
     limits_of,
     load,
+    not_an_input,
     output_path,
     parse_input,
     print_diags,
@@ -36,7 +40,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         code = EXIT_USAGE if res.not_found else (EXIT_SPEC if dg.has_errors(diags) else EXIT_OK)
         worst = max(worst, code)
         if args.format == "json":
-            results.append({"spec": ref, "valid": code == EXIT_OK,
+            results.append({"spec": shown(ref), "valid": code == EXIT_OK,
                             "params": report.params if report else None,
                             "macs": report.macs if report else None,
                             "diagnostics": [d.to_dict() for d in sorted(diags, key=dg.sort_key)]})
@@ -45,13 +49,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if code == EXIT_OK and report is not None:
             warn = sum(d.severity is dg.Severity.WARNING for d in diags)
             extra = f", {warn} warning{'s' * (warn != 1)}" if warn else ""
-            print(f"ok: {report.spec.name} ({ref}): {report.params:,} params, "
+            print(f"ok: {report.spec.name} ({shown(ref)}): {report.params:,} params, "
                   f"{report.macs / 1e9:.3f} GMACs{extra}")
         else:
             errors = sum(d.severity is dg.Severity.ERROR for d in diags)
-            print(f"invalid: {ref}: {errors} error{'s' * (errors != 1)}")
+            print(f"invalid: {shown(ref)}: {errors} error{'s' * (errors != 1)}")
     if args.format == "json":
-        print(json.dumps(results, indent=2))
+        print(strict_json(results))
     return worst
 
 
@@ -87,7 +91,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         rows.append([name, human(report.params), human(report.macs),
                      family(report), report.spec.description])
     if args.json:
-        print(json.dumps(records, indent=2))
+        print(strict_json(records))
         return EXIT_OK
     header = ["name", "params", "MACs", "family", "description"]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
@@ -102,9 +106,10 @@ def cmd_schema(args: argparse.Namespace) -> int:
     """Print (or write) the JSON Schema of the spec language."""
     from ..language.schema import json_schema
 
+    output = output_path(args) if args.output else None
     text = json.dumps(json_schema(), indent=2) + "\n"
-    if args.output:
-        atomic_write_bytes(Path(args.output), text.encode("utf-8"))
+    if output is not None:
+        atomic_write_bytes(output, text.encode("utf-8"))
     else:
         sys.stdout.write(text)
     return EXIT_OK
@@ -128,29 +133,61 @@ def build_format(args: argparse.Namespace) -> str:
     return str(args.format)
 
 
+def _unreadable(path: Path) -> str | None:
+    """Why `path` cannot be a weights file before it is opened, or None."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return "no such file"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    if not stat.S_ISREG(info.st_mode):  # a folder; a FIFO would block the read
+        return "is a folder" if stat.S_ISDIR(info.st_mode) else "is not a regular file"
+    return None
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     """Compile a spec into torch weights, an exported program or an ONNX model."""
-    output = output_path(args)
+    weights = [Path(args.weights)] if args.weights is not None else []
+    output = output_path(args, inputs=weights)
     fmt = build_format(args)
-    if args.weights is not None and not Path(args.weights).is_file():
-        raise UsageError(f"--weights {args.weights}: no such file")
+    if args.weights is not None:
+        why = _unreadable(Path(args.weights))
+        if why is not None:  # before any work; the same code as a file torch cannot read
+            print_diags([dg.error("ARC501", f"--weights {shown(args.weights)}: {why}", None,
+                                  hint="give the .pth file written by torch.save")], {})
+            return EXIT_USAGE
     report, code = analyze_one(args.spec, args)
     if report is None or code != EXIT_OK:
         if report is not None:
             print_diags(report.diagnostics, report.spec.sources)
         return code
+    not_an_input(output, "-o", report.spec.sources)
     # The bounds are checked on the analysis, before torch is even imported: a refusal is quick.
     over = build_diagnostics(report, limits_of(args))
     print_diags(report.diagnostics + over, report.spec.sources)
     if over:
         print(f"refused: {report.spec.name}: nothing was built or written")
         return EXIT_SPEC
+    if args.weights is not None:  # the record table, before torch is imported (a zip bomb)
+        from ..backends.pytorch.archive import precheck
+
+        try:
+            problem = precheck(Path(args.weights), report.params, limits_of(args))
+        except OSError as exc:
+            problem = f"it cannot be read ({exc.strerror or exc})"
+        if problem is not None:
+            print_diags([dg.error("ARC501", f"{shown(args.weights)} is refused before it is "
+                                  f"read: {problem}", None, hint="give the .pth file written by "
+                                  "torch.save; or raise the bound (--max-memory, --max-params)")],
+                        {})
+            print(f"refused: {shown(args.weights)}: nothing was built or written")
+            return EXIT_USAGE
     try:
         from .build import run_build
     except ImportError as exc:
         raise UsageError(f"`archc build` needs torch ({exc}); install it with "
                          "`pip install torch==2.13.0`") from exc
-    output.parent.mkdir(parents=True, exist_ok=True)
     return run_build(report, output, fmt, args.check, args.seed, limits_of(args),
                      weights=Path(args.weights) if args.weights else None)
 
@@ -164,6 +201,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     report, code = analyze_one(args.spec, args)
     if report is None:
         return code
+    not_an_input(output, "-o", report.spec.sources)
     print_diags(report.diagnostics, report.spec.sources)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    return run_render(report, output, args.detail, args.rankdir)
+    return run_render(report, output, args.detail, args.rankdir, args.max_drawn,
+                      args.dot_timeout, input_paths(report.spec.sources))

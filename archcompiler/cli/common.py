@@ -9,7 +9,7 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from ..analysis.report import Report, check_input_shape
 from ..api import analyze
 from ..core import diagnostics as dg
 from ..core.limits import DEFAULT_LIMITS, Limits, parse_size
+from ..core.outputs import OutputError, check_not_input, check_output, input_paths, shown
 from ..language import load as language_load
 from ..language.load import Resolution
 from .codes import EXIT_OK, EXIT_SPEC, EXIT_USAGE
@@ -62,6 +63,17 @@ def seed_value(text: str) -> int:
     if not 0 <= seed < 2**63:
         raise argparse.ArgumentTypeError(f"must be from 0 to 2**63 - 1, got {seed}")
     return seed
+
+
+def seconds_value(text: str) -> float:
+    """Parse a positive, finite number of seconds for argparse."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value <= 86_400:
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most 86400, got {text}")
+    return value
 
 
 def size_value(text: str) -> int:
@@ -147,16 +159,22 @@ def analyze_one(ref: str, args: argparse.Namespace, extra_overrides: Sequence[st
     return report, EXIT_OK if report.ok else EXIT_SPEC
 
 
-def output_path(args: argparse.Namespace, suffixes: Sequence[str] = (), flag: str = "-o"
-                ) -> Path:
+def output_path(args: argparse.Namespace, suffixes: Sequence[str] = (), flag: str = "-o",
+                inputs: Sequence[Path] = ()) -> Path:
     """Check an output path before any work is done, so a bad path costs nothing."""
-    from ..core.fileio import check_output_path
-
     path = Path(getattr(args, "output", None) or "")
     if suffixes and path.suffix.lower() not in suffixes:
-        raise UsageError(f"{flag} {path}: use a file ending in {', '.join(suffixes)}")
+        raise UsageError(f"{flag} {shown(path)}: use a file ending in {', '.join(suffixes)}")
     try:
-        check_output_path(path)
-    except ValueError as exc:
-        raise UsageError(str(exc).replace("-o ", f"{flag} ", 1)) from None
+        check_output(path, flag, inputs)
+    except OutputError as exc:
+        raise UsageError(str(exc)) from None
     return path
+
+
+def not_an_input(path: Path, flag: str, sources: Iterable[str]) -> None:
+    """Refuse an output that is a file the spec was read from (the spec, a base in its chain)."""
+    try:
+        check_not_input(path, flag, input_paths(sources))
+    except OutputError as exc:
+        raise UsageError(str(exc)) from None

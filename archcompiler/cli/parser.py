@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from .common import BOUNDS, seed_value, size_value
+from .common import BOUNDS, seconds_value, seed_value, size_value
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -43,7 +43,8 @@ def build_parser(handlers: dict[str, Handler], version: str) -> argparse.Argumen
         prog="archc", parents=[debug],
         description="A declarative architecture spec compiler for residual networks.",
         epilog="exit codes: 0 ok, 1 the spec has errors, 2 usage or I/O error, 3 internal error, "
-               "4 rendering needs graphviz `dot`")
+               "4 rendering needs graphviz `dot`, 5 `dot` ran past --dot-timeout, 130 "
+               "interrupted")
     parser.add_argument("--version", action="version", version=f"archc {version}")
     parser.add_argument("--plugin", action="append", metavar="MODULE",
                         help="import a Python module that registers block types (repeatable; "
@@ -91,6 +92,11 @@ def build_parser(handlers: dict[str, Handler], version: str) -> argparse.Argumen
     p.add_argument("-o", "--output", required=True, help="file to write")
     p.add_argument("--detail", choices=DEPTHS, default="block")
     p.add_argument("--rankdir", choices=("TB", "LR"), default="TB")
+    p.add_argument("--max-drawn", type=size_value, metavar="N", default=None,
+                   help="boxes an image may draw before it is drawn at stage detail (default "
+                        "5000; graphviz's layout time grows faster than the box count)")
+    p.add_argument("--dot-timeout", type=seconds_value, metavar="SECONDS", default=None,
+                   help="stop graphviz `dot` after this long, with exit code 5 (default 60)")
     p = command("diff", "compare two specs stage by stage: shapes, params, MACs, fields, rules")
     spec_arg(p, "spec_a", metavar="A")
     spec_arg(p, "spec_b", metavar="B")
@@ -139,6 +145,9 @@ def _sweep_parser(command: Callable[..., argparse.ArgumentParser]) -> None:
     out = p.add_mutually_exclusive_group()
     out.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     out.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--max-work", type=size_value, metavar="N",
+                   help="refuse a sweep that would analyse more than N blocks in all (variants x "
+                        "blocks; default 6M, about ten minutes), before it starts")
     p.add_argument("--write", metavar="DIR",
                    help="write each kept variant as a YAML file that extends BASE")
     p.add_argument("--plot", metavar="FILE.png|svg",

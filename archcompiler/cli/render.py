@@ -3,37 +3,64 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..analysis.report import Report
 from ..backends.render import (
+    DOT_TIMEOUT_S,
     INSTALL_HINT,
+    MAX_DRAWN,
     DotFailedError,
     DotNotFoundError,
+    DotTimeoutError,
     check_options,
     diagram_format,
-    write_diagram,
+    draw,
 )
-from .codes import EXIT_NO_DOT, EXIT_OK, EXIT_SPEC, EXIT_USAGE
+from .codes import EXIT_DOT_TIMEOUT, EXIT_NO_DOT, EXIT_OK, EXIT_SPEC, EXIT_USAGE
 
 
-def run_render(report: Report, output: Path, detail: str, rankdir: str) -> int:
+def _kept(dot_path: Path | None, output: Path) -> str:
+    if dot_path is None:
+        return (f"the DOT text was not kept: {output.with_suffix('.dot')} exists already, and is "
+                f"left as it was; `archc render ... -o FILE.dot` writes it")
+    return f"the DOT text is in {dot_path}"
+
+
+def run_render(report: Report, output: Path, detail: str, rankdir: str,
+               max_drawn: int | None = None, timeout: float | None = None,
+               protect: Sequence[Path] = ()) -> int:
     """Run `archc render` for an analyzed spec; return the exit code."""
     try:
         check_options(detail, rankdir)
-        written = write_diagram(report, output, detail, rankdir)
+        drawn = draw(report, output, detail, rankdir, max_drawn or MAX_DRAWN,
+                     timeout or DOT_TIMEOUT_S, protect)
     except ValueError as exc:
         print(f"archc: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except DotNotFoundError as exc:
-        print(f"archc: graphviz `dot` was not found on PATH, so wrote the DOT text to "
-              f"{exc.dot_path}\n  = hint: {INSTALL_HINT}; then run "
-              f"`dot -T{diagram_format(output)} {exc.dot_path} -o {output}`", file=sys.stderr)
+        where = (f"so wrote the DOT text to {exc.dot_path}" if exc.dot_path is not None
+                 else _kept(None, output))
+        then = (f"; then run `dot -T{diagram_format(output)} {exc.dot_path} -o {output}`"
+                if exc.dot_path is not None else "")
+        print(f"archc: graphviz `dot` was not found on PATH, {where}\n  = hint: "
+              f"{INSTALL_HINT}{then}", file=sys.stderr)
         return EXIT_NO_DOT
+    except DotTimeoutError as exc:
+        print(f"archc: error: graphviz {exc}, so it was stopped; {_kept(exc.dot_path, output)}\n"
+              f"  = hint: draw less (--detail stage), or allow more time (--dot-timeout "
+              f"{int(exc.seconds * 4)})", file=sys.stderr)
+        return EXIT_DOT_TIMEOUT
     except DotFailedError as exc:
-        print(f"archc: error: graphviz {exc}; the DOT text is in {exc.dot_path}\n"
+        print(f"archc: error: graphviz {exc}; {_kept(exc.dot_path, output)}\n"
               "  = hint: check the graphviz installation (`dot -V`)", file=sys.stderr)
         return EXIT_NO_DOT
-    print(f"wrote {written} ({detail} detail)")
+    if drawn.collapsed_from is not None:
+        print(f"archc: note: {drawn.collapsed_from} detail would draw more than "
+              f"{max_drawn or MAX_DRAWN:,} boxes, which graphviz lays out slowly; drew "
+              f"{drawn.nodes:,} at stage detail (raise --max-drawn, or write .dot)",
+              file=sys.stderr)
+    print(f"wrote {drawn.path} ({drawn.detail} detail)")
     # The diagram still shows a spec with errors (in red), but scripts must see it failed.
     return EXIT_OK if report.ok else EXIT_SPEC

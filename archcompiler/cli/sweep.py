@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import os
 import sys
 import time
 from collections.abc import Sequence
@@ -22,22 +21,25 @@ from ..backends import sweep as backend
 from ..backends.summary import traits
 from ..core import diagnostics as dg
 from ..core.diagnostics import Diagnostic, SpecError
-from ..core.fileio import atomic_write_bytes
-from ..language.load import find_spec, resolve
-from ..language.sources import apply_overrides, parse_overrides
-from ..language.variants import LoadContext, load_chain
+from ..core.outputs import shown
+from ..language.load import Resolution, resolve
+from ..language.sources import parse_overrides
 from ..language.yamlload import to_plain
-from ..language.zoo import builtin_names, builtin_path
+from ..language.zoo import builtin_names
 from .codes import EXIT_OK, EXIT_SPEC, EXIT_USAGE
-from .common import UsageError, output_path, parse_input, print_diags
+from .common import UsageError, not_an_input, output_path, parse_input, print_diags
+from .sweep_write import WritePlan, check_write, plan_write, write_variants
 
 MAX_VARIANTS = 100_000  # about five minutes of analysis: a larger grid is more likely a typo
+# The cost bound: blocks analysed in all variants. An analysis costs about 0.1 ms a block, so the
+# default is about ten minutes; 99,999 variants of a 5,000-block net (15 hours) are refused.
+MAX_WORK = 6_000_000
+_SECONDS_PER_BLOCK = 1e-4
+_ESTIMATE_TRIES = 64
 _PROGRESS_MIN = 20  # variants before a progress line is worth drawing
 _OPEN, _CLOSE = "[{(", "]})"
 
 Grid = list[tuple[str, list[str]]]  # key -> the YAML text of each value
-
-
 def split_values(text: str) -> list[str]:
     """Split `V1,V2,...` on the commas outside brackets and quotes: `[2,2],[3,4]` is 2 values."""
     values, depth, quote, start = [], 0, "", 0
@@ -124,24 +126,67 @@ def _in_key(d: Diagnostic, sources: dict[str, str]) -> bool:
     return d.severity is dg.Severity.ERROR and d.span.col <= len(key)
 
 
-def _check_keys(args: argparse.Namespace, grid: Grid) -> int | None:
+def _check_keys(args: argparse.Namespace, grid: Grid) -> tuple[int | None, Resolution]:
     """Resolve BASE with --set and the first value of each key: bad keys fail the whole grid."""
     first = [f"{k}={v[0]}" for k, v in grid]
     sets = list(args.set or ())
     res = resolve(args.base, allow_outside=args.allow_outside, overrides=[*sets, *first])
     if res.not_found:
         print_diags(res.diagnostics, res.sources)
-        return EXIT_USAGE
+        return EXIT_USAGE, res
     bad = [d for d in res.diagnostics if _in_key(d, res.sources)]
     if bad:
         diags, sources = _relabel(bad, res.sources, len(sets), first)
         print_diags(diags, sources)
         where = "a --set" if any(d.span and d.span.file.startswith("<--set") for d in diags) \
             else "the grid"
-        print(f"archc: error: {where} names a field that {args.base} does not have",
+        print(f"archc: error: {where} names a field that {shown(args.base)} does not have",
               file=sys.stderr)
-        return EXIT_USAGE
-    return None
+        return EXIT_USAGE, res
+    return None, res
+
+
+def estimate_work(args: argparse.Namespace, grid: Grid, first: Resolution,
+                  bound: int | None = None) -> tuple[int, int]:
+    """The variant count, and the most blocks one variant has (each value of each key tried).
+
+    A sweep's time is about variants x blocks (0.1 ms a block); resolving one variant per grid
+    value costs milliseconds, so the estimate is made before the sweep starts. It stops as soon
+    as the work is known to pass `bound`.
+    """
+    variants = 1
+    for _, values in grid:
+        variants *= len(values)
+    most = len(first.spec.blocks) if first.spec is not None else 0
+    if bound is not None and variants * max(most, 1) > bound:
+        return variants, most
+    sets = list(args.set or ())
+    firsts = [f"{k}={v[0]}" for k, v in grid]
+    tried = 0
+    for i, (key, values) in enumerate(grid):
+        for text in values[1:]:
+            if tried >= _ESTIMATE_TRIES:  # enough to see a depth grid's largest member
+                return variants, most
+            tried += 1
+            overrides = [*sets, *firsts[:i], f"{key}={text}", *firsts[i + 1:]]
+            res = resolve(args.base, allow_outside=args.allow_outside, overrides=overrides)
+            if res.spec is not None:
+                most = max(most, len(res.spec.blocks))
+                if bound is not None and variants * most > bound:
+                    return variants, most
+    return variants, most
+
+
+def _check_work(args: argparse.Namespace, grid: Grid, first: Resolution) -> None:
+    """Refuse, before it starts, a sweep that would analyse more blocks than --max-work."""
+    bound = args.max_work if args.max_work is not None else MAX_WORK
+    variants, blocks = estimate_work(args, grid, first, bound)
+    work = variants * max(blocks, 1)
+    if work > bound:
+        raise UsageError(f"the sweep would analyse about {work:,} blocks ({variants:,} variants "
+                         f"of up to {blocks:,} blocks), more than --max-work {bound:,} (about "
+                         f"{bound * _SECONDS_PER_BLOCK / 60:.0f} minutes); coarsen a --grid, or "
+                         "raise --max-work")
 
 
 class Progress:
@@ -206,12 +251,21 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     grid = parse_grid(args.grid)
     plot_path = _check_plot(args)
     if args.write is not None:
-        _check_write(args)
+        check_write(args)
     values = typed_values(grid)
     parse_input(args.input)  # a bad --input fails before the sweep, not once per variant
-    code = _check_keys(args, grid)
+    code, first = _check_keys(args, grid)
     if code is not None:
         return code
+    if plot_path is not None:
+        not_an_input(plot_path, "--plot", first.sources)
+    plan: WritePlan | None = None
+    if args.write is not None:
+        planned = plan_write(args, grid, first)
+        if isinstance(planned, int):
+            return planned
+        plan = planned
+    _check_work(args, grid, first)
     start = time.perf_counter()
     rows = run_sweep(args, grid, values)
     elapsed = time.perf_counter() - start
@@ -230,8 +284,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         sys.stdout.write(backend.format_csv(kept, keys))
     else:
         print(backend.format_table(kept, keys))
-    if args.write is not None:
-        _write(args, kept, rows)
+    if plan is not None:
+        write_variants(args, kept, rows, plan)
     if plot_path is not None:
         _plot(args, keys, kept, rows, plot_path)
     return EXIT_OK
@@ -254,53 +308,6 @@ def _why_empty(args: argparse.Namespace, rows: list[backend.SweepRow]) -> str:
     if args.valid_only:
         parts.append(f"--valid-only ({sum(r.ok for r in rows)} of {len(rows)} are valid)")
     return "the filters drop every variant: " + "; ".join(parts)
-
-
-def _check_write(args: argparse.Namespace) -> None:
-    folder = Path(args.write)
-    if folder.exists() and not folder.is_dir():
-        raise UsageError(f"--write {folder}: is a file; give a folder")
-    if find_spec(args.base) is None:
-        raise UsageError("--write needs BASE to be a file or a built-in name, for `extends`")
-
-
-def _extends(base: str, folder: Path) -> str:
-    """How a file in `folder` names BASE: a built-in by name, a file by relative path."""
-    path = Path(base)
-    if not path.is_file() and builtin_path(base) is not None:
-        return base
-    return Path(os.path.relpath(path.resolve(), folder.resolve())).as_posix()
-
-
-def _write(args: argparse.Namespace, kept: list[backend.SweepRow],
-           rows: list[backend.SweepRow]) -> None:
-    """Write each kept variant as a spec file that extends BASE with its overrides."""
-    folder = Path(args.write)
-    folder.mkdir(parents=True, exist_ok=True)
-    found = find_spec(args.base)
-    assert found is not None  # checked by _check_write
-    ctx = LoadContext(root_dir=found[0].resolve().parent, allow_outside=args.allow_outside)
-    base_tree = load_chain(found[0], found[1], ctx)
-    if base_tree is None:
-        raise UsageError(f"--write: {args.base} cannot be read")
-    base_plain = to_plain(base_tree)
-    extends = _extends(args.base, folder)
-    digits = len(str(len(rows)))
-    stem = str(base_plain.get("name", "variant")) if isinstance(base_plain, dict) else "variant"
-    for row in kept:
-        overrides = list(args.set or ()) + [f"{k}={backend.flow(v)}" for k, v in row.values.items()]
-        parsed, _ = parse_overrides(overrides, {})
-        tree, _ = apply_overrides(base_tree, parsed)
-        changes = backend.variant_mapping(base_plain, to_plain(tree))
-        name = f"{stem}_{row.index:0{digits}d}"
-        note = f"archc sweep {args.base}: " + " ".join(overrides)
-        text = backend.variant_yaml(extends, name, changes if isinstance(changes, dict) else {},
-                                    note)
-        atomic_write_bytes(folder / f"{name}.yaml", text.encode("utf-8"))
-    outside = " (they extend a file outside their folder: validate with --allow-outside)" \
-        if extends.startswith("../") else ""
-    print(f"wrote {len(kept)} variant file{'s' * (len(kept) != 1)} to {folder}{outside}",
-          file=sys.stderr)
 
 
 def zoo_references(base: Report) -> list[tuple[str, int, int]]:
@@ -329,10 +336,13 @@ def zoo_references(base: Report) -> list[tuple[str, int, int]]:
 def _plot(args: argparse.Namespace, keys: list[str], kept: list[backend.SweepRow],
           rows: list[backend.SweepRow], path: Path) -> None:
     """Plot the kept variants with the zoo specs of the base's family that fall near them."""
-    base = analyze(args.base, parse_input(args.input), allow_outside=args.allow_outside,
-                   overrides=list(args.set or ()) or None)
+    try:
+        base = analyze(args.base, parse_input(args.input), allow_outside=args.allow_outside,
+                       overrides=list(args.set or ()) or None)
+        refs = zoo_references(base)
+    except SpecError:  # an invalid base has no family to compare with: the variants alone
+        refs = []
     costed = [(r.params, r.macs) for r in kept if r.params is not None and r.macs is not None]
-    refs = zoo_references(base)
     if costed:  # only the zoo specs in (or near) the sweep's range, so the variants stay legible
         ps, ms = [p for p, _ in costed], [m for _, m in costed]
         refs = [r for r in refs if min(ps) / 3 <= r[1] <= max(ps) * 3

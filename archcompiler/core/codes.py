@@ -221,6 +221,11 @@ _add("ARC154", E, "`extends` reaches outside the spec's folder tree",
 _add("ARC155", E, "the base file cannot be read",
      "The merge needs the base; a missing file, a folder or a device cannot be one.",
      "Check the path: `extends` paths are relative to the file that holds them.")
+_add("ARC156", E, "`sweep --write` cannot name files after the base's `name`",
+     "Each variant file is named after the base spec's name and its variant number, inside the "
+     "folder given to `--write`; a name with a slash, `..` or other characters that are not safe "
+     "in a file name could write outside that folder, so it is refused before the sweep starts.",
+     "Give the base a name of letters, digits, `_`, `.` and `-` (not first), e.g. `name: my_net`.")
 
 # Shapes (ARC2xx): shape inference over the IR.
 # Block declarations (ARC16x-ARC17x): block types written as data, and user block types.
@@ -358,9 +363,10 @@ _add("ARC501", E, "a weights file cannot be read as torch weights (an I/O error:
      "that is not a state_dict of named tensors (or a checkpoint holding one under `state_dict` "
      "or `model`) is not loaded at all, and no file can run code by being loaded.",
      "Give a file written by `torch.save(model.state_dict(), path)`.")
-_add("ARC502", E, "the weights' keys or shapes do not fit the spec's module",
+_add("ARC502", E, "the weights' keys, shapes or dtypes do not fit the spec's module",
      "Loading is strict: a missing, unexpected or wrongly shaped key would leave a layer at its "
-     "random initialisation, or stop the load halfway. Each key is traced to the IR node that "
+     "random initialisation, or stop the load halfway, and integer or complex values copied into "
+     "floating-point parameters would be truncated without a word. Each key is traced to the IR node that "
      "owns it and the spec line that made it, and nothing is loaded unless every key fits.",
      "Change the spec value on the line shown to match the weights, or load weights saved from "
      "this spec; from DataParallel or DDP, save `model.module.state_dict()`.")

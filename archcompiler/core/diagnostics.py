@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
+from .outputs import to_json as strict_json
+
 
 class Severity(str, Enum):
     """How bad a diagnostic is; `off` is a rule setting and never appears on a diagnostic."""
@@ -152,9 +154,8 @@ def format_text(diags: Sequence[Diagnostic], sources: Mapping[str, str],
 
 def format_json(diags: Sequence[Diagnostic]) -> str:
     """Render diagnostics as a JSON array."""
-    import json
 
-    return json.dumps([d.to_dict() for d in diags], indent=2)
+    return strict_json([d.to_dict() for d in diags])
 
 
 class DiagnosticError(Exception):

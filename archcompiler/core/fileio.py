@@ -8,17 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
+from .outputs import check_output
+
 
 def check_output_path(path: Path) -> None:
-    """Raise ValueError, naming the path, when `path` cannot be an output file."""
-    if path.name in ("", ".", "..") or path.is_dir():
-        raise ValueError(f"-o {path}: is a folder; give a file name")
-    parent = path.parent
-    if parent.exists() and not parent.is_dir():
-        raise ValueError(f"-o {path}: {parent} is not a folder")
-    existing = next((p for p in (parent, *parent.parents) if p.exists()), None)
-    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
-        raise ValueError(f"-o {path}: the folder {existing} is not writable")
+    """Raise ValueError, naming the path, when `path` cannot be an output file (core/outputs)."""
+    check_output(path, "-o")
 
 
 def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
@@ -28,13 +23,19 @@ def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
     """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     # os.open with 0o666 lets the umask decide the mode, as a plain open() would (mkstemp: 0600).
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as exc:  # name the user's file, not the temporary one
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Union
 
-from ..core.diagnostics import Diagnostic, did_you_mean, error, has_errors
+from ..core.diagnostics import Diagnostic, Span, did_you_mean, error, has_errors
 from ..core.limits import DEFAULT_LIMITS, Limits
+from ..core.outputs import cut
 from .blockfile import declared_scope
 from .resolve import resolve_spec
 from .resolved import ResolvedSpec
@@ -18,6 +19,7 @@ from .sources import (
     TEXT_SOURCE,
     Overrides,
     apply_overrides,
+    bad_text,
     is_override_source,
     is_yaml_text,
     mapping_text,
@@ -65,12 +67,19 @@ def _load(ref: SpecSource, ctx: LoadContext) -> tuple[LNode | None, bool]:
         ctx.diags.extend(diags)
         return (None if text is None else load_text_chain(text, MAPPING_SOURCE, ctx)), True
     if isinstance(ref, str) and is_yaml_text(ref) and ("\n" in ref or not _is_file(Path(ref))):
+        bad = bad_text(ref)
+        if bad is not None:  # text that UTF-8 cannot hold: refused before it is parsed or shown
+            ctx.diags.append(error("ARC002", f"the spec text is not UTF-8: it holds {bad[2]}",
+                                   Span(TEXT_SOURCE, bad[0], bad[1]),
+                                   hint="pass the spec as UTF-8 text"))
+            return None, True
         return load_text_chain(ref, TEXT_SOURCE, ctx), True
     found = find_spec(ref)
     if found is None:
-        hint = did_you_mean(str(ref), builtin_names()) or "give a YAML path or a name from " \
-            "`archc list`"
-        ctx.diags.append(error("ARC012", f"no spec file or built-in spec named '{ref}'", None,
+        close = did_you_mean(str(ref), builtin_names()) if len(str(ref)) < 200 else None
+        hint = close or "give a YAML path or a name from `archc list`"
+        ctx.diags.append(error("ARC012", f"no spec file or built-in spec named '{cut(str(ref))}'",
+                               None,
                                hint=hint))
         return None, False
     path, display = found

@@ -17,8 +17,9 @@ from typing import Union
 import yaml
 
 from ..core.diagnostics import Diagnostic, Span, error
+from ..core.outputs import cut
 from .variants import merge
-from .yamlload import LNode, parse_value
+from .yamlload import MAX_DEPTH, LNode, parse_value
 
 Overrides = Union[Mapping[str, object], Sequence[str]]
 
@@ -53,28 +54,73 @@ class Override:
     value: LNode
 
 
-def _plain(value: object, where: str) -> object:
-    """Check that a Python value is plain spec data; tuples become lists."""
-    if value is None or type(value) in (bool, int, float, str):
-        return value
+class PlainError(TypeError):
+    """Python data that cannot be a spec; `code` is the diagnostic code to report it with."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def bad_text(text: str) -> tuple[int, int, str] | None:
+    """Line, column and a description of the first character UTF-8 cannot encode, or None."""
+    try:
+        text.encode("utf-8")
+        return None
+    except UnicodeEncodeError as exc:
+        before = text[:exc.start]
+        line = before.count("\n") + 1
+        col = exc.start - (before.rfind("\n") + 1) + 1
+        char = ord(text[exc.start])
+        what = (f"the undecodable byte 0x{char - 0xDC00:02x}" if 0xDC80 <= char <= 0xDCFF
+                else f"the lone surrogate U+{char:04X}")
+        return line, col, what
+
+
+def _plain(value: object, where: str, depth: int = 0, path: tuple[int, ...] = ()) -> object:
+    """Check that a Python value is plain spec data; tuples become lists.
+
+    Raises PlainError for anything YAML could not hold: other types, keys that are not strings,
+    text that is not UTF-8, nesting past MAX_DEPTH and a container that holds itself.
+    """
+    if depth > MAX_DEPTH:
+        raise PlainError("ARC009", f"{where}: nesting deeper than {MAX_DEPTH} levels")
     if isinstance(value, str):  # a str subclass (an enum member): its plain text
-        return str.__str__(value)
+        text = str.__str__(value)
+        found = bad_text(text)
+        if found is not None:
+            raise PlainError("ARC002", f"{where}: the text {cut(text, 40)!r} is not UTF-8: it "
+                             f"holds {found[2]}")
+        return text
+    if value is None or type(value) in (bool, int, float):
+        return value
     if isinstance(value, (int, float)):  # an IntEnum or a float subclass: the plain number
         return int(value) if isinstance(value, int) else float(value)
-    if isinstance(value, (list, tuple)):
-        return [_plain(v, where) for v in value]
-    if isinstance(value, Mapping):
-        return {k: _plain(v, where) for k, v in value.items()}
-    raise TypeError(f"{where}: a value of type {type(value).__name__} cannot appear in a spec; use "
-                    "mappings, lists, strings, numbers, booleans and None")
+    if isinstance(value, (list, tuple, Mapping)):
+        if id(value) in path:
+            raise PlainError("ARC009", f"{where}: a {type(value).__name__} that contains itself")
+        inner = (*path, id(value))
+        if isinstance(value, Mapping):
+            out: dict[str, object] = {}
+            for k, v in value.items():
+                if not isinstance(k, str):
+                    raise PlainError("ARC011", f"{where}: mapping keys must be strings, not "
+                                     f"{cut(repr(k), 40)} ({type(k).__name__})")
+                key = _plain(k, where, depth + 1, inner)
+                assert isinstance(key, str)
+                out[key] = _plain(v, f"{where}.{cut(key, 40)}", depth + 1, inner)
+            return out
+        return [_plain(v, where, depth + 1, inner) for v in value]
+    raise PlainError("ARC103", f"{where}: a value of type {type(value).__name__} cannot appear "
+                     "in a spec; use mappings, lists, strings, numbers, booleans and None")
 
 
 def mapping_text(spec: Mapping[str, object]) -> tuple[str | None, list[Diagnostic]]:
     """Write a whole spec given as a mapping as YAML text, so it is located line by line."""
     try:
         data = _plain(spec, "spec")
-    except TypeError as exc:
-        return None, [error("ARC103", str(exc), Span(MAPPING_SOURCE, 1, 1),
+    except PlainError as exc:
+        return None, [error(exc.code, str(exc), Span(MAPPING_SOURCE, 1, 1),
                             hint="pass the spec as plain data, as yaml.safe_load would return it")]
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=None,
                           width=100), []
@@ -193,10 +239,15 @@ def _parse_mapping(overrides: Mapping[str, object], sources: dict[str, str],
                                hint=_SET_HINT))
             lines.append("?=")
             continue
+        if bad_text(key) is not None:
+            diags.append(error(OVERRIDE_CODE, f"override key {cut(key, 40)!r} is not UTF-8 text",
+                               where, hint=_SET_HINT))
+            lines.append("?=")
+            continue
         try:
             text, node = _located(_plain(value, key), MAPPING_OVERRIDES, i + 1, len(key) + 2, diags)
-        except TypeError as exc:
-            diags.append(error("ARC103", str(exc), where, hint="override with plain data"))
+        except PlainError as exc:
+            diags.append(error(exc.code, str(exc), where, hint="override with plain data"))
             lines.append(f"{key}=")
             continue
         lines.append(f"{key}={text}")
@@ -219,6 +270,14 @@ def parse_overrides(overrides: Overrides, sources: dict[str, str]
         file = f"<--set {i + 1}>"
         if not isinstance(entry, str):
             raise TypeError(f"overrides are 'KEY=VALUE' strings, not {type(entry).__name__}")
+        found = bad_text(entry)
+        if found is not None:  # refused before any text is kept, printed or parsed
+            sources[file] = entry.encode("utf-8", "backslashreplace").decode("utf-8")
+            diags.append(error(OVERRIDE_CODE, f"override {i + 1} is not UTF-8 text: it holds "
+                               f"{found[2]}", Span(file, found[0], found[1]),
+                               hint="write the override as UTF-8 text"))
+            parsed.append(None)
+            continue
         sources[file] = entry
         parsed.append(_parse_one(entry, file, diags))
     return [p for p in parsed if p is not None], diags

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from ..blocks import BLOCKS, BlockConfig
 from ..blocks.scope import GLOBAL_SCOPE, BlockScope
 from ..core.diagnostics import Diagnostic, Span, did_you_mean, error
+from ..core.outputs import cut
 from .schema import BlockRef, Spec, spec_model
 from .yamlload import LNode, to_plain, yaml11_error
 
@@ -90,7 +91,7 @@ def _dotted(path: Sequence[str | int]) -> str:
 
 def _describe(value: object) -> str:
     if isinstance(value, str):
-        return f"the string {value!r}"
+        return f"the string {cut(repr(value), 80)}"  # a 900 KB name is not echoed whole
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
     if isinstance(value, dict):
@@ -99,7 +100,7 @@ def _describe(value: object) -> str:
         return "a list"
     if value is None:
         return "null"
-    return f"{type(value).__name__} {value!r}"
+    return f"{type(value).__name__} {cut(repr(value), 80)}"
 
 
 def _type_hint(value: object, want: str) -> str:

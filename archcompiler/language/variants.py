@@ -153,12 +153,21 @@ def _base_of(ref_node: LNode, here: Path | None, ctx: LoadContext) -> tuple[Path
     return path, os.path.relpath(path) if not os.path.isabs(ref) else str(path)
 
 
-def load_chain(path: Path, display: str, ctx: LoadContext, at: Span | None = None) -> LNode | None:
-    """Load `path` and everything it extends, merged into one located tree."""
+# One layer of a chain before it is read: cycle key, display name, where it was named, how to
+# read it, and the file it lives in (None for text in memory).
+_Layer = tuple[str, str, "Span | None", Callable[[], "LNode | None"], "Path | None"]
+
+
+def _file_layer(path: Path, display: str, ctx: LoadContext, at: Span | None) -> _Layer:
     # The cycle key is the real path; a built-in's own path is already canonical (realpath
     # costs more than parsing a cached file, and a sweep loads the same built-ins each time).
     key = str(path) if path.parent == specs_dir() else str(path.resolve())
-    return _load_layer(key, display, ctx, at, lambda: read_file(path, display, ctx, at), path)
+    return key, display, at, lambda: read_file(path, display, ctx, at), path
+
+
+def load_chain(path: Path, display: str, ctx: LoadContext, at: Span | None = None) -> LNode | None:
+    """Load `path` and everything it extends, merged into one located tree."""
+    return _load_layers(_file_layer(path, display, ctx, at), ctx)
 
 
 def load_text_chain(text: str, display: str, ctx: LoadContext) -> LNode | None:
@@ -169,38 +178,51 @@ def load_text_chain(text: str, display: str, ctx: LoadContext) -> LNode | None:
         ctx.diags.extend(diags)
         return tree
 
-    return _load_layer(display, display, ctx, None, read, None)
+    return _load_layers((display, display, None, read, None), ctx)
 
 
-def _load_layer(key: str, display: str, ctx: LoadContext, at: Span | None,
-                read: Callable[[], LNode | None], here: Path | None) -> LNode | None:
-    """Read one layer with `read`, then merge it over the chain its `extends` names."""
-    if key in ctx.chain:
-        ctx.diags.append(error("ARC151", f"extends forms a cycle through '{display}'", at,
-                               hint="remove one `extends` so the chain ends at a spec without it"))
-        return None
-    if len(ctx.chain) >= ctx.max_extends:
-        ctx.diags.append(error("ARC152", f"extends chain is longer than {ctx.max_extends} files", at,
-                               hint="flatten the chain by copying settings into fewer files"))
-        return None
-    ctx.chain.append(key)
+def _load_layers(first: _Layer, ctx: LoadContext) -> LNode | None:
+    """Read a chain layer by layer, then merge each over the one its `extends` names.
+
+    A loop, not a recursion: `--max-extends 5000` may allow a chain deeper than Python's stack.
+    """
+    layers: list[LNode] = []
+    pushed = 0
+    layer: _Layer | None = first
     try:
-        tree = read()
-        if tree is None:
-            return None
-        ref_node = tree.get("extends")
-        if ref_node is None or ref_node.value is None:  # `extends: null` is the default: no base
-            return tree
-        own = {k: v for k, v in tree.value.items() if k != "extends"}  # type: ignore[union-attr]
-        found = _base_of(ref_node, here, ctx)
-        if found is None:
-            return None
-        base = load_chain(found[0], found[1], ctx, ref_node.span)
-        if base is None:
-            return None
-        return merge(base, LNode(own, tree.span))
+        while layer is not None:
+            key, display, at, read, here = layer
+            if key in ctx.chain:
+                ctx.diags.append(error(
+                    "ARC151", f"extends forms a cycle through '{display}'", at,
+                    hint="remove one `extends` so the chain ends at a spec without it"))
+                return None
+            if len(ctx.chain) >= ctx.max_extends:
+                ctx.diags.append(error(
+                    "ARC152", f"extends chain is longer than {ctx.max_extends} files", at,
+                    hint="flatten the chain by copying settings into fewer files"))
+                return None
+            ctx.chain.append(key)
+            pushed += 1
+            tree = read()
+            if tree is None:
+                return None
+            ref_node = tree.get("extends")
+            if ref_node is None or ref_node.value is None:  # `extends: null`: no base
+                layers.append(tree)
+                break
+            own = {k: v for k, v in tree.value.items() if k != "extends"}  # type: ignore[union-attr]
+            layers.append(LNode(own, tree.span))
+            found = _base_of(ref_node, here, ctx)
+            if found is None:
+                return None
+            layer = _file_layer(found[0], found[1], ctx, ref_node.span)
     finally:
-        ctx.chain.pop()
+        del ctx.chain[len(ctx.chain) - pushed:]
+    merged = layers[-1]
+    for own_layer in reversed(layers[:-1]):
+        merged = merge(merged, own_layer)
+    return merged
 
 
 def drop_nulls(node: LNode) -> LNode:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import linecache
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -102,6 +103,79 @@ def forward_source(steps: Sequence[Step], entry: str, output: str) -> str:
 
 _CLASSES: dict[tuple[str, str, str], type[GeneratedModule]] = {}
 
+# The structure of a generated forward, one tuple per line, as a pickle carries it instead of
+# source text: ("call", target, module path, *inputs), ("add" | "mul", target, a, b),
+# ("flatten", target, a), ("iadd", a, b) and ("return", a). Every name is an identifier.
+Line = tuple[str, ...]
+_BINARY = {"add": "+", "mul": "*"}
+_HEADER = "def forward(self, x: Tensor) -> Tensor:"
+
+
+def _name(text: object) -> str:
+    if not isinstance(text, str) or not text.isidentifier() or text in ("self", "torch"):
+        raise CodegenError(f"{text!r} is not a variable name of a generated forward")
+    return text
+
+
+def render_lines(lines: Sequence[Line]) -> str:
+    """The source of a forward from its structure; every name is checked, every line a template.
+
+    This is how a pickle's forward is made again: the pickle's data fills templates, and no text
+    of it is run as code.
+    """
+    out = [_HEADER]
+    for line in lines:
+        if not isinstance(line, tuple) or not line or not all(isinstance(p, str) for p in line):
+            raise CodegenError(f"malformed forward line {line!r:.80}")
+        kind, *rest = line
+        if kind == "call" and len(rest) >= 2:
+            args = ", ".join(_name(a) for a in rest[2:])
+            out.append(f"    {_name(rest[0])} = self.{attribute(rest[1])}({args})")
+        elif kind in _BINARY and len(rest) == 3:
+            out.append(f"    {_name(rest[0])} = {_name(rest[1])} {_BINARY[kind]} {_name(rest[2])}")
+        elif kind == "flatten" and len(rest) == 2:
+            out.append(f"    {_name(rest[0])} = torch.flatten({_name(rest[1])}, 1)")
+        elif kind == "iadd" and len(rest) == 2:
+            out.append(f"    {_name(rest[0])} += {_name(rest[1])}")
+        elif kind == "return" and len(rest) == 1:
+            out.append(f"    return {_name(rest[0])}")
+        else:
+            raise CodegenError(f"malformed forward line {line!r:.80}")
+    return "\n".join(out) + "\n"
+
+
+_CALL = re.compile(r"    (\w+) = self\.([\w.\[\]]+)\(([\w, ]*)\)")
+_BIN = re.compile(r"    (\w+) = (\w+) ([+*]) (\w+)")
+_FLAT = re.compile(r"    (\w+) = torch\.flatten\((\w+), 1\)")
+_IADD = re.compile(r"    (\w+) \+= (\w+)")
+_RET = re.compile(r"    return (\w+)")
+
+
+def structure(source: str) -> tuple[Line, ...]:
+    """The structure of a source `forward_source` wrote (the inverse of `render_lines`)."""
+    head, *body = source.rstrip("\n").split("\n")
+    if head != _HEADER:
+        raise CodegenError("not a generated forward")
+    lines: list[Line] = []
+    for text in body:
+        if m := _CALL.fullmatch(text):
+            path = re.sub(r"\[(\d+)\]", r".\1", m[2])
+            args = tuple(a.strip() for a in m[3].split(",") if a.strip())
+            lines.append(("call", m[1], path, *args))
+        elif m := _BIN.fullmatch(text):
+            lines.append(("add" if m[3] == "+" else "mul", m[1], m[2], m[4]))
+        elif m := _FLAT.fullmatch(text):
+            lines.append(("flatten", m[1], m[2]))
+        elif m := _IADD.fullmatch(text):
+            lines.append(("iadd", m[1], m[2]))
+        elif m := _RET.fullmatch(text):
+            lines.append(("return", m[1]))
+        else:
+            raise CodegenError(f"a line the generator does not write: {text!r:.80}")
+    if render_lines(lines) != source:  # the structure must say all the source says
+        raise CodegenError("a generated forward does not round-trip through its structure")
+    return tuple(lines)
+
 
 def generated_class(base: type[GeneratedModule], source: str, extra_repr: str = ""
                     ) -> type[GeneratedModule]:
@@ -110,33 +184,43 @@ def generated_class(base: type[GeneratedModule], source: str, extra_repr: str = 
     cls = _CLASSES.get(key)
     if cls is not None:
         return cls
+    lines = structure(source)  # what a pickle of it carries: data, not code
     name = f"{base.__name__}_{hashlib.sha256((source + extra_repr).encode()).hexdigest()[:10]}"
     filename = f"<archcompiler-generated {name}>"
     # Registered with linecache (mtime None: never evicted), so tracebacks show these lines and
     # inspect.getsource, which TorchScript reads, finds them.
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace: dict[str, object] = {"torch": torch, "Tensor": Tensor}
-    # The one exec of the package (allow-listed by the lint gate): `source` is made above from
-    # a closed set of templates, and every name in it has passed `attribute` or is our own.
+    # The one exec of the package (allow-listed by the lint gate): `source` is made from a closed
+    # set of templates (forward_source, or render_lines for a pickle), every name in it has passed
+    # `attribute` or is our own, and `structure` has checked it line by line.
     exec(compile(source, filename, "exec"), namespace)
     cls = type(name, (base,), {
         "__module__": modules.__name__, "__qualname__": name, "forward": namespace["forward"],
         "__doc__": f"{base.__name__} with a forward generated from the IR.",
-        "_archc_source": source, "_archc_repr": extra_repr, "__reduce__": _reduce})
+        "_archc_source": source, "_archc_lines": lines, "_archc_repr": extra_repr,
+        "__reduce__": _reduce})
     _CLASSES[key] = cls
     return cls
 
 
 def _reduce(self: GeneratedModule) -> tuple[Any, ...]:
     # A generated class cannot be found by name in another process, so a pickle (or deepcopy)
-    # carries the base and the source, and the class is generated again when it is loaded.
+    # carries the base's name and the forward's structure (names and line kinds, no source),
+    # and the class is generated again from templates when it is loaded.
     cls = type(self)
-    return (restore, (cls._archc_base_name, cls._archc_source, cls._archc_repr),
+    return (restore, (cls._archc_base_name, cls._archc_lines, cls._archc_repr),  # type: ignore[attr-defined]
             self.__dict__.copy())
 
 
-def restore(base_name: str, source: str, extra_repr: str) -> GeneratedModule:
-    """Unpickle a generated module: regenerate its class; pickle then restores its state."""
-    cls = generated_class(block_base(base_name), source, extra_repr)
+def restore(base_name: str, lines: Sequence[Line], extra_repr: str) -> GeneratedModule:
+    """Unpickle a generated module: its class made again from the forward's structure.
+
+    The structure is checked (render_lines): a pickle whose data is not names and known line
+    kinds raises CodegenError, and no text from it is ever run.
+    """
+    if not isinstance(extra_repr, str) or not isinstance(lines, (tuple, list)):
+        raise CodegenError("malformed pickle of a generated module")
+    cls = generated_class(block_base(base_name), render_lines(tuple(lines)), extra_repr)
     obj: GeneratedModule = cls.__new__(cls)
     return obj
