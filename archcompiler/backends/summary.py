@@ -96,6 +96,7 @@ def format_text(report: Report, depth: str = "block") -> str:
         shown = ", ".join(f"{s.name} {m / 1e6:.1f}M" if m is not None else f"{s.name} ?"
                           for s, m in zip(report.graph.stages, per_layer))
         lines.append(f"MACs per conv layer by stage (rule ii keeps these level): {shown}")
+    lines += [f"note: {text} ({Report.where(span)})" for text, span in report.spec.notes]
     lines.append(f"note: {MAC_CONVENTION}.")
     return "\n".join(lines)
 
@@ -128,6 +129,8 @@ def to_json(report: Report, depth: str | None = None) -> dict[str, object]:
         data["rows"] = [{"name": r.name, "kind": r.kind,
                          "output_shape": list(r.shape) if r.shape is not None else None,
                          "params": r.params, "macs": r.macs} for r in rows(report, depth)]
+    data["notes"] = [{"message": text, "at": Report.where(span)}
+                     for text, span in report.spec.notes]
     data["diagnostics"] = [d.to_dict() for d in report.diagnostics]
     return data
 

@@ -41,6 +41,9 @@ class ResolvedSpec:
     rule_spans: dict[str, Span] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     files: tuple[str, ...] = ()
+    # What a rule generated that the spec does not spell out (the regnet rule's stages), with
+    # the span of the rule: shown by `archc summary`, so no rule adjusts anything silently.
+    notes: tuple[tuple[str, Span], ...] = ()
 
     @property
     def classes(self) -> int:
