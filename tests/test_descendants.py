@@ -132,3 +132,42 @@ def test_se_resnet34_squeeze_widths() -> None:
     report = archcompiler.analyze("se_resnet34")
     assert [report.shape(f"{s}.0.se.fc1") for s in ("layer1", "layer2", "layer3", "layer4")] \
         == [(8, 1, 1), (8, 1, 1), (16, 1, 1), (32, 1, 1)]
+
+
+def _timm_names(key: str) -> str:
+    """Our key -> timm's, written out by hand (the inverse of keymaps' layouts) for the test."""
+    import re
+
+    for ours, theirs in (("conv1.", "stem.0."), ("bn1.", "stem.1."), ("head_norm.", "head.norm."),
+                         ("fc.", "head.fc.")):
+        if key.startswith(ours):
+            return theirs + key[len(ours):]
+    return re.sub(r"\.gamma\.gamma$", ".gamma", key)
+
+
+def test_timm_convnext_layout_maps_to_the_spec(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    from archcompiler.backends.pytorch.keymaps import adapt_state_dict
+
+    own = archcompiler.build_module("convnext_tiny").state_dict()
+    timm_like = {_timm_names(k): (v.flatten(1) if ".mlp.fc" in k and v.dim() == 4 else v)
+                 for k, v in own.items()}
+    assert "stem.0.weight" in timm_like and "stages.0.blocks.0.gamma" in timm_like
+    assert timm_like["stages.0.blocks.0.mlp.fc1.weight"].shape == (384, 96)
+    mapped = adapt_state_dict(own, timm_like)
+    assert mapped.keys() == own.keys()
+    assert all(torch.equal(mapped[k], own[k]) for k in own)
+    # Through the loader: a file in timm's layout builds the same module.
+    path = tmp_path / "w.pth"
+    torch.save(timm_like, path)
+    built = archcompiler.build_module("convnext_tiny", weights=path)
+    assert torch.equal(built.state_dict()["stages.2.blocks.8.gamma.gamma"],
+                       own["stages.2.blocks.8.gamma.gamma"])
+    # One key too many: no layout matches exactly, nothing is renamed, and the strict loader
+    # names the keys (ARC502) instead of loading a partial mapping.
+    timm_like["extra.weight"] = torch.zeros(1)
+    assert adapt_state_dict(own, timm_like) is timm_like
+    torch.save(timm_like, path)
+    with pytest.raises(SpecError) as exc:
+        archcompiler.build_module("convnext_tiny", weights=path)
+    assert {d.code for d in exc.value.diagnostics} == {"ARC502"}

@@ -19,6 +19,7 @@ from torch import nn
 from ...analysis.report import Report
 from ...core.diagnostics import Diagnostic, Span, SpecError, did_you_mean, error
 from ...ir.graph import Node
+from .keymaps import adapt_state_dict
 
 __all__ = ["WeightsError", "load_weights", "read_state_dict", "weight_diagnostics"]
 
@@ -147,7 +148,7 @@ def weight_diagnostics(model: nn.Module, report: Report, state: Mapping[str, tor
 
 def load_weights(model: nn.Module, report: Report, path: str | os.PathLike[str]) -> None:
     """Load a weights file into a module built from `report`, strictly; raise WeightsError."""
-    state = read_state_dict(path)
+    state = adapt_state_dict(model.state_dict(), read_state_dict(path))  # timm's layouts
     diags = weight_diagnostics(model, report, state)
     if diags:
         missing, extra, shaped = _mismatches(model.state_dict(), state)
