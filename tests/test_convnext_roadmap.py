@@ -3,6 +3,7 @@ every step validates and builds, each lands on the paper's GFLOPs, the last is C
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ GAPS = {12: -0.314, 13: -0.034}
 
 def test_thirteen_steps_each_extending_the_one_before() -> None:
     assert len(ROADMAP) == len(PAPER) == 13
-    for before, step in zip(ROADMAP, ROADMAP[1:]):
+    for before, step in itertools.pairwise(ROADMAP):
         text = step.read_text(encoding="utf-8")
         assert f"extends: {before.name}\n" in text
         assert len(text.splitlines()) <= 20, step.name  # a short diff, not a copy

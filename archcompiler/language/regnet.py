@@ -14,8 +14,14 @@ from dataclasses import dataclass
 
 from ..core.diagnostics import Diagnostic, Span, error
 
-__all__ = ["RegNetParams", "RegNetStages", "generate_regnet", "adjust_block_compatibility",
-           "regnet_stages", "rule_stages"]
+__all__ = [
+    "RegNetParams",
+    "RegNetStages",
+    "adjust_block_compatibility",
+    "generate_regnet",
+    "regnet_stages",
+    "rule_stages",
+]
 
 
 @dataclass(frozen=True)
@@ -70,7 +76,7 @@ def generate_regnet(wa: float, w0: int, wm: float, depth: int, quantum: int = 8
     for j in range(depth):
         u = w0 + wa * j
         k = round(math.log(u / w0) / math.log(wm))
-        per_block.append(int(round(w0 * wm ** k / quantum)) * quantum)
+        per_block.append(round(w0 * wm ** k / quantum) * quantum)
     widths = sorted(set(per_block))
     return widths, [per_block.count(w) for w in widths]
 

@@ -13,7 +13,7 @@ from ..blocks.shortcut import shape_changes
 from ..core.diagnostics import Diagnostic, Span, error
 from ..core.limits import DEFAULT_LIMITS
 from ..ir.ops import same_padding
-from .regnet import RegNetParams, RegNetStages, rule_stages
+from .regnet import RegNetParams, rule_stages
 from .resolved import ResolvedSpec, ResolvedStage, ResolvedStem
 from .scaling import scale_stages
 from .schema import BlockRef, RegNetRule
@@ -90,6 +90,7 @@ def _stage_widths(spec: Spec, tree: LNode, strides: Sequence[int], own: Collecti
                 span, hint="give one width per stage", notes=notes))
             return None
         return [(w, _span(tree, "stages", "widths", i)) for i, w in enumerate(stages.widths)]
+    assert not isinstance(stages.widths, RegNetRule), "the regnet rule goes through _regnet"
     width, out = stages.widths.base, []
     span = _span(tree, "stages", "widths")
     for i, stride in enumerate(strides):
@@ -127,12 +128,12 @@ def _regnet(spec: Spec, tree: LNode, notes: list[tuple[str, Span]],
 
 
 def _entries(spec: Spec, tree: LNode, own: Collection[str], diags: list[Diagnostic],
-             notes: list[tuple[str, Span]] | None = None) -> list[StageEntry] | None:
+             generated: list[tuple[str, Span]] | None = None) -> list[StageEntry] | None:
     """Turn either stage form into StageEntry values, reporting inconsistent lists."""
     stages = spec.stages
     here = _span(tree, "stages")
     if isinstance(stages.widths, RegNetRule) and stages.per_stage is None:
-        return _regnet(spec, tree, notes if notes is not None else [], diags)
+        return _regnet(spec, tree, generated if generated is not None else [], diags)
     if (stages.depths is None) == (stages.per_stage is None):
         both = stages.depths is not None
         span, notes = _placed(tree, own, "per_stage", "depths", at=here) if both else (here, ())
@@ -242,9 +243,9 @@ def resolve_spec(spec: Spec, tree: LNode, sources: dict[str, str],
     the first source read, the top of the `extends` chain.
     """
     diags: list[Diagnostic] = []
-    notes: list[tuple[str, Span]] = []
+    generated: list[tuple[str, Span]] = []
     own = set(own) if own is not None else set(list(sources)[:1])
-    entries = _entries(spec, tree, own, diags, notes)
+    entries = _entries(spec, tree, own, diags, generated)
     if entries is None:
         return None, diags
     st = spec.stages
@@ -328,5 +329,5 @@ def resolve_spec(spec: Spec, tree: LNode, sources: dict[str, str],
         name_span=_span(tree, "name"), input_span=_span(tree, "input"),
         activation_span=_span(tree, "activation"),
         rule_spans={r: _span(tree, "rules", r) for r in rules}, sources=dict(sources),
-        files=tuple(sources), notes=tuple(notes))
+        files=tuple(sources), notes=tuple(generated))
     return resolved, diags
