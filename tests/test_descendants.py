@@ -171,3 +171,13 @@ def test_timm_convnext_layout_maps_to_the_spec(tmp_path: Path) -> None:
     with pytest.raises(SpecError) as exc:
         archcompiler.build_module("convnext_tiny", weights=path)
     assert {d.code for d in exc.value.diagnostics} == {"ARC502"}
+
+
+def test_families_read_from_the_graph() -> None:
+    from archcompiler.backends.summary import family
+
+    got = {n: family(archcompiler.analyze(n)) for n in
+           ("convnext_tiny", "mobilenetv2_100", "regnetx_002", "regnety_040", "se_resnet34")}
+    assert got == {"convnext_tiny": "depthwise ResNet", "mobilenetv2_100": "depthwise ResNet",
+                   "regnetx_002": "ResNeXt", "regnety_040": "SE ResNeXt",
+                   "se_resnet34": "SE ResNet"}
