@@ -26,7 +26,8 @@ def test_thirteen_steps_each_extending_the_one_before() -> None:
         text = step.read_text(encoding="utf-8")
         assert f"extends: {before.name}\n" in text
         assert len(text.splitlines()) <= 20, step.name  # a short diff, not a copy
-    assert "extends: resnet50\n" in ROADMAP[0].read_text(encoding="utf-8")
+    first, resnet50 = archcompiler.analyze(ROADMAP[0]), archcompiler.analyze("resnet50")
+    assert (first.params, first.macs) == (resnet50.params, resnet50.macs)
     assert not {p.stem for p in ROADMAP} & set(builtin_names())  # not zoo names
 
 
@@ -36,6 +37,13 @@ def test_each_step_lands_on_the_paper(step: int) -> None:
     assert report.ok and not report.diagnostics, report.diagnostics
     gap = report.macs / 1e9 - PAPER[step - 1]
     assert gap == pytest.approx(GAPS.get(step, 0.0), abs=0.006), gap
+
+
+def test_the_last_step_can_be_extended(tmp_path: Path) -> None:
+    spec = tmp_path / "mine.yaml"
+    spec.write_text(f"extends: {ROADMAP[-1]}\nname: mine\nstages: {{depths: [2, 2, 6, 2]}}\n",
+                    encoding="utf-8")
+    assert archcompiler.analyze(spec, allow_outside=True).ok
 
 
 def test_the_last_step_is_convnext_tiny() -> None:
