@@ -145,9 +145,10 @@ def traits(report: Report) -> list[str]:
 
     Structure, not names: a net is plain when no block has a shortcut, pre-activation when its
     blocks open with a BN, SE when blocks have a side branch, depthwise when every grouped main
-    conv has a group per channel, ResNeXt when a main conv is otherwise grouped, wide when a first block's inner convs have twice the stem's channels or more,
-    ResNet-C with a deep stem, ResNet-D with average-pooled projections, v1 when a 1x1 conv
-    takes a block's stride, and CIFAR-sized when the input is at most 64x64.
+    conv has a group per channel, ResNeXt when a main conv is otherwise grouped, wide when a
+    first block's inner convs have twice the stem's channels or more, ResNet-C with a deep
+    stem, ResNet-D with average-pooled projections, v1 when a 1x1 conv takes a block's stride,
+    and CIFAR-sized when the input is at most 64x64.
     """
     graph, by_name = report.graph, report.graph.by_name()
     out = []

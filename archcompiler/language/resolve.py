@@ -117,7 +117,7 @@ def _regnet(spec: Spec, tree: LNode, notes: list[tuple[str, Span]],
                            hint="remove depths (or set `depths: null` over an inherited one)"))
         return None
     params = RegNetParams(rule.depth, rule.w0, rule.wa, rule.wm, rule.group_width,
-                          rule.bottleneck_ratio, rule.quantum)
+                          rule.bottleneck_ratio)
     made = rule_stages(params, spec.stages.strides, span, diags, MAX_WIDTH)
     if made is None:
         return None

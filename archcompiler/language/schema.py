@@ -126,8 +126,8 @@ class RegNetRule(_Model):
 
     rule: Literal["regnet"] = Field(description="'regnet': generate widths and depths.")
     depth: Annotated[int, Field(ge=1, le=1000)] = Field(description="Blocks in all (d).")
-    w0: Annotated[int, Field(gt=0, le=4096)] = Field(
-        description="Initial width (a multiple of quantum).")
+    w0: Annotated[int, Field(gt=0, le=4096, multiple_of=8)] = Field(
+        description="Initial width, a multiple of 8 (pycls's quantum: every width is one).")
     wa: Annotated[float, Field(ge=0.0, le=4096.0)] = Field(description="Width slope per block.")
     wm: Annotated[float, Field(gt=1.0, le=16.0)] = Field(
         description="Width multiplier between stages: widths are w0 x wm^k.")
@@ -137,8 +137,6 @@ class RegNetRule(_Model):
     bottleneck_ratio: Annotated[float, Field(ge=1.0, le=1.0)] = Field(
         1.0, description="Inner width / block width (b); only 1 (RegNetX and RegNetY) for "
                          "now: the blocks take their inner width from the stage width.")
-    quantum: Annotated[int, Field(gt=0, le=64)] = Field(
-        8, description="Widths are multiples of this (q).")
 
 
 class HeadConv(_Model):
