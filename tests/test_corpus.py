@@ -153,7 +153,7 @@ EXPECTED: dict[str, tuple[str, int]] = {
 POINTS_INTO = {
     "extends_cycle_a": "extends_cycle_b.yaml",
     "extends_cycle_b": "extends_cycle_a.yaml",
-    "extends_chain_too_long": "link7.yaml",
+    "extends_chain_too_long": "link15.yaml",
     "extends_base_invalid": "bad_base.yaml",
 }
 

@@ -35,6 +35,7 @@ import json
 import math
 import os
 import re
+import shutil
 import sys
 import time
 from collections import Counter
@@ -141,6 +142,7 @@ def _checkout_zoo() -> Iterator[None]:
 def zoo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder with a copy of every zoo spec whose `extends` names a sibling file."""
     folder = tmp_path_factory.mktemp("fuzz_zoo")
+    shutil.copytree(SPECS / "blocks", folder / "blocks")  # the zoo's block files
     for name, text in ZOO_TEXT.items():
         (folder / f"{name}.yaml").write_text(EXTENDS.sub(r"extends: ./\1.yaml", text),
                                              encoding="utf-8")
@@ -150,9 +152,11 @@ def zoo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # -- schema-derived spec space -----------------------------------------------------------------
 
 DEFS: dict[str, Any] = SCHEMA["$defs"]
+# The block slot: the built-in types' tagged union, or (DeclaredBlock) a type the spec declares.
+_BLOCK_SLOT = next(b for b in DEFS["Stages"]["properties"]["block"]["anyOf"]
+                   if "discriminator" in b)
 BLOCK_DEFS: dict[str, str] = {
-    tag: ref.rsplit("/", 1)[-1]
-    for tag, ref in DEFS["Stages"]["properties"]["block"]["discriminator"]["mapping"].items()}
+    tag: ref.rsplit("/", 1)[-1] for tag, ref in _BLOCK_SLOT["discriminator"]["mapping"].items()}
 
 
 def _choices(prop: dict[str, Any]) -> list[Any]:
@@ -588,6 +592,9 @@ def _int_values(node: dict[str, Any], name: str = "") -> st.SearchStrategy[int]:
     edges = sorted({low, min(low + 1, high), max(high - 1, low), high})
     if name in ("depth", "depths"):
         return st.one_of(st.sampled_from([1, 1, 2]), st.sampled_from(edges))
+    if "multipleOf" in node:  # e.g. the regnet rule's w0
+        step = node["multipleOf"]
+        return st.integers(-(-low // step), high // step).map(lambda k: k * step)
     return st.one_of(st.sampled_from(typical or edges), st.sampled_from(edges),
                      st.integers(low, high))
 
@@ -608,7 +615,10 @@ def schema_value(draw: st.DrawFn, node: dict[str, Any], name: str = "") -> Any:
         return draw(st.sampled_from(node["enum"]))
     for key in ("anyOf", "oneOf"):
         if key in node:
-            return draw(schema_value(draw(st.sampled_from(node[key])), name))
+            # A declared block type names a declaration under `blocks:`, which this generator
+            # does not write (tests/test_corpus_blocks.py fuzzes declarations).
+            options = [o for o in node[key] if o.get("$ref") != "#/$defs/DeclaredBlock"]
+            return draw(schema_value(draw(st.sampled_from(options)), name))
     kind = node.get("type")
     if kind == "integer":
         return draw(_int_values(node, name))
@@ -634,7 +644,7 @@ def schema_value(draw: st.DrawFn, node: dict[str, Any], name: str = "") -> Any:
     if kind == "object":
         out: dict[str, Any] = {}
         for key, prop in node.get("properties", {}).items():
-            if key == "extends":
+            if key in ("extends", "blocks"):
                 continue
             if key in node.get("required", ()) or draw(st.booleans()):
                 out[key] = draw(schema_value(prop, key))

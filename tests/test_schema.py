@@ -73,7 +73,7 @@ def test_zoo_spec_matches_the_json_schema(name: str, validator: Draft202012Valid
     path = builtin_path(name)
     assert path is not None
     data = plain(path.read_text(encoding="utf-8"))
-    if "extends" not in data:
+    if "extends" not in data and "blocks" not in data:
         errors = [e.message for e in validator.iter_errors(data)]
         assert errors == []
     # A variant is checked after merging onto its bases: that is the spec it stands for.
@@ -81,7 +81,11 @@ def test_zoo_spec_matches_the_json_schema(name: str, validator: Draft202012Valid
     tree = load_chain(path, str(path), ctx)
     assert tree is not None and not ctx.diags
     merged = to_plain(drop_nulls(tree))
-    assert [e.message for e in validator.iter_errors(merged)] == []
+    # A block slot naming a type the spec declares under `blocks:` is checked against that
+    # declaration when the spec loads; the published schema knows only the built-in types.
+    declared = set(merged.get("blocks") or ())
+    assert [e.message for e in validator.iter_errors(merged)
+            if not (isinstance(e.instance, dict) and e.instance.get("type") in declared)] == []
 
 
 def test_committed_schema_is_current() -> None:

@@ -8,6 +8,7 @@ on purpose; the specs must still pass shape inference, which is what the checks 
 from __future__ import annotations
 
 import random
+import shutil
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,8 @@ torch = pytest.importorskip("torch")
 
 import archcompiler  # noqa: E402
 from archcompiler.backends.pytorch.check import check_shapes  # noqa: E402
+from archcompiler.ir.ops import ACTIVATIONS, NORMS  # noqa: E402
+from archcompiler.language.zoo import specs_dir  # noqa: E402
 
 from .conftest import write_spec  # noqa: E402
 from .test_torch_backend import measure  # noqa: E402
@@ -175,3 +178,122 @@ def test_random_specs_train(reports: list[archcompiler.Report]) -> None:
 def test_spec_text_is_reproducible(tmp_path: Path) -> None:
     assert _spec_text(3) == _spec_text(3)
     assert _spec_text(3) != _spec_text(4)
+    assert _open_spec_text(3) == _open_spec_text(3) != _open_spec_text(4)
+
+
+# The open language: the zoo's YAML blocks (copied beside each spec, as a user's would be),
+# every norm and activation, downsampling layers, head convs and norms, and the regnet rule.
+OPEN_COUNT = 96
+OPEN_BLOCKS = ("convnext", "regnet_x", "regnet_y", "se_basic", "inverted_residual",
+               "depthwise_separable")
+
+
+def _open_block(rng: random.Random, kind: str, group_width: int) -> str:
+    """A mapping of a zoo block type with random fields, as YAML flow text."""
+    fields = {
+        "convnext": f"mlp_ratio: {rng.choice((1, 2, 4))}, kernel: {rng.choice((3, 5, 7))}",
+        "regnet_x": f"group_width: {group_width}",
+        "regnet_y": f"group_width: {group_width}, se_reduction: {rng.choice((2, 4))}",
+        "se_basic": f"se_reduction: {rng.choice((4, 16))}, se_divisor: {rng.choice((1, 8))}",
+        "inverted_residual": f"expand_ratio: {rng.choice((1, 3, 6))}",
+        "depthwise_separable": "",
+    }[kind]
+    return f"{{type: {kind}{', ' + fields if fields else ''}}}"
+
+
+def _open_spec_text(i: int) -> str:
+    """Open-language spec number i as YAML text."""
+    rng = random.Random(20_000 + i)
+    norm = rng.choice(NORMS.names())
+    kind = rng.choice(OPEN_BLOCKS)
+    # Group norm splits 32 groups: at 64 channels a group keeps 2 values even on a 1x1 map
+    # (torch refuses a group of one value at batch 1, which analysis does not model).
+    pool = (64,) if norm == "group" else (8, 16, 24, 32, 48)
+    group_width = rng.choice((4, 8))  # divides every width drawn
+    regnet = kind.startswith("regnet") and norm != "group" and rng.random() < 0.7
+    n = rng.randint(1, 3)
+    if regnet:
+        widths = (f"{{rule: regnet, depth: {rng.randint(2, 8)}, w0: {rng.choice((8, 16, 24))}, "
+                  f"wa: {rng.choice((4.0, 8.5, 13.25, 20.0))}, wm: "
+                  f"{rng.choice((1.5, 2.0, 2.49))}, group_width: {group_width}}}")
+        stage_lines = [f"  widths: {widths}"]
+    else:
+        stage_lines = [f"  depths: {[rng.randint(1, 3) for _ in range(n)]}",
+                       f"  widths: {[rng.choice(pool) for _ in range(n)]}",
+                       f"  strides: {[rng.choice((1, 2, 2)) for _ in range(n)]}"]
+    if rng.random() < 0.4:
+        stage_lines.append("  downsample: {type: convnext_downsample}")
+    used = {kind, "convnext_downsample"}
+    stem_kernel = rng.choice((1, 2, 3, 4))
+    head = [f"classes: {rng.randint(1, 20)}"]
+    if rng.random() < 0.4:
+        head.append(f"conv: {{out_channels: {rng.choice(pool)}}}")
+    if rng.random() < 0.4:
+        head.append("pooled_norm: true")
+    size = rng.randint(24, 64)
+    lines = [
+        "spec_version: 1",
+        f"name: open_{i}",
+        "blocks: {" + ", ".join(f"{t}: {t}.yaml" for t in sorted(used)) + "}",
+        f"input: {{channels: 3, height: {size}, width: {size}}}",
+        f"norm: {norm}",
+        f"activation: {rng.choice(ACTIVATIONS.names())}",
+        f"stem: {{conv: {{out_channels: {rng.choice(pool)}, kernel: {stem_kernel}, stride: "
+        f"{rng.choice((1, stem_kernel))}, padding: 0, act: {rng.choice(('true', 'false'))}}}}}",
+        "stages:",
+        f"  block: {_open_block(rng, kind, group_width)}",
+        f"  shortcut: {rng.choice(('B', 'B', 'C', 'none'))}",
+        f"  naming: {rng.choice(('torchvision', 'timm'))}",
+        *stage_lines,
+        "head: {" + ", ".join(head) + "}",
+        f"conv_bias: {rng.choice(('true', 'false'))}",
+        f"rules: {RULES_OFF}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def open_reports(tmp_path_factory: pytest.TempPathFactory) -> list[archcompiler.Report]:
+    """The valid open-language draws, analyzed; only collapsed maps may reject one."""
+    folder = tmp_path_factory.mktemp("random_open_specs")
+    for block in (specs_dir() / "blocks").glob("*.yaml"):
+        shutil.copy(block, folder / block.name)
+    out: list[archcompiler.Report] = []
+    i = 0
+    while len(out) < OPEN_COUNT:
+        path = write_spec(folder, _open_spec_text(i), f"open_{i}.yaml")
+        report = archcompiler.analyze(path)
+        if report.ok:
+            out.append(report)
+        else:
+            assert {d.code for d in report.diagnostics if d.severity.value == "error"} <= \
+                {"ARC201"}, (path.read_text(), report.diagnostics)
+        i += 1
+    assert i < 2 * OPEN_COUNT, "too many draws were invalid: the generator needs fixing"
+    return out
+
+
+def test_the_open_generator_covers_the_language(open_reports: list[archcompiler.Report]) -> None:
+    blocks = [b for r in open_reports for b in r.spec.blocks]
+    assert {b.kind for b in blocks} == {*OPEN_BLOCKS, "convnext_downsample"}
+    assert any(b.role == "transition" for b in blocks)
+    assert {r.spec.norm for r in open_reports} == set(NORMS.names())
+    assert {r.spec.activation for r in open_reports} == set(ACTIVATIONS.names())
+    assert any(r.spec.generated for r in open_reports)  # the regnet rule
+    assert any(r.spec.head.conv is not None for r in open_reports)
+    assert any(r.spec.head.pooled_norm for r in open_reports)
+    assert any(b.name.startswith("stages.") for b in blocks)
+    ops = {n.op for r in open_reports for n in r.graph.nodes}
+    assert {"layer_scale", "mul", "layer_norm", "group_norm"} <= {str(o) for o in ops}
+
+
+@pytest.mark.parametrize("chunk", range(4))
+def test_random_open_specs_match_analysis(open_reports: list[archcompiler.Report],
+                                          chunk: int) -> None:
+    for report in open_reports[chunk::4]:
+        model = archcompiler.build_module(report, seed=0)
+        params, macs, bad = measure(model, report)
+        where = report.spec.name
+        assert (params, macs) == (report.params, report.macs), where
+        assert not bad, (where, bad[:3])
+        assert check_shapes(model, report).ok, where

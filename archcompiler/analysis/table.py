@@ -10,10 +10,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from ..core.diagnostics import Diagnostic
+from ..core.diagnostics import Diagnostic, Span
 from ..core.outputs import to_json as strict_json
 from ..ir.graph import Graph, Node, Role
 from ..ir.ops import Op, Shape
+from ..language.zoo import display_path
 
 MAC_CONVENTION = ("MACs are conv + linear multiply-accumulates (torchvision's 'GFLOPS' metadata; "
                   "FlopCounterMode's total / 2)")
@@ -31,6 +32,8 @@ class _Info(Protocol):
 class _Named(Protocol):
     @property
     def name(self) -> str: ...
+    @property
+    def generated(self) -> tuple[tuple[str, Span], ...]: ...
 
 
 class Report(Protocol):
@@ -160,6 +163,8 @@ def report_dict(report: Report, depth: str | None = None) -> dict[str, object]:
             raise ValueError(f"depth must be one of {', '.join(DEPTHS)}, got {depth!r}")
         data["depth"] = depth
         data["rows"] = [r.to_dict() for r in rows(report, depth)]
+    data["notes"] = [{"message": text, "at": f"{display_path(span.file)}:{span.line}"}
+                     for text, span in report.spec.generated]
     data["diagnostics"] = [d.to_dict() for d in report.diagnostics]
     return data
 

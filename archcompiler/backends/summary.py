@@ -42,6 +42,7 @@ def format_text(report: Report, depth: str = "block") -> str:
         shown = ", ".join(f"{s.name} {m / 1e6:.1f}M" if m is not None else f"{s.name} ?"
                           for s, m in zip(report.graph.stages, per_layer))
         lines.append(f"MACs per conv layer by stage (rule ii keeps these level): {shown}")
+    lines += [f"note: {text} ({Report.where(span)})" for text, span in report.spec.generated]
     lines.append(f"note: {MAC_CONVENTION}.")
     return "\n".join(lines)
 
@@ -60,10 +61,11 @@ def traits(report: Report) -> list[str]:
     """What family a spec belongs to, read from its graph: plain, pre-activation, SE, ...
 
     Structure, not names: a net is plain when no block has a shortcut, pre-activation when its
-    blocks open with a BN, SE when blocks have a side branch, ResNeXt when a main conv is
-    grouped, wide when a first block's inner convs have twice the stem's channels or more,
-    ResNet-C with a deep stem, ResNet-D with average-pooled projections, v1 when a 1x1 conv
-    takes a block's stride, and CIFAR-sized when the input is at most 64x64.
+    blocks open with a BN, SE when blocks have a side branch, depthwise when every grouped main
+    conv has a group per channel, ResNeXt when a main conv is otherwise grouped, wide when a
+    first block's inner convs have twice the stem's channels or more, ResNet-C with a deep
+    stem, ResNet-D with average-pooled projections, v1 when a 1x1 conv takes a block's stride,
+    and CIFAR-sized when the input is at most 64x64.
     """
     graph, by_name = report.graph, report.graph.by_name()
     out = []
@@ -75,7 +77,10 @@ def traits(report: Report) -> list[str]:
         out.append("SE")
     convs = [(n, n.attrs) for n in graph.nodes if isinstance(n.attrs, Conv2d)]
     main = [(n, a) for n, a in convs if n.block is not None and n.role is Role.MAIN]
-    if any(a.groups > 1 for _, a in main):
+    grouped = [a for _, a in main if a.groups > 1]
+    if grouped and all(a.groups == a.in_channels == a.out_channels for a in grouped):
+        out.append("depthwise")  # ConvNeXt, MobileNetV2: one group per channel, not ResNeXt's
+    elif grouped:
         out.append("ResNeXt")
     elif graph.blocks:
         first = [a for n, a in main if n.block == graph.blocks[0].name][:-1]  # all but the last
@@ -99,6 +104,6 @@ def family(report: Report) -> str:
     base = "plain net" if "plain" in t else "ResNeXt" if "ResNeXt" in t else "ResNet"
     if "ResNet-D" in t or "ResNet-C" in t:
         base += "-D" if "ResNet-D" in t else "-C"
-    words = [w for w in ("pre-activation", "SE", "wide") if w in t] + [base]
+    words = [w for w in ("pre-activation", "SE", "depthwise", "wide") if w in t] + [base]
     extra = [w for w in ("v1", "CIFAR") if w in t]
     return " ".join(words) + (f", {', '.join(extra)}" if extra else "")

@@ -207,7 +207,7 @@ _add("ARC150", E, "`extends` names no built-in spec",
 _add("ARC151", E, "`extends` forms a cycle",
      "A cycle has no base to start merging from.",
      "Remove one `extends`, so the chain ends at a spec without one.")
-_add("ARC152", E, "the `extends` chain is longer than 8 files",
+_add("ARC152", E, "the `extends` chain is longer than 16 files",
      "The bound caps the files one spec may read; a long chain is hard for people to follow too.",
      "Copy settings into fewer files, or raise the bound: `--max-extends`, "
      "`Limits(max_extends=...)`.")

@@ -34,7 +34,7 @@ class Limits:
     max_memory: int | None = field(default=None)  # bytes of weights and buffers at build
     max_activation: int = 2**31  # elements of the largest single feature map, per sample
     max_nodes: int = 200_000  # IR nodes; a 10,000-layer net has about 60,000
-    max_extends: int = 8  # files in one extends chain
+    max_extends: int = 16  # files in one extends chain (ConvNeXt's roadmap has 13)
     max_blocks: int = 5000  # blocks in all stages; the deepest net in the papers has 1001 layers
 
     def memory_bound(self) -> tuple[int | None, str]:

@@ -25,6 +25,7 @@ from ..ir.ops import ACTIVATIONS, NORMS
 from .validate import errors_of, locate
 from .variants import LoadContext, inside, read_file
 from .yamlload import LNode, to_plain
+from .zoo import specs_dir
 
 Ident = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
 # A local name: dotted identifiers or indices ('se.fc1', 'mlp.fc2', '0'); a part starts with a
@@ -151,7 +152,11 @@ def _read_block_file(value: LNode, ctx: LoadContext) -> LNode | None:
         return None
     here = Path(value.span.file)
     path = here.parent / ref if not here.name.startswith("<") else Path.cwd() / ref
-    if ctx.root_dir is not None and not ctx.allow_outside and not inside(path, ctx.root_dir):
+    # A built-in spec's own block files (specs/blocks/) are part of the zoo: a user's spec
+    # that extends it reads them from wherever it lies.
+    zoo = inside(here, specs_dir()) and inside(path, specs_dir())
+    if ctx.root_dir is not None and not ctx.allow_outside and not zoo and \
+            not inside(path, ctx.root_dir):
         ctx.diags.append(error(
             "ARC154", f"block file '{ref}' lies outside the spec's folder {ctx.root_dir}",
             value.span, hint="move the block file next to the spec, or pass --allow-outside"))

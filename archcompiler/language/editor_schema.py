@@ -69,9 +69,58 @@ def _relax(node: Any, wanted: set[str]) -> Any:
     return out
 
 
+DECLARED = "DeclaredBlock"
+
+
+def _declared(node: Any, tags: set[str]) -> Any:
+    """Each block slot (a union tagged by `type`) also takes a type the spec declares under
+    `blocks:`: any tag but a built-in one, whose fields the loader checks against the
+    declaration."""
+    if isinstance(node, list):
+        return [_declared(n, tags) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _declared(v, tags) for k, v in node.items()}
+    disc = node.get("discriminator")
+    if isinstance(disc, dict) and disc.get("propertyName") == "type":
+        tags.update(disc.get("mapping", {}))
+        docs = {k: out.pop(k) for k in ("title", "description", "default") if k in out}
+        return {**docs, "anyOf": [out, {"$ref": _DEFS + DECLARED}]}
+    return out
+
+
+def _declared_def(tags: set[str]) -> dict[str, Any]:
+    return {
+        "title": DECLARED, "type": "object", "required": ["type"],
+        "description": "A block type the spec declares under `blocks:` (a block file or an "
+                       "inline declaration); its fields are checked against the declaration "
+                       "when the spec loads.",
+        "properties": {"type": {"type": "string", "not": {"enum": sorted(tags)},
+                                "description": "A tag declared under `blocks:`."}},
+        "additionalProperties": True,
+    }
+
+
+def _builtin_only(tags: set[str]) -> dict[str, Any]:
+    """A file that neither declares blocks nor extends a base (which may declare them) names
+    built-in block types only, so a misspelt tag is still caught in the editor."""
+    builtin = {"properties": {"type": {"enum": sorted(tags)}}}
+    stages = {"properties": {"block": builtin, "downsample": builtin,
+                             "per_stage": {"items": {"properties": {"block": builtin}}}}}
+    return {
+        "if": {"not": {"anyOf": [
+            {"required": ["blocks"], "properties": {"blocks": {"type": "object"}}},
+            {"required": ["extends"], "properties": {"extends": {"type": "string"}}}]}},
+        "then": {"properties": {"stages": stages}},
+    }
+
+
 def overlay_schema(complete: dict[str, Any]) -> dict[str, Any]:
     """Turn pydantic's schema of a complete spec into the published complete-or-overlay schema."""
-    complete = copy.deepcopy(complete)
+    tags: set[str] = set()
+    complete = _declared(copy.deepcopy(complete), tags)
+    if tags:
+        complete.setdefault("$defs", {})[DECLARED] = _declared_def(tags)
     defs: dict[str, Any] = {name: _with_nulls(d) for name, d in complete.pop("$defs", {}).items()}
     spec = _with_nulls(complete)
     defs["Spec"] = spec
@@ -83,6 +132,8 @@ def overlay_schema(complete: dict[str, Any]) -> dict[str, Any]:
         done.add(name)
         defs[name + OVERLAY] = _relax(defs[name], wanted)
     top = {k: v for k, v in top.items() if k != "title"}
+    if tags:
+        top["allOf"] = [_builtin_only(tags)]
     return {
         "title": spec.get("title", "Spec"),
         **top,

@@ -13,9 +13,10 @@ from ..blocks.shortcut import shape_changes
 from ..core.diagnostics import Diagnostic, Severity, Span, error
 from ..core.limits import DEFAULT_LIMITS
 from ..ir.ops import same_padding
+from .regnet import RegNetParams, rule_stages
 from .resolved import ResolvedSpec, ResolvedStage, ResolvedStem
 from .scaling import scale_stages
-from .schema import BlockRef
+from .schema import BlockRef, RegNetRule
 from .schema import Spec as _Spec
 from .sources import is_override_source
 from .validate import locate
@@ -42,6 +43,7 @@ class StageEntry:
     out_channels: int | None = None
     block: BlockConfig | None = None
     shortcut: str | None = None
+    group_width: int | None = None  # a width rule's group width for the stage's blocks
 
 MAX_BLOCKS = DEFAULT_LIMITS.max_blocks
 MAX_WIDTH = 65536  # the schema's bound on a channel count
@@ -89,6 +91,7 @@ def _stage_widths(spec: Spec, tree: LNode, strides: Sequence[int], own: Collecti
                 span, hint="give one width per stage", notes=notes))
             return None
         return [(w, _span(tree, "stages", "widths", i)) for i, w in enumerate(stages.widths)]
+    assert not isinstance(stages.widths, RegNetRule), "the regnet rule goes through _regnet"
     width, out = stages.widths.base, []
     span = _span(tree, "stages", "widths")
     for i, stride in enumerate(strides):
@@ -103,11 +106,35 @@ def _stage_widths(spec: Spec, tree: LNode, strides: Sequence[int], own: Collecti
     return out
 
 
-def _entries(spec: Spec, tree: LNode, own: Collection[str],
-             diags: list[Diagnostic]) -> list[StageEntry] | None:
+def _regnet(spec: Spec, tree: LNode, notes: list[tuple[str, Span]],
+            diags: list[Diagnostic]) -> list[StageEntry] | None:
+    """The stages RegNet's width rule generates; the note says what it made and from where."""
+    rule = spec.stages.widths
+    assert isinstance(rule, RegNetRule)
+    span = _span(tree, "stages", "widths")
+    if spec.stages.depths is not None:
+        diags.append(error("ARC111", "stages.depths does not go with the regnet rule, which "
+                           "generates the depths", _span(tree, "stages", "depths"),
+                           hint="remove depths (or set `depths: null` over an inherited one)"))
+        return None
+    params = RegNetParams(rule.depth, rule.w0, rule.wa, rule.wm, rule.group_width,
+                          rule.bottleneck_ratio)
+    made = rule_stages(params, spec.stages.strides, span, diags, MAX_WIDTH)
+    if made is None:
+        return None
+    generated, strides = made
+    notes.append((f"the regnet rule generated {generated.describe()}", span))
+    return [StageEntry(depth=d, width=w, stride=s, group_width=g) for d, w, s, g in
+            zip(generated.depths, generated.widths, strides, generated.group_widths)]
+
+
+def _entries(spec: Spec, tree: LNode, own: Collection[str], diags: list[Diagnostic],
+             generated: list[tuple[str, Span]] | None = None) -> list[StageEntry] | None:
     """Turn either stage form into StageEntry values, reporting inconsistent lists."""
     stages = spec.stages
     here = _span(tree, "stages")
+    if isinstance(stages.widths, RegNetRule) and stages.per_stage is None:
+        return _regnet(spec, tree, generated if generated is not None else [], diags)
     if (stages.depths is None) == (stages.per_stage is None):
         both = stages.depths is not None
         span, notes = _placed(tree, own, "per_stage", "depths", at=here) if both else (here, ())
@@ -272,8 +299,9 @@ def resolve_spec(spec: Spec, tree: LNode, sources: dict[str, str],
     the first source read, the top of the `extends` chain.
     """
     diags: list[Diagnostic] = []
+    generated: list[tuple[str, Span]] = []
     own = set(own) if own is not None else set(list(sources)[:1])
-    entries = _entries(spec, tree, own, diags)
+    entries = _entries(spec, tree, own, diags, generated)
     if entries is None:
         return None, diags
     st = spec.stages
@@ -297,6 +325,8 @@ def resolve_spec(spec: Spec, tree: LNode, sources: dict[str, str],
     transition = None if st.downsample is None else _config(st.downsample)
     for i, entry in enumerate(entries):
         block = entry.block or _config(spec.stages.block)
+        if entry.group_width is not None and "group_width" in type(block).model_fields:
+            block = block.model_copy(update={"group_width": entry.group_width})
         shortcut = entry.shortcut or spec.stages.shortcut
         kind = scope.get(block.type)
         width_span = _width_span(spec, tree, i)
@@ -357,5 +387,6 @@ def resolve_spec(spec: Spec, tree: LNode, sources: dict[str, str],
         name_span=_span(tree, "name"), input_span=_span(tree, "input"),
         activation_span=_span(tree, "activation"),
         rule_spans={r: _span(tree, "rules", r) for r in rules}, sources=dict(sources),
-        files=tuple(sources), notes=tuple(notes), field_spans=spans)
+        files=tuple(sources), notes=tuple(notes), field_spans=spans,
+        generated=tuple(generated))
     return resolved, diags

@@ -52,6 +52,9 @@ class ResolvedSpec:
         """Where `key` was set (a parent mapping's span for a key inside it), else `fallback`."""
         found = self.field_spans.get(key)
         return found if found is not None else fallback
+    # What a rule generated that the spec does not spell out (the regnet rule's stages), with
+    # the span of the rule: shown by `archc summary`, so no rule adjusts anything silently.
+    generated: tuple[tuple[str, Span], ...] = ()
 
     @property
     def classes(self) -> int:

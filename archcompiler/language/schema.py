@@ -120,6 +120,25 @@ class WidthRule(_Model):
         "double", description="'double': x2 at every stage whose stride is above 1.")
 
 
+class RegNetRule(_Model):
+    """RegNet's width rule (Radosavovic et al. 2020): the stages' widths and depths from
+    four numbers, quantized and adjusted to the group width as pycls does."""
+
+    rule: Literal["regnet"] = Field(description="'regnet': generate widths and depths.")
+    depth: Annotated[int, Field(ge=1, le=1000)] = Field(description="Blocks in all (d).")
+    w0: Annotated[int, Field(gt=0, le=4096, multiple_of=8)] = Field(
+        description="Initial width, a multiple of 8 (pycls's quantum: every width is one).")
+    wa: Annotated[float, Field(ge=0.0, le=4096.0)] = Field(description="Width slope per block.")
+    wm: Annotated[float, Field(gt=1.0, le=16.0)] = Field(
+        description="Width multiplier between stages: widths are w0 x wm^k.")
+    group_width: Annotated[int, Field(gt=0, le=4096)] = Field(
+        description="Channels per group (g); clipped to each stage's width, and the width "
+                    "rounded to a multiple of it. Passed to a block field group_width.")
+    bottleneck_ratio: Annotated[float, Field(ge=1.0, le=1.0)] = Field(
+        1.0, description="Inner width / block width (b); only 1 (RegNetX and RegNetY) for "
+                         "now: the blocks take their inner width from the stage width.")
+
+
 class HeadConv(_Model):
     """A 1x1 conv with its norm and activation before the global pool (MobileNetV2's 1280)."""
 
@@ -184,10 +203,13 @@ class Stages(_Slotted, Generic[BlockT]):
                          "'identity' never projects, 'none' gives a plain net.")
     depths: list[Annotated[int, Field(gt=0, le=10000)]] | None = Field(
         None, min_length=1, max_length=64, description="Blocks per stage.")
-    widths: WidthRule | list[Channels] | None = Field(
-        None, description="A width rule {base, rule} or one width per stage.")
+    widths: WidthRule | RegNetRule | list[Channels] | None = Field(
+        None, description="A width rule {base, rule}, RegNet's rule {rule: regnet, ...} (which "
+                          "also gives the depths), or one width per stage.")
     strides: list[Stride] | None = Field(
-        None, min_length=1, max_length=64, description="Stride per stage; default [1, 2, 2, ...].")
+        None, min_length=1, max_length=64,
+        description="Stride per stage; default [1, 2, 2, ...] ([2, 2, ...] under the regnet "
+                    "rule).")
     per_stage: list[StageEntry[BlockT]] | None = Field(
         None, min_length=1, max_length=64, description="Explicit stages, instead of depths.")
     shortcut_pool: Literal["none", "avg"] = Field(

@@ -20,7 +20,7 @@ _TYPE_ERRORS = {"int_type", "int_parsing", "int_from_float", "float_type", "floa
                 "model_type", "model_attributes_type", "literal_error", "none_required",
                 "is_instance_of"}
 _RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal",
-                 "too_short", "too_long", "string_pattern_mismatch", "string_too_long",
+                 "too_short", "too_long", "string_pattern_mismatch", "string_too_long", "multiple_of",
                  "string_too_short"}
 _KIND_WORDS = {"int_type": "an integer", "float_type": "a number", "string_type": "a string",
                "bool_type": "true or false", "dict_type": "a mapping", "model_type": "a mapping",
@@ -184,9 +184,29 @@ def _merge_same_span(diags: list[Diagnostic]) -> list[Diagnostic]:
 _KIND_ERRORS = {"model_type", "dict_type", "list_type", "model_attributes_type"}
 
 
+# Mapping branches of one union told apart by their `rule` value, as (branch, its rule): a
+# width mapping reports the errors of the branch its `rule` names, not of both.
+_RULE_BRANCHES = (("RegNetRule", "regnet"), ("WidthRule", None))
+
+
+def _drop_other_rules(errs: list[Any], root: LNode) -> list[Any]:
+    """Drop the errors of the width-rule branch that the mapping's `rule` does not name."""
+    def wrong(err: Any) -> bool:
+        for i, seg in enumerate(err["loc"]):
+            for branch, rule in _RULE_BRANCHES:
+                if seg == branch:
+                    node = locate(root, err["loc"][:i])[0]
+                    named = node.get("rule") if isinstance(node.value, dict) else None
+                    is_regnet = named is not None and named.value == "regnet"
+                    return is_regnet != (rule == "regnet")
+        return False
+    return [e for e in errs if not wrong(e)]
+
+
 def _drop_branch_mismatches(errs: list[Any], root: LNode) -> list[Any]:
     """A union reports one error per branch. When one branch got inside the value (so the value
     has that branch's kind), the other branches' 'wrong kind' errors are noise: drop them."""
+    errs = _drop_other_rules(errs, root)
     paths = [tuple(locate(root, e["loc"])[1]) for e in errs]
     return [e for e, p in zip(errs, paths)
             if e["type"] not in _KIND_ERRORS

@@ -23,6 +23,7 @@ from ...core.limits import DEFAULT_LIMITS, Limits
 from ...core.outputs import cut
 from ...ir.graph import Node
 from .archive import Bound, archive_problem, file_label, storage_bound
+from .keymaps import adapt_state_dict
 
 __all__ = ["WeightsError", "load_weights", "read_state_dict", "weight_diagnostics"]
 
@@ -260,7 +261,8 @@ def weight_diagnostics(model: nn.Module, report: Report, state: Mapping[str, tor
 def load_weights(model: nn.Module, report: Report, path: str | os.PathLike[str],
                  limits: Limits = DEFAULT_LIMITS) -> None:
     """Load a weights file into a module built from `report`, strictly; raise WeightsError."""
-    state = read_state_dict(path, _bound_of(model, limits))
+    state = adapt_state_dict(model.state_dict(),  # timm's layouts
+                             read_state_dict(path, _bound_of(model, limits)))
     diags = weight_diagnostics(model, report, state)
     if diags:
         missing, extra, shaped, typed = _mismatches(model.state_dict(), state)

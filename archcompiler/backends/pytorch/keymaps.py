@@ -1,0 +1,81 @@
+"""timm's state_dict layouts, mapped to the module names a spec builds.
+
+Where a zoo spec cannot take timm's module names (the stem, head and stage names are the
+builder's), a layout here renames timm's keys, in order, by regular expression:
+
+| timm family | timm key | archcompiler key |
+|---|---|---|
+| convnext | `stem.0.` / `stem.1.` | `conv1.` / `bn1.` |
+| convnext | `stages.i.blocks.j.gamma` (a parameter) | `stages.i.blocks.j.gamma.gamma` (LayerScale) |
+| convnext | `head.norm.` / `head.fc.` | `head_norm.` / `fc.` |
+| regnet | `stem.conv.` / `stem.bn.` | `conv1.` / `bn1.` |
+| regnet | `s{i}.b{j}.` (1-based) | `layer{i}.{j-1}.` |
+| regnet | `.downsample.conv.` / `.downsample.bn.` | `.downsample.0.` / `.downsample.1.` |
+| regnet | `head.fc.` | `fc.` |
+| efficientnet (mobilenetv2) | `conv_stem.` / `blocks.i.j.` | `conv1.` / `stages.i.blocks.j.` |
+| efficientnet (mobilenetv2) | `bn2.` / `classifier.` | `bn_head.` / `fc.` |
+
+timm's ConvNeXt computes its pointwise convs as `nn.Linear` on NHWC tensors: a (out, in)
+weight becomes the (out, in, 1, 1) weight of the spec's 1x1 conv, the same numbers reshaped.
+A file is mapped only when a layout turns its keys into exactly the module's keys; otherwise
+it is left as it is, and the strict loader reports every key against the spec.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+
+import torch
+
+__all__ = ["LAYOUTS", "adapt_state_dict", "rename"]
+
+Rule = tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
+
+
+def _rules(*pairs: tuple[str, str | Callable[[re.Match[str]], str]]) -> tuple[Rule, ...]:
+    return tuple((re.compile(p), r) for p, r in pairs)
+
+
+LAYOUTS: dict[str, tuple[Rule, ...]] = {
+    "timm convnext": _rules(
+        (r"^stem\.0\.", "conv1."), (r"^stem\.1\.", "bn1."),
+        (r"^(stages\.\d+\.blocks\.\d+)\.gamma$", r"\1.gamma.gamma"),
+        (r"^head\.norm\.", "head_norm."), (r"^head\.fc\.", "fc.")),
+    "timm regnet": _rules(
+        (r"^stem\.conv\.", "conv1."), (r"^stem\.bn\.", "bn1."),
+        (r"^s(\d+)\.b(\d+)\.", lambda m: f"layer{m.group(1)}.{int(m.group(2)) - 1}."),
+        (r"\.downsample\.conv\.", ".downsample.0."), (r"\.downsample\.bn\.", ".downsample.1."),
+        (r"^head\.fc\.", "fc.")),
+    "timm efficientnet": _rules(
+        (r"^conv_stem\.", "conv1."), (r"^blocks\.(\d+)\.(\d+)\.", r"stages.\1.blocks.\2."),
+        (r"^bn2\.", "bn_head."), (r"^classifier\.", "fc.")),
+}
+
+
+def rename(key: str, rules: tuple[Rule, ...]) -> str:
+    """`key` with every rule of a layout applied in order."""
+    for pattern, repl in rules:
+        key = pattern.sub(repl, key)
+    return key
+
+
+def _fit(value: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """A linear layer's (out, in) weight as the (out, in, 1, 1) weight of a 1x1 conv."""
+    if value.dim() == 2 and like.dim() == 4 and tuple(like.shape[2:]) == (1, 1) and \
+            tuple(like.shape[:2]) == tuple(value.shape):
+        return value.reshape(like.shape)
+    return value
+
+
+def adapt_state_dict(own: Mapping[str, torch.Tensor], state: dict[str, torch.Tensor]
+                     ) -> dict[str, torch.Tensor]:
+    """`state` renamed to the keys of `own` by the first layout that matches them exactly,
+    with linear weights reshaped to 1x1 convs; `state` itself when it matches or none does."""
+    if state.keys() == own.keys():
+        return state
+    for rules in LAYOUTS.values():
+        renamed = {rename(k, rules): v for k, v in state.items()}
+        if len(renamed) == len(state) and renamed.keys() == own.keys():
+            return {k: _fit(v, own[k]) for k, v in renamed.items()}
+    return state
