@@ -157,6 +157,25 @@ def _simple_block(name: str) -> str:
             "act_after: true}\nstages: {block: {type: simple}}\n")
 
 
+class TwiceConfig(BlockConfig):
+    """A block type that names two convs alike."""
+
+    type: Literal["twice"] = Field(description="Block type tag.")
+
+
+class Twice(BlockType[TwiceConfig]):
+    """Two convs, both called conv1."""
+
+    config = TwiceConfig
+    module_class = "BasicBlock"
+
+    def lower(self, cfg: TwiceConfig, x: str, g: BlockBuilder) -> str:
+        """The second conv reuses the first one's name."""
+        b = g.block
+        h = g.conv("conv1", x, b.in_channels, b.out_channels, 3, b.stride)
+        return g.conv("conv1", h, b.out_channels, b.out_channels, 3)
+
+
 @dataclass(frozen=True)
 class Example:
     """How the catalogue triggers one code, and where the diagnostic must point."""
@@ -275,6 +294,7 @@ EXAMPLES: dict[str, Example] = {
     "ARC167": Example(4, fixed=_simple_block("typo")),
     "ARC168": Example(4, fixed=_simple_block("outless")),
     "ARC170": Example(3, block=Raising, note=_BLOCK_NOTE.format(code="ARC170")),
+    "ARC171": Example(3, block=Twice, note=_BLOCK_NOTE.format(code="ARC171")),
     "ARC201": Example(4, fixed="extends: resnet18\nname: resnet18_32px\n"
                                "input: {height: 32, width: 32}\n"),
     "ARC202": Example(3, block=Miswired, note=_BLOCK_NOTE.format(code="ARC202")),

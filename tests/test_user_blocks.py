@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import pytest
 from pydantic import Field
@@ -152,3 +152,63 @@ def test_unregistering_restores_the_schema() -> None:
     assert json_schema() != before
     archcompiler.unregister_block("bottleneck5x5")
     assert json_schema() == before
+
+
+def _faulty(tag: str, lower: object) -> BlockType[Any]:
+    """A block type whose `lower` is the given function."""
+    config = type(f"{tag}Config", (BlockConfig,), {
+        "__annotations__": {"type": Literal[tag]},  # type: ignore[valid-type]
+        "type": Field(description="Block type tag."), "__doc__": "A faulty block."})
+
+    class Faulty(BlockType[Any]):
+        """A block whose lowering breaks one IR invariant."""
+
+        module_class = "BasicBlock"
+
+        def lower(self, cfg: Any, x: str, g: BlockBuilder) -> str:
+            """The faulty lowering."""
+            return lower(x, g)  # type: ignore[operator,no-any-return]
+
+    Faulty.config = config  # type: ignore[assignment]
+    return Faulty()
+
+
+def _conv(g: BlockBuilder, name: str, x: str, **kw: Any) -> str:
+    b = g.block
+    return g.conv(name, x, b.in_channels, b.out_channels, 3, b.stride, **kw)
+
+
+FAULTS: dict[str, tuple[object, str]] = {
+    "twice": (lambda x, g: _conv(g, "conv1", _conv(g, "conv1", x)), "is used twice"),
+    "selfloop": (lambda x, g: g.op("loop", archcompiler.ir.ops.Add(), (x, g.name("loop"))),
+                 "reads itself"),
+    "dunder": (lambda x, g: _conv(g, "conv1", x) and g.op(
+        "act", archcompiler.ir.ops.Activation("relu"), (g.name("conv1"),), module="__class__"),
+               "names the module"),
+    "badact": (lambda x, g: g.op("act", archcompiler.ir.ops.Activation("swishy"), (x,)),
+               "unknown activation 'swishy'"),
+    "returnsnone": (lambda x, g: None, "returned None"),
+    "raises": (lambda x, g: {}["missing"], "KeyError"),
+}
+
+
+@pytest.mark.parametrize("tag", sorted(FAULTS))
+def test_faulty_user_blocks_are_caught_at_validate(tag: str, tmp_path: Path) -> None:
+    lower, message = FAULTS[tag]
+    block = _faulty(tag, lower)
+    archcompiler.register_block(block)
+    try:
+        spec = write_spec(tmp_path, f"extends: resnet20\nname: x\nstages: {{block: {{type: {tag}}}}}\n")
+        diags = archcompiler.validate(spec)
+    finally:
+        archcompiler.unregister_block(tag)
+    assert len(diags) == 1 and diags[0].code in ("ARC170", "ARC171"), diags
+    assert message in diags[0].message and "test_user_blocks.py" in diags[0].message
+    assert diags[0].span is not None and diags[0].span.line == 3
+
+
+@pytest.mark.parametrize("tag", ["", "x\ny", "../x", "_private", "a b"])
+def test_block_tags_are_identifiers(tag: str) -> None:
+    block = _faulty(tag, lambda x, g: x)
+    with pytest.raises(ValueError, match="must be an identifier"):
+        archcompiler.register_block(block)

@@ -17,6 +17,7 @@ from ..core.diagnostics import DiagnosticError, Span, error
 from ..ir.graph import BlockRecord, Builder, Graph, Role
 from ..ir.ops import Input
 from ..language.resolved import ResolvedSpec
+from .blocklint import lint_block
 
 # The optional stem and head modules; a net without one keeps it as a None attribute.
 _OPTIONAL_TOP = ("maxpool", "avgpool_stem", "dropout")
@@ -28,6 +29,12 @@ def _where(obj: object) -> str:
         return inspect.getsourcefile(type(obj)) or "<unknown file>"
     except TypeError:
         return "<built-in>"
+
+
+def _untrusted(kind: object) -> bool:
+    """A user's Python block type: the package's own and the declared (YAML) ones are checked
+    where they are written, so the per-block lint is left out of their analysis."""
+    return not type(kind).__module__.startswith("archcompiler.")
 
 
 def _block(b: ResolvedBlock, x: str, root: Builder, spec: ResolvedSpec) -> BlockRecord:
@@ -56,6 +63,11 @@ def _block(b: ResolvedBlock, x: str, root: Builder, spec: ResolvedSpec) -> Block
             "ARC170", f"block type '{b.kind}' ({_where(kind)}) returned {out!r} from lowering "
                       f"{b.name}, not the name of a node it appended", b.span,
             hint="return the node whose output leaves the block"))
+    if _untrusted(kind):
+        known = {n.name for n in root.nodes[:start]}
+        fault = lint_block(b, nodes, known, _where(kind))
+        if fault is not None:
+            raise DiagnosticError(fault)
     present = {n.module[len(b.name) + 1:].split(".")[0] for n in nodes if n.module is not None}
     return BlockRecord(b.name, b.kind, kind.module_class, b.stage, b.index, builder.joined, x,
                        out, tuple(n.name for n in nodes), b.in_channels, b.out_channels, b.width,

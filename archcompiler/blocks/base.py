@@ -228,6 +228,11 @@ def register_block(block: B) -> B:
     instance = block() if isinstance(block, type) else block
     if not isinstance(instance, BlockType):
         raise TypeError(f"register_block wants a BlockType, got {type(instance).__name__}")
+    tag = instance.name
+    # A tag is written in specs, shown in messages and used in file names: an identifier only.
+    if not (tag.isidentifier() and tag.isascii() and not tag.startswith("_") and len(tag) <= 64):
+        raise ValueError(f"a block type's tag must be an identifier (letters, digits and _, not "
+                         f"starting with _), got {tag!r}")
     config = getattr(instance, "config", None)
     if not (isinstance(config, type) and issubclass(config, BlockConfig)):
         raise TypeError(f"{type(instance).__name__}.config must be a BlockConfig subclass")

@@ -227,6 +227,12 @@ _add("ARC156", E, "`sweep --write` cannot name files after the base's `name`",
      "in a file name could write outside that folder, so it is refused before the sweep starts.",
      "Give the base a name of letters, digits, `_`, `.` and `-` (not first), e.g. `name: my_net`.")
 
+_add("ARC171", E, "a Python block type made an IR the backends cannot build",
+     "The torch backend relies on unique node names, nodes that read only earlier values, "
+     "module names that are dotted Python names (no dunder such as `__class__`), registered "
+     "ops and activations, and modules shared only by equal ops. A user's block type that "
+     "breaks one is reported at `validate`, with its file, not as a crash at `build`.",
+     "Fix the block type's `lower` as the message says.")
 # Shapes (ARC2xx): shape inference over the IR.
 # Block declarations (ARC16x-ARC17x): block types written as data, and user block types.
 _add("ARC160", E, "an expression in a block declaration does not parse",
