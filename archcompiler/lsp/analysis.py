@@ -108,6 +108,22 @@ def analyse_block_file(out: Analysis, unsaved: Mapping[str, str]) -> None:
     out.own = _own_tree(out.path, out.text)
 
 
+_DECLARED = re.compile(r"^blocks\s*:\s*\{([^}]*)\}", re.MULTILINE)
+_ENTRY = re.compile(r"([A-Za-z_]\w*)\s*:\s*([^,\s{}]+\.ya?ml)")
+
+
+def scope_from_text(text: str, path: str, unsaved: Mapping[str, str]) -> BlockScope:
+    """The block types a half-typed spec declares in a flow `blocks: {tag: file.yaml}` line,
+    read by the loader's own `declared_scope` (for completion while the spec does not parse)."""
+    found = _DECLARED.search(text)
+    if found is None:
+        return BlockScope()
+    at = Span(path, 1, 1)
+    entries = {tag: LNode(file, at) for tag, file in _ENTRY.findall(found.group(1))}
+    ctx = LoadContext(Path(path).parent, unsaved=unsaved)
+    return declared_scope(LNode({"blocks": LNode(entries, at)}, at), ctx)
+
+
 def block_files_of(analysis: Analysis) -> dict[str, str]:
     """The block files a spec names under `blocks:`: tag -> unsaved key of the file."""
     tree = analysis.resolution.tree if analysis.resolution is not None else None

@@ -19,7 +19,7 @@ from ..language.blockfile import BlockSpec
 from ..language.schema import spec_model
 from ..language.validate import locate
 from ..language.zoo import builtin_names
-from .analysis import Analysis
+from .analysis import Analysis, scope_from_text
 from .schema_walk import KeyPath, choices, describe_type, field_at, models_at
 
 _KEY_LINE = re.compile(r"^(\s*)((?:-\s+)*)([A-Za-z_][\w.-]*)\s*:(?:\s|$)")
@@ -147,13 +147,19 @@ def block_types(analysis: Analysis | None, text: str) -> list[str]:
     return sorted(dict.fromkeys(names))
 
 
-def _block_model(analysis: Analysis | None, tag: str | None) -> type[BaseModel] | None:
+def _block_model(analysis: Analysis | None, tag: str | None, text: str, path: str
+                 ) -> type[BaseModel] | None:
+    """The config model of block type `tag`: in the last analysis's scope, the registry, or
+    declared in the text being typed (which need not parse)."""
     if tag is None:
         return None
     scope = analysis.scope if analysis is not None else None
     if scope is not None and tag in scope:
         return scope.get(tag).config
-    return BLOCKS.get(tag).config if tag in BLOCKS else None
+    if tag in BLOCKS:
+        return BLOCKS.get(tag).config
+    found = scope_from_text(text, path, {})
+    return found.get(tag).config if tag in found.local else None
 
 
 def _item(label: str, kind: lsp.CompletionItemKind, detail: str | None = None,
@@ -171,7 +177,7 @@ def complete(lines: list[str], line: int, col: int, analysis: Analysis | None, p
     tag = _type_tag(lines, line, place, analysis)
 
     def block_model(at: KeyPath) -> type[BaseModel] | None:
-        return _block_model(analysis, tag) if tuple(at) == place.path else None
+        return _block_model(analysis, tag, text, path) if tuple(at) == place.path else None
 
     text = "\n".join(lines)
     if place.key is None:
@@ -190,7 +196,7 @@ def complete(lines: list[str], line: int, col: int, analysis: Analysis | None, p
             + [_item(f, lsp.CompletionItemKind.File, "spec file") for f in files]
     if place.key == "type" and not block_file:
         return [_item(n, lsp.CompletionItemKind.Class, "block type",
-                      _block_model(analysis, n).__doc__ if _block_model(analysis, n) else None)
+                      (BLOCKS.get(n).config.__doc__ if n in BLOCKS else None))
                 for n in block_types(analysis, text)]
     found = field_at(root, (*place.path, place.key), block_model)
     if found is None:
