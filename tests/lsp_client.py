@@ -98,6 +98,25 @@ class Session:
             [lsp.TextDocumentContentChangePartial(rng, text)]))
         return self._docs[uri]
 
+    def type_text(self, uri: str, text: str, line: int = 0, col: int = 0, batch: int = 1) -> None:
+        """Type `text` one character at a time: one change event per character, `batch` events
+        to a didChange notification (as an editor coalesces a fast typist's keys)."""
+        changes: list[lsp.TextDocumentContentChangeEvent] = []
+        for ch in text:
+            at = lsp.Position(line, col)
+            changes.append(lsp.TextDocumentContentChangePartial(lsp.Range(at, at), ch))
+            line, col = (line + 1, 0) if ch == "\n" else (line, col + 1)
+            if len(changes) == batch:
+                self._send(uri, changes)
+                changes = []
+        if changes:
+            self._send(uri, changes)
+
+    def _send(self, uri: str, changes: list[lsp.TextDocumentContentChangeEvent]) -> None:
+        self._docs[uri] += 1
+        self.client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+            lsp.VersionedTextDocumentIdentifier(version=self._docs[uri], uri=uri), changes))
+
     def version(self, uri: str) -> int:
         """The document's current version."""
         return self._docs[uri]

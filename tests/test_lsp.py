@@ -13,16 +13,16 @@ import subprocess
 import sys
 from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pytest
 
 pytest.importorskip("pygls")
 
-from lsprotocol import types as lsp  # noqa: E402
+from lsprotocol import types as lsp
 
-from .conftest import ROOT  # noqa: E402
-from .lsp_client import Session, apply_edit, uri_of  # noqa: E402
+from .conftest import ROOT
+from .lsp_client import Session, apply_edit, uri_of
 
 T = TypeVar("T")
 
