@@ -30,6 +30,11 @@ _SPEC_KEYS = re.compile(r"^(spec_version|stages|extends)\s*:", re.MULTILINE)
 _BLOCK_TAG = re.compile(r"^block\s*:\s*([A-Za-z_][A-Za-z0-9_]*)\s*$", re.MULTILINE)
 
 
+# A YAML file that parses to a mapping with none of these keys belongs to another tool (a CI
+# workflow, a compose file): the server leaves it alone instead of asking it for spec_version.
+_MARKERS = frozenset({"spec_version", "extends", "stages", "ops", "block"})
+
+
 def is_block_file(text: str) -> bool:
     """True when the text reads as a block file (top-level `ops:`) rather than a spec."""
     return bool(_BLOCK_FILE.search(text)) and not _SPEC_KEYS.search(text)
@@ -69,6 +74,10 @@ def _own_tree(path: str, text: str) -> LNode | None:
 
 def analyse_spec(out: Analysis, settings: Settings, unsaved: Mapping[str, str]) -> None:
     """Resolve and analyse a spec document as `archc validate` would, from unsaved text."""
+    own = _own_tree(out.path, out.text)
+    if own is not None and isinstance(own.value, dict) and not _MARKERS & own.value.keys():
+        out.own = own
+        return
     overrides = settings.overrides()
     if overrides:
         res = resolve(out.path, overrides=overrides, unsaved=unsaved, limits=settings.limits)
