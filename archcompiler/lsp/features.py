@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
-from typing import Any
 
 from lsprotocol import types as lsp
 
 from ..language.variants import unsaved_key
 from .actions import fixes
+from .analysis import Analysis
 from .complete import complete
 from .convert import path_of
 from .hover import hover_text
 from .navigate import definition
 from .server import ArchServer, guarded, position
-from .text import node_at
+from .text import Hit, node_at, to_units
 
 log = logging.getLogger("archcompiler.lsp")
 
 
-def _hit(server: ArchServer, uri: str, pos: lsp.Position, analysis: Any) -> Any:
+def _hit(server: ArchServer, uri: str, pos: lsp.Position, analysis: Analysis | None
+         ) -> Hit | None:
+    """What the cursor is on, in the analysed text (the current one: `current` waited)."""
     doc = server.workspace.text_documents.get(uri)
     if doc is None or analysis is None or analysis.own is None:
         return None
@@ -34,14 +37,13 @@ def register(server: ArchServer) -> None:
     @server.feature(lsp.INITIALIZE)
     @guarded(None)
     def initialize(ls: ArchServer, params: lsp.InitializeParams) -> None:
-        ls.settings_raw = params.initialization_options  # type: ignore[attr-defined]
+        ls.settings_raw = params.initialization_options
 
     @server.feature(lsp.INITIALIZED)
     @guarded(None)
     def initialized(ls: ArchServer, params: lsp.InitializedParams) -> None:
-        raw = getattr(ls, "settings_raw", None)
-        if raw is not None:
-            ls.configure(raw)
+        if ls.settings_raw is not None:
+            ls.configure(ls.settings_raw)
         caps = ls.client_capabilities.workspace
         watch = caps.did_change_watched_files if caps is not None else None
         if watch is not None and watch.dynamic_registration:
@@ -93,7 +95,9 @@ def register(server: ArchServer) -> None:
             hit = _hit(ls, params.text_document.uri, params.position, analysis)
             if hit is None or analysis is None:
                 return None
-            text = hover_text(analysis, hit, ls.unsaved(), analysis.kind == "block")
+            # Off the loop: a hover on `extends:` analyses the base, which may be a deep net.
+            text = await asyncio.get_running_loop().run_in_executor(
+                None, hover_text, analysis, hit, ls.unsaved(), analysis.kind == "block")
             if not text:
                 return None
             lines = analysis.lines
@@ -112,14 +116,15 @@ def register(server: ArchServer) -> None:
             hit = _hit(ls, params.text_document.uri, params.position, analysis)
             if hit is None or analysis is None:
                 return None
-            return definition(analysis, hit, ls.unsaved())
+            return await asyncio.get_running_loop().run_in_executor(
+                None, definition, analysis, hit, ls.unsaved())
         except Exception:
             log.exception("definition failed")
             return None
 
     @server.feature(lsp.TEXT_DOCUMENT_COMPLETION,
                     lsp.CompletionOptions(trigger_characters=[":", " ", "{", ","]))
-    @guarded(None)  # type: ignore[arg-type]
+    @guarded(None)
     def completion(ls: ArchServer, params: lsp.CompletionParams) -> lsp.CompletionList | None:
         uri = params.text_document.uri
         doc = ls.workspace.text_documents.get(uri)
@@ -134,7 +139,7 @@ def register(server: ArchServer) -> None:
 
     @server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION,
                     lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix]))
-    @guarded(None)  # type: ignore[arg-type]
+    @guarded(None)
     def actions(ls: ArchServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction] | None:
         doc = ls.workspace.text_documents.get(params.text_document.uri)
         if doc is None:
@@ -145,8 +150,6 @@ def register(server: ArchServer) -> None:
 
 def ls_units(lines: list[str], line: int, col: int, utf16: bool) -> int:
     """A character column of `line` in the client's units."""
-    from .text import to_units
-
     return to_units(lines[line], col, utf16) if 0 <= line < len(lines) else col
 
 

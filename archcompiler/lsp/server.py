@@ -14,7 +14,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
@@ -33,6 +33,8 @@ from .worker import SLOW, Worker
 
 log = logging.getLogger("archcompiler.lsp")
 T = TypeVar("T")
+D = TypeVar("D")
+P = ParamSpec("P")
 WAIT = 2.0  # seconds a hover waits for the analysis of the text it is asked about
 
 
@@ -68,6 +70,7 @@ class ArchServer(LanguageServer):
         self.analyses: dict[str, Analysis] = {}
         self.waiters: dict[str, list[asyncio.Future[Analysis]]] = {}
         self.worker: Worker[Analysis] | None = None
+        self.settings_raw: object = None  # the initialization options, applied once initialized
 
     @property
     def utf16(self) -> bool:
@@ -172,13 +175,13 @@ class ArchServer(LanguageServer):
             self.schedule(uri)
 
 
-def guarded(default: T) -> Callable[[Callable[..., T]], Callable[..., T]]:
+def guarded(default: D) -> Callable[[Callable[P, T]], Callable[P, T | D]]:
     """Turn an exception in a handler into `default` (logged): one bad request, no dead server."""
-    def wrap(fn: Callable[..., T]) -> Callable[..., T]:
+    def wrap(fn: Callable[P, T]) -> Callable[P, T | D]:
         @functools.wraps(fn)  # pygls reads the signature: its first parameter `ls` gets the server
-        def run(*args: Any) -> T:
+        def run(*args: P.args, **kwargs: P.kwargs) -> T | D:
             try:
-                return fn(*args)
+                return fn(*args, **kwargs)
             except Exception:
                 log.exception("%s failed", fn.__name__)
                 return default
