@@ -132,6 +132,11 @@ def test_hover_is_archc_summary(folder: Path) -> None:
         value = key.contents.value  # type: ignore[union-attr]
         assert "[3, 8, 36, 3]" in value and "this file, line 4" in value
         assert "Blocks per stage." in value and "resnet34.yaml:6" in value  # what it overrides
+        blk = s.open(folder / "blk.yaml", "spec_version: 1\nextends: resnet50\nname: blk\n"
+                     "stages:\n  block: {type: bottleneck, expansion: 4}\n")
+        await s.wait_diagnostics(blk)
+        block = (await s.hover(blk, 4, 3)).contents.value  # type: ignore[union-attr]
+        assert "resolved, with defaults" in block and '"downsample_at": "3x3"' in block
         await s.stop()
     run(go())
 
@@ -185,6 +190,28 @@ def test_completion_block_types_fields_and_names(folder: Path) -> None:
         s.replace(uri, "spec_version: 1\nstages:\n  ")
         assert {"depths", "widths", "per_stage", "block"} <= set(await s.complete(uri, 2, 2))
         assert s.alive
+        await s.stop()
+    run(go())
+
+
+def test_inherited_notes_point_into_the_base(folder: Path) -> None:
+    text = CHILD.replace("  widths: [64, 128, 256, 512]", "  strides: [1, 2, 2]")
+
+    async def go() -> None:
+        s = Session(cwd=folder)
+        await s.start()
+        uri = s.open(folder / "notes.yaml", text)
+        (d,) = await s.wait_diagnostics(uri)
+        assert (d.code, d.range.start.line, d.range.start.character) == ("ARC110", 4, 11)
+        (note,) = d.related_information or []
+        assert note.message == "note: stages.depths inherited from"
+        assert note.location.uri == uri_of(folder / "base.yaml")
+        assert (note.location.range.start.line, note.location.range.start.character) == (5, 10)
+        assert (note.location.range.end.character) == len("  depths: [2, 2, 2, 2]")
+        # Block-style completion of the fields of the block type named on a sibling line.
+        s.replace(uri, "spec_version: 1\nextends: base.yaml\nstages:\n  block:\n"
+                       "    type: bottleneck\n    \n")
+        assert {"type", "expansion", "groups"} <= set(await s.complete(uri, 5, 4))
         await s.stop()
     run(go())
 

@@ -71,10 +71,11 @@ def place_at(lines: list[str], line: int, col: int) -> Place:
         base.append(0)
     rest = cur[lead.end():]
     m = re.match(r"([A-Za-z_][\w.-]*)\s*:\s?", rest)
-    if m is None:
+    if m is None and not rest.startswith(("{", "[")):
         return Place(tuple(base), None, rest.strip(), None)
-    line_key, after = m.group(1), rest[m.end():]
-    ext: list[str | int] = []
+    # A flow collection right after `- ` is the list item itself: it adds no key of its own.
+    line_key, after = (m.group(1), rest[m.end():]) if m else (None, rest)
+    ext: list[str | int | None] = []
     frames: list[list[object]] = []  # [bracket, key, in_value, column]
     token = ""
     i, offset = 0, len(cur) - len(after)
@@ -105,11 +106,12 @@ def place_at(lines: list[str], line: int, col: int) -> Place:
         i += 1
     if not frames:
         return Place(tuple(base), line_key, after.strip(), None)
+    path = [*base, *(seg for seg in ext if seg is not None)]
     top = frames[-1]
-    start = int(top[3]) if top[0] == "{" else None  # type: ignore[call-overload]
     if top[0] == "[":
-        return Place(tuple([*base, *ext[:-1]]), str(ext[-1]), token.strip(), None)
-    return Place(tuple([*base, *ext]), str(top[1]) if top[2] else None, token.strip(), start)
+        return Place(tuple(path[:-1]), str(path[-1]) if path else None, token.strip(), None)
+    start = int(top[3])  # type: ignore[call-overload]
+    return Place(tuple(path), str(top[1]) if top[2] else None, token.strip(), start)
 
 
 def _type_tag(lines: list[str], line: int, place: Place, analysis: Analysis | None
@@ -120,14 +122,16 @@ def _type_tag(lines: list[str], line: int, place: Place, analysis: Analysis | No
         m = _TYPE.search(text[place.flow_start:])
         if m:
             return m.group(1)
-    else:  # block style: a sibling line `type: X` at the cursor's indentation
+    else:  # block style: a sibling line `type: X` at the cursor's indentation, below or above
         indent = len(text) - len(text.lstrip())
-        for near in (*lines[line + 1:], *reversed(lines[:line])):
-            if near.strip() and len(near) - len(near.lstrip()) < indent:
-                break
-            m = re.match(r"^\s*type\s*:\s*([A-Za-z_]\w*)", near)
-            if m and len(near) - len(near.lstrip()) == indent:
-                return m.group(1)
+        for side in (lines[line + 1:], list(reversed(lines[:line]))):
+            for near in side:
+                depth = len(near) - len(near.lstrip())
+                if near.strip() and depth < indent:
+                    break
+                m = re.match(r"^\s*type\s*:\s*([A-Za-z_]\w*)", near)
+                if m and depth == indent:
+                    return m.group(1)
     res = analysis.resolution if analysis is not None else None
     if res is not None and res.tree is not None:
         node, found = locate(res.tree, place.path)

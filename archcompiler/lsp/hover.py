@@ -126,10 +126,24 @@ def _key(analysis: Analysis, hit: Hit, unsaved: dict[str, str], block_file: bool
             rows = [f"- `{k}`: `{_value(v)}` ({_where(v.key_span or v.span, analysis)})"
                     for k, v in merged.value.items()]
             out.append("\n".join(rows[:40]))
+            config = _block_config(analysis, merged.span)
+            if config is not None:
+                out.append(f"resolved, with defaults: `{config}`")
     base = inherited(analysis, hit.path, unsaved) if not block_file else None
     if base is not None:
         out.append(f"overrides `{_value(base)}` from {_where(base.span, analysis)}")
     return "\n\n".join(out)
+
+
+def _block_config(analysis: Analysis, span: Span) -> str | None:
+    """The full config (defaults filled in) of the blocks a block mapping at `span` made."""
+    report = analysis.report
+    if report is None:
+        return None
+    block = next((b for b in report.spec.blocks if b.span == span), None)
+    if block is None:
+        return None
+    return json.dumps(block.config.model_dump(mode="json"), ensure_ascii=False)
 
 
 def hover_text(analysis: Analysis, hit: Hit, unsaved: dict[str, str], block_file: bool
