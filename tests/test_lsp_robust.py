@@ -16,7 +16,7 @@ pytest.importorskip("pygls")
 
 from lsprotocol import types as lsp
 
-from archcompiler.lsp.analysis import Analysis, analyse_spec
+from archcompiler.lsp.analysis import Analysis, analyse_block_file, analyse_spec, is_block_file
 from archcompiler.lsp.convert import diagnostics_of
 from archcompiler.lsp.settings import Settings
 
@@ -41,6 +41,18 @@ def test_every_prefix_of_every_zoo_spec_gives_diagnostics_not_a_crash() -> None:
             assert out.failed is None
             if out.report is None and out.resolution is not None:  # analysed, and failed
                 assert lsp_diags, (spec.name, i)
+
+
+def test_every_prefix_of_every_example_block_file() -> None:
+    for block in sorted((ROOT / "examples" / "blocks").glob("*.yaml")):
+        text = block.read_text()
+        if not is_block_file(text):
+            continue  # the example specs beside them: covered as specs above
+        for i in range(0, len(text) + 1):
+            out = Analysis("file:///x", 1, str(block), text[:i], "block")
+            analyse_block_file(out, {str(block): text[:i]})
+            diagnostics_of(out)
+            assert out.failed is None
 
 
 def test_typing_each_zoo_spec_one_character_at_a_time(tmp_path: Path) -> None:
@@ -90,6 +102,10 @@ def test_hostile_documents(tmp_path: Path) -> None:
             if "ARC151" in codes(s.diagnostics[child]):
                 break
         assert "ARC151" in codes(s.diagnostics[child])
+        # An edit at a place the document does not have: reported, and the server goes on.
+        s.edit(child, 999, 5, 1000, 2, "x")
+        s.replace(child, CHILD)
+        assert "ARC151" in codes(await s.wait_diagnostics(child))  # the base still cycles
         # Requests at places that do not exist, on documents never opened, answer nothing.
         assert await s.hover(child, 999, 999) is None
         assert await s.hover("file:///nowhere/never.yaml", 0, 0) is None
