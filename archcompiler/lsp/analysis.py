@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from ..analysis.report import Report
+from ..analysis.table import Row, rows
 from ..api import analyze
-from ..backends.summary import Row, rows
 from ..blocks.scope import BlockScope
 from ..core.diagnostics import Diagnostic, Span, SpecError
 from ..language.blockfile import declared_scope

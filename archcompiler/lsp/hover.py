@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 
 from ..analysis.report import Report
+from ..analysis.table import Row
 from ..api import analyze
-from ..backends.summary import Row, fmt_shape
+from ..backends.summary import fmt_shape
 from ..core.diagnostics import Span
 from ..language.blockfile import BlockSpec
 from ..language.schema import spec_model
