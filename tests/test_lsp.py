@@ -337,3 +337,12 @@ def test_base_and_block_file_edits_reanalyse_dependents(folder: Path) -> None:
         assert "ARC110" in codes(s.diagnostics[child])
         await s.stop()
     run(go())
+
+
+def test_validate_never_imports_the_server() -> None:
+    # `archc lsp` imports pygls lazily: every other command runs without it.
+    code = ("import sys, contextlib, io\nfrom archcompiler.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n    main(['validate', 'resnet18'])\n"
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('pygls', 'lsprotocol')\n"
+            "       or m.startswith('archcompiler.lsp')]\nassert not bad, bad\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
