@@ -17,7 +17,15 @@ from .._version import __version__
 from ..core.diagnostics import SpecError, format_text
 from ..core.outputs import OutputError, shown
 from .codes import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_NO_DOT, EXIT_OK, EXIT_SPEC, EXIT_USAGE
-from .commands import cmd_build, cmd_list, cmd_render, cmd_schema, cmd_summary, cmd_validate
+from .commands import (
+    cmd_build,
+    cmd_list,
+    cmd_lsp,
+    cmd_render,
+    cmd_schema,
+    cmd_summary,
+    cmd_validate,
+)
 from .common import UsageError, parse_input
 from .completion import cmd_completion
 from .diff import cmd_diff
@@ -32,7 +40,7 @@ __all__ = ["EXIT_INTERNAL", "EXIT_NO_DOT", "EXIT_OK", "EXIT_SPEC", "EXIT_USAGE",
 HANDLERS: dict[str, Handler] = {
     "validate": cmd_validate, "summary": cmd_summary, "build": cmd_build, "render": cmd_render,
     "diff": cmd_diff, "sweep": cmd_sweep, "list": cmd_list, "schema": cmd_schema,
-    "completion": cmd_completion,
+    "completion": cmd_completion, "lsp": cmd_lsp,
 }
 
 

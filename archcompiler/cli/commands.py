@@ -205,3 +205,13 @@ def cmd_render(args: argparse.Namespace) -> int:
     print_diags(report.diagnostics, report.spec.sources)
     return run_render(report, output, args.detail, args.rankdir, args.max_drawn,
                       args.dot_timeout, input_paths(report.spec.sources))
+
+
+def cmd_lsp(args: argparse.Namespace) -> int:
+    """Run the language server over stdio (pygls is imported only here)."""
+    try:
+        from ..lsp.features import serve
+    except ImportError as exc:
+        raise UsageError(f"`archc lsp` needs pygls and lsprotocol ({exc}); install them with "
+                         "`pip install 'archcompiler[lsp]'`") from exc
+    return serve(args.log)

@@ -115,6 +115,10 @@ def build_parser(handlers: dict[str, Handler], version: str) -> argparse.Argumen
                 epilog="bash: `eval \"$(archc completion bash)\"` in ~/.bashrc; zsh: "
                        "`archc completion zsh > ~/.zfunc/_archc`")
     p.add_argument("shell", choices=("bash", "zsh"))
+    p = command("lsp", "run the language server over stdio (needs the `lsp` extra)",
+                epilog="editor setup: docs/editors.md; settings: archc.rules, archc.input, "
+                       "archc.plugins")
+    p.add_argument("--log", metavar="FILE", help="write the server's log to FILE")
     return parser
 
 

@@ -26,7 +26,7 @@ from .sources import (
     parse_overrides,
 )
 from .validate import validate_tree
-from .variants import LoadContext, drop_nulls, load_chain, load_text_chain
+from .variants import LoadContext, drop_nulls, load_chain, load_text_chain, unsaved_key
 from .yamlload import LNode
 from .zoo import builtin_names, builtin_path, specs_dir
 
@@ -42,6 +42,7 @@ class Resolution:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
     not_found: bool = False  # the spec itself could not be found: a usage error, not a spec error
+    tree: LNode | None = None  # the merged located tree, once every layer was read (for editors)
 
 
 def _is_file(path: Path) -> bool:
@@ -75,6 +76,8 @@ def _load(ref: SpecSource, ctx: LoadContext) -> tuple[LNode | None, bool]:
             return None, True
         return load_text_chain(ref, TEXT_SOURCE, ctx), True
     found = find_spec(ref)
+    if found is None and unsaved_key(ref) in ctx.unsaved:  # an editor's buffer not yet saved
+        found = Path(ref), str(ref)
     if found is None:
         close = did_you_mean(str(ref), builtin_names()) if len(str(ref)) < 200 else None
         hint = close or "give a YAML path or a name from `archc list`"
@@ -90,16 +93,19 @@ def _load(ref: SpecSource, ctx: LoadContext) -> tuple[LNode | None, bool]:
 
 
 def resolve(ref: SpecSource, *, allow_outside: bool = False, limits: Limits = DEFAULT_LIMITS,
-            overrides: Overrides | None = None) -> Resolution:
+            overrides: Overrides | None = None,
+            unsaved: Mapping[str, str] | None = None) -> Resolution:
     """Read, parse, merge variants and overrides, validate and resolve one spec.
 
     `ref` is a path, a built-in name, YAML text (a str with a line break or `: `), or the whole
     spec as a mapping. `overrides` ("KEY=VALUE" strings, or a mapping of dotted keys to values)
-    are merged over the spec as one more `extends` layer each, in order.
+    are merged over the spec as one more `extends` layer each, in order. `unsaved` maps file
+    paths to texts read in place of those files (an editor's unsaved buffers, keyed by
+    `variants.unsaved_key`): the spec, its bases and its block files alike.
     """
     # In-memory specs resolve relative `extends` paths against the working directory.
     ctx = LoadContext(root_dir=Path.cwd(), allow_outside=allow_outside,
-                      max_extends=limits.max_extends)
+                      max_extends=limits.max_extends, unsaved=unsaved or {})
     tree, found = _load(ref, ctx)
     if not found:
         return Resolution(None, ctx.diags, not_found=True)
@@ -114,11 +120,11 @@ def resolve(ref: SpecSource, *, allow_outside: bool = False, limits: Limits = DE
     tree = drop_nulls(tree)
     scope = declared_scope(tree, ctx)
     if has_errors(ctx.diags):
-        return Resolution(None, ctx.diags, ctx.sources)
+        return Resolution(None, ctx.diags, ctx.sources, tree=tree)
     spec, diags = validate_tree(tree, scope)
     if spec is None:
-        return Resolution(None, ctx.diags + diags, ctx.sources)
+        return Resolution(None, ctx.diags + diags, ctx.sources, tree=tree)
     # What the user wrote: the top of the chain, and the overrides; the rest is inherited.
     own = [name for i, name in enumerate(ctx.sources) if i == 0 or is_override_source(name)]
     resolved, diags = resolve_spec(spec, tree, ctx.sources, limits.max_blocks, own, scope)
-    return Resolution(resolved, ctx.diags + diags, ctx.sources)
+    return Resolution(resolved, ctx.diags + diags, ctx.sources, tree=tree)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,6 +50,14 @@ class LoadContext:
     sources: dict[str, str] = field(default_factory=dict)
     diags: list[Diagnostic] = field(default_factory=list)
     max_extends: int = MAX_CHAIN
+    # Texts read in place of files, keyed by normalised absolute path: an editor's unsaved
+    # buffers, so a spec is checked against the base and block files as they are being typed.
+    unsaved: Mapping[str, str] = field(default_factory=dict)
+
+
+def unsaved_key(path: str | os.PathLike[str]) -> str:
+    """The key of a file in `LoadContext.unsaved`: its absolute path, normalised (no links)."""
+    return os.path.normpath(os.path.abspath(path))
 
 
 # Parsed files keyed by their name and their bytes (the dict hashes the content; comparing the
@@ -92,6 +100,10 @@ def clear_cache() -> None:
 
 def read_file(path: Path, display: str, ctx: LoadContext, at: Span | None) -> LNode | None:
     """Read and parse one file, recording its text for caret display."""
+    if ctx.unsaved:
+        held = ctx.unsaved.get(unsaved_key(path))
+        if held is not None:  # an editor's buffer; lone surrogates fail decoding with ARC002
+            return _parsed(held.encode("utf-8", "surrogatepass"), display, ctx)
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):  # a folder, a FIFO, /dev/zero: never opened (a FIFO blocks)
@@ -108,6 +120,11 @@ def read_file(path: Path, display: str, ctx: LoadContext, at: Span | None) -> LN
         ctx.diags.append(error("ARC155", f"cannot read '{display}': {reason}", at,
                                hint="check the path; `extends` paths are relative to the file"))
         return None
+    return _parsed(data, display, ctx)
+
+
+def _parsed(data: bytes, display: str, ctx: LoadContext) -> LNode | None:
+    """Parse a file's bytes, recording its diagnostics and text."""
     text, tree, diags = parse_cached(data, display)
     ctx.diags.extend(diags)
     if text is not None:
