@@ -161,9 +161,13 @@ def cmd_render(args: argparse.Namespace) -> int:
     from .render import run_render
 
     output = output_path(args, tuple(FORMATS))
+    if args.watch:
+        from .watch import run_watch
+
+        return run_watch(args, output)
     report, code = analyze_one(args.spec, args)
     if report is None:
         return code
     print_diags(report.diagnostics, report.spec.sources)
     output.parent.mkdir(parents=True, exist_ok=True)
-    return run_render(report, output, args.detail, args.rankdir)
+    return run_render(report, output, args.detail, args.rankdir, args.style)

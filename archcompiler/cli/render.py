@@ -17,11 +17,12 @@ from ..backends.render import (
 from .codes import EXIT_NO_DOT, EXIT_OK, EXIT_SPEC, EXIT_USAGE
 
 
-def run_render(report: Report, output: Path, detail: str, rankdir: str) -> int:
+def run_render(report: Report, output: Path, detail: str, rankdir: str,
+               style: str = "default") -> int:
     """Run `archc render` for an analyzed spec; return the exit code."""
     try:
-        check_options(detail, rankdir)
-        written = write_diagram(report, output, detail, rankdir)
+        check_options(detail, rankdir, style)
+        written = write_diagram(report, output, detail, rankdir, style)
     except ValueError as exc:
         print(f"archc: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -34,6 +35,7 @@ def run_render(report: Report, output: Path, detail: str, rankdir: str) -> int:
         print(f"archc: error: graphviz {exc}; the DOT text is in {exc.dot_path}\n"
               "  = hint: check the graphviz installation (`dot -V`)", file=sys.stderr)
         return EXIT_NO_DOT
-    print(f"wrote {written} ({detail} detail)")
+    what = "interactive page" if written.suffix.lower() == ".html" else f"{detail} detail"
+    print(f"wrote {written} ({what})")
     # The diagram still shows a spec with errors (in red), but scripts must see it failed.
     return EXIT_OK if report.ok else EXIT_SPEC

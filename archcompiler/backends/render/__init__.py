@@ -9,19 +9,24 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 from ...analysis.report import Report
+from ...core.diagnostics import Diagnostic
 from ...core.fileio import atomic_write_bytes
 from .dot import DETAILS, RANKDIRS
 from .drawer import to_dot_text
+from .page import page_data, page_html
+from .style import STYLES
 
-__all__ = ["DETAILS", "FORMATS", "INSTALL_HINT", "RANKDIRS", "DotFailedError", "DotNotFoundError",
-           "check_options", "diagram_format", "find_dot", "run_dot", "to_dot_text",
-           "write_diagram"]
+__all__ = ["DETAILS", "FORMATS", "INSTALL_HINT", "RANKDIRS", "STYLES", "DotFailedError",
+           "DotNotFoundError", "check_options", "diagram_format", "find_dot", "page_data",
+           "page_html", "page_text",
+           "run_dot", "to_dot_text", "write_diagram"]
 
 DOT_TIMEOUT_S = 120  # resnet1202 at layer detail lays out in seconds; a hung dot must not hang us
-FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot"}
+FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".html": "html"}
 INSTALL_HINT = ("install graphviz to get images: `apt-get install graphviz` (Debian/Ubuntu), "
                 "`brew install graphviz` (macOS) or `conda install graphviz`")
 
@@ -43,8 +48,10 @@ class DotFailedError(RuntimeError):
         self.dot_path: Path | None = None
 
 
-def check_options(detail: str, rankdir: str) -> None:
-    """Raise ValueError for an unknown detail or rankdir."""
+def check_options(detail: str, rankdir: str, style: str = "default") -> None:
+    """Raise ValueError for an unknown detail, rankdir or style."""
+    if style not in STYLES:
+        raise ValueError(f"style must be one of {', '.join(STYLES)}; got {style!r}")
     if detail not in DETAILS:
         raise ValueError(f"detail must be one of {', '.join(DETAILS)}; got {detail!r}")
     if rankdir not in RANKDIRS:
@@ -78,10 +85,26 @@ def diagram_format(path: Path) -> str:
     return fmt
 
 
-def write_diagram(report: Report, path: Path, detail: str, rankdir: str) -> Path:
+def page_text(report: Report, *, live: bool = False, errors: Sequence[Diagnostic] = ()) -> str:
+    """The interactive HTML page of `report` (needs `dot`: DotNotFoundError without it)."""
+    dot = find_dot()
+    if dot is None:
+        raise DotNotFoundError(Path("(no DOT text written)"))
+    return page_html(page_data(report, dot), live=live, errors=errors)
+
+
+def write_diagram(report: Report, path: Path, detail: str, rankdir: str,
+                  style: str = "default") -> Path:
     """Write the diagram of `report` to `path`, in the format its suffix names."""
     fmt = diagram_format(path)
-    text = to_dot_text(report, detail, rankdir)
+    if fmt == "html":
+        if find_dot() is None:
+            fallback = path.with_suffix(".dot")
+            atomic_write_bytes(fallback, to_dot_text(report, "stage", rankdir).encode("utf-8"))
+            raise DotNotFoundError(fallback)
+        atomic_write_bytes(path, page_text(report).encode("utf-8"))
+        return path
+    text = to_dot_text(report, detail, rankdir, style)
     if fmt == "dot":
         atomic_write_bytes(path, text.encode("utf-8"))
         return path
