@@ -128,7 +128,7 @@ def test_no_hostile_text_runs_a_script(browser: Any, tmp_path: Path) -> None:
     for path in pages:
         dialogs: list[str] = []
         page = browser.new_page()
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.on("dialog", lambda d, seen=dialogs: (seen.append(d.message), d.dismiss()))
         page.goto(path.as_uri())
         wait_js(page, "window.archc && window.archc.ready")
         for level in ("stage", "block", "layer"):

@@ -317,3 +317,17 @@ def test_paper_style_resnet34_fits_1000px(tmp_path: Path) -> None:
     assert height <= 1000 and width <= 340
     dot = rb.to_dot_text(archcompiler.analyze("resnet34"), "stage", "TB", "paper")
     assert "Times-Roman" in dot and "#1f5fbf" not in dot and 'color="red"' not in dot
+
+
+def test_report_displays_itself_in_jupyter(r18: Report) -> None:
+    page = r18._repr_html_()
+    assert "<table>" in page and "<td>layer2</td>" in page and "526K" in page
+    if HAS_DOT:
+        assert "<svg" in page and "max-height:640px;overflow:auto" in page
+
+
+def test_analysis_imports_no_renderer() -> None:
+    code = ("import sys, archcompiler.analysis.report as r; "
+            "print(any(m.startswith('archcompiler.backends') for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

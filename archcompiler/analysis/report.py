@@ -77,6 +77,14 @@ class Report:
         return 2 + sum(1 for n in self.graph.nodes
                        if n.block is not None and n.op == Op.CONV and n.role == Role.MAIN)
 
+    def _repr_html_(self) -> str:
+        """Jupyter's inline view: the diagram and the stage table. The render backend is
+        imported by name when asked, so the analysis layer never imports a backend."""
+        import importlib
+
+        notebook = importlib.import_module("archcompiler.backends.render.notebook")
+        return str(notebook.report_html(self))
+
     @staticmethod
     def where(span: Span | None) -> str:
         """`file:line` of a span for people; built-in specs are shown by file name alone."""

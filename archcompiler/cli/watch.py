@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -52,7 +53,7 @@ def _empty() -> dict[str, object]:
 
 def _handler(live: Live) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:
             with live.lock:
                 if self.path == "/version":
                     body, kind = str(live.version).encode(), "text/plain"
@@ -68,7 +69,7 @@ def _handler(live: Live) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             return
 
     return Handler
@@ -95,6 +96,11 @@ def _build(args: argparse.Namespace, output: Path, live: Live, dot: str) -> set[
     return files
 
 
+def _only(files: set[Path]) -> Callable[[object, str], bool]:
+    """A watchfiles filter that passes changes to `files` alone (their folders are watched)."""
+    return lambda _change, path: Path(path).resolve() in files
+
+
 def run_watch(args: argparse.Namespace, output: Path) -> int:
     """Serve a live page and redraw on every save until interrupted; return the exit code."""
     try:
@@ -117,9 +123,8 @@ def run_watch(args: argparse.Namespace, output: Path) -> int:
               flush=True)
         while True:
             dirs = sorted({str(f.parent) for f in files})
-            wanted = set(files)
-            for _ in watchfiles.watch(*dirs, watch_filter=lambda _c, p: Path(p).resolve()
-                                      in wanted, debounce=100, step=30):
+            for _ in watchfiles.watch(*dirs, watch_filter=_only(set(files)), debounce=100,
+                                      step=30):
                 break
             try:
                 files = _build(args, output, live, dot) or files

@@ -7,8 +7,6 @@ typed errors; the CLI decides what they mean for its exit code.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,36 +14,17 @@ from ...analysis.report import Report
 from ...core.diagnostics import Diagnostic
 from ...core.fileio import atomic_write_bytes
 from .dot import DETAILS, RANKDIRS
+from .dotrun import DOT_TIMEOUT_S, INSTALL_HINT, DotFailedError, DotNotFoundError, find_dot, run_dot
 from .drawer import to_dot_text
 from .page import page_data, page_html
 from .style import STYLES
 
-__all__ = ["DETAILS", "FORMATS", "INSTALL_HINT", "RANKDIRS", "STYLES", "DotFailedError",
+__all__ = ["DETAILS", "DOT_TIMEOUT_S", "FORMATS", "INSTALL_HINT", "RANKDIRS", "STYLES", "DotFailedError",
            "DotNotFoundError", "check_options", "diagram_format", "find_dot", "page_data",
            "page_html", "page_text",
            "run_dot", "to_dot_text", "write_diagram"]
 
-DOT_TIMEOUT_S = 120  # resnet1202 at layer detail lays out in seconds; a hung dot must not hang us
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".html": "html"}
-INSTALL_HINT = ("install graphviz to get images: `apt-get install graphviz` (Debian/Ubuntu), "
-                "`brew install graphviz` (macOS) or `conda install graphviz`")
-
-
-class DotNotFoundError(RuntimeError):
-    """The graphviz `dot` binary is not on PATH; the DOT text was written to `dot_path`."""
-
-    def __init__(self, dot_path: Path) -> None:
-        super().__init__(f"graphviz `dot` was not found on PATH; wrote {dot_path} instead. "
-                         f"{INSTALL_HINT}")
-        self.dot_path = dot_path
-
-
-class DotFailedError(RuntimeError):
-    """`dot` ran but failed; the message carries its stderr. The DOT text is kept beside."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.dot_path: Path | None = None
 
 
 def check_options(detail: str, rankdir: str, style: str = "default") -> None:
@@ -56,24 +35,6 @@ def check_options(detail: str, rankdir: str, style: str = "default") -> None:
         raise ValueError(f"detail must be one of {', '.join(DETAILS)}; got {detail!r}")
     if rankdir not in RANKDIRS:
         raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}; got {rankdir!r}")
-
-
-def find_dot() -> str | None:
-    """Return the path of graphviz's `dot`, or None."""
-    return shutil.which("dot")
-
-
-def run_dot(dot_text: str, fmt: str, dot: str) -> bytes:
-    """Lay out `dot_text` with `dot -T<fmt>` and return the image bytes."""
-    try:
-        proc = subprocess.run([dot, f"-T{fmt}"], input=dot_text.encode("utf-8"),
-                              capture_output=True, check=False, timeout=DOT_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        raise DotFailedError(f"`dot -T{fmt}` did not finish in {DOT_TIMEOUT_S} s") from None
-    if proc.returncode != 0 or not proc.stdout:
-        raise DotFailedError(f"`dot -T{fmt}` failed ({proc.returncode}): "
-                             f"{proc.stderr.decode('utf-8', 'replace').strip() or 'no output'}")
-    return proc.stdout
 
 
 def diagram_format(path: Path) -> str:

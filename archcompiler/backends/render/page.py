@@ -26,11 +26,11 @@ from ...analysis.report import Report
 from ...core.diagnostics import Diagnostic
 from ..summary import fmt_shape
 from .dot import where
+from .dotrun import DOT_TIMEOUT_S, DotFailedError
 from .drawer import Drawer
 
 LEVELS = ("net", "stage", "block", "layer")
 LEVEL_NAMES = {"net": "stages", "stage": "runs ×N", "block": "blocks", "layer": "layers"}
-DOT_TIMEOUT_S = 120
 _MAX_WHERE = 6  # source lines listed on one card
 
 
@@ -83,12 +83,12 @@ def _level(report: Report, level: str) -> tuple[str, dict[str, object]]:
         cards[eid] = {"name": f"{a} → {b}", "edge": True,
                       **({"tensor": carried, "out": fmt_shape(report.shape(carried)),
                           "where": _where_list(report, [carried])} if carried else {})}
-    targets = []
+    targets: list[list[str]] = []
     for diag in report.diagnostics:
-        ident = d._target(diag)
-        if ident is None or diag not in d.flags.get(ident, []):
-            ident = "diagnostics" if diag in d.loose else None
-        targets.append([ids[ident]] if ident in ids else [])
+        target = d._target(diag)
+        if target is None or diag not in d.flags.get(target, []):
+            target = "diagnostics" if diag in d.loose else None
+        targets.append([ids[target]] if target is not None and target in ids else [])
     clusters = [ids[i] for i in ids if i.startswith("cluster_")]
     return text, {"cards": cards, "targets": targets, "clusters": clusters}
 
@@ -124,8 +124,6 @@ def _svgs(texts: Sequence[str], dot: str) -> list[str]:
     for proc, text in zip(procs, texts):
         svg, err = proc.communicate(text.encode("utf-8"), timeout=DOT_TIMEOUT_S)
         if proc.returncode != 0 or not svg:
-            from . import DotFailedError
-
             raise DotFailedError(f"`dot -Tsvg` failed ({proc.returncode}): "
                                  f"{err.decode('utf-8', 'replace').strip() or 'no output'}")
         out.append(_trim_svg(svg.decode("utf-8")))
