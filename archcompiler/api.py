@@ -153,3 +153,13 @@ def render(spec: SpecLike | Report, path: str | os.PathLike[str], *, detail: str
     report = analyze(spec, input_shape, allow_outside=allow_outside, limits=limits,
                      overrides=overrides)
     return write_diagram(report, Path(path), detail, rankdir)
+
+
+def _report_html(report: Report) -> str:
+    """A report's notebook view: its stage diagram and stage table (the render backend's)."""
+    from .backends.render.notebook import report_html
+
+    return report_html(report)
+
+
+Report.html_view = _report_html

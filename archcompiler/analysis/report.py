@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from ..core.diagnostics import Diagnostic, Severity, Span, error
 from ..ir.graph import Graph, Role
@@ -34,6 +35,8 @@ class Report:
     graph: Graph
     nodes: dict[str, NodeInfo]
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # How a report shows itself in a notebook; archcompiler.api sets it to the render backend's.
+    html_view: ClassVar[Callable[[Report], str] | None] = None
 
     @property
     def params(self) -> int:
@@ -77,13 +80,10 @@ class Report:
         return 2 + sum(1 for n in self.graph.nodes
                        if n.block is not None and n.op == Op.CONV and n.role == Role.MAIN)
 
-    def _repr_html_(self) -> str:
-        """Jupyter's inline view: the diagram and the stage table. The render backend is
-        imported by name when asked, so the analysis layer never imports a backend."""
-        import importlib
-
-        notebook = importlib.import_module("archcompiler.backends.render.notebook")
-        return str(notebook.report_html(self))
+    def _repr_html_(self) -> str | None:
+        """Jupyter's inline view: the diagram and the stage table, from the view the API layer
+        installs in `html_view` (so the analysis layer never imports a backend)."""
+        return None if Report.html_view is None else Report.html_view(self)
 
     @staticmethod
     def where(span: Span | None) -> str:

@@ -19,11 +19,13 @@ import itertools
 import json
 import re
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from importlib import resources
 
 from ...analysis.report import Report
 from ...core.diagnostics import Diagnostic
+from ...ir.graph import Node
 from ..summary import fmt_shape
 from .dot import where
 from .dotrun import DOT_TIMEOUT_S, DotFailedError
@@ -38,8 +40,7 @@ def _asset(name: str) -> str:
     return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
 
 
-def _where_list(report: Report, names: Iterable[str]) -> list[str]:
-    by_name = report.graph.by_name()
+def _where_list(by_name: Mapping[str, Node], names: Iterable[str]) -> list[str]:
     seen: list[str] = []
     for n in names:
         w = where(by_name[n].span)
@@ -48,9 +49,9 @@ def _where_list(report: Report, names: Iterable[str]) -> list[str]:
     return seen[:_MAX_WHERE] + (["…"] if len(seen) > _MAX_WHERE else [])
 
 
-def _card(report: Report, title: str, covers: list[str]) -> dict[str, object]:
+def _card(report: Report, by_name: Mapping[str, Node], title: str, covers: list[str]
+          ) -> dict[str, object]:
     """The hover card of a drawn node that stands for the IR nodes `covers`."""
-    by_name = report.graph.by_name()
     inside = set(covers)
     nodes = [by_name[n] for n in covers]
     ins: list[str] = []
@@ -64,25 +65,27 @@ def _card(report: Report, title: str, covers: list[str]) -> dict[str, object]:
     op = ops[0] if len(ops) == 1 else f"{len(ops)} ops: " + " → ".join(ops[:4]) + (
         " …" if len(ops) > 4 else "")
     return {"name": title, "op": op, "in": ins, "out": fmt_shape(report.shape(covers[-1])) if
-            covers else "", "params": params, "macs": macs, "where": _where_list(report, covers),
+            covers else "", "params": params, "macs": macs, "where": _where_list(by_name, covers),
             "ir": covers}
 
 
-def _level(report: Report, level: str) -> tuple[str, dict[str, object]]:
-    """The DOT text of one detail, and its cards, diagnostics targets and id map."""
+def _level(report: Report, level: str, lay_out: Callable[[str], Future[str]]
+           ) -> tuple[Future[str], dict[str, object]]:
+    """Start laying out one detail; meanwhile make its cards and diagnostics targets."""
     d = Drawer(report, level, "TB", page=True)
-    text = d.dot()
+    svg = lay_out(d.dot())
+    by_name = d.by_name
     ids = d.w.ids
     cards: dict[str, object] = {}
     for ident, svg_id in ids.items():
         covers = d.covers.get(ident, [])
         title = ident[len("cluster_"):] if ident.startswith("cluster_") else ident
-        cards[svg_id] = _card(report, title, covers) if covers else {"name": title}
+        cards[svg_id] = _card(report, by_name, title, covers) if covers else {"name": title}
     for eid, (a, b) in d.w.edge_ends.items():
         carried = d.carries.get(eid)
         cards[eid] = {"name": f"{a} → {b}", "edge": True,
                       **({"tensor": carried, "out": fmt_shape(report.shape(carried)),
-                          "where": _where_list(report, [carried])} if carried else {})}
+                          "where": _where_list(by_name, [carried])} if carried else {})}
     targets: list[list[str]] = []
     for diag in report.diagnostics:
         target = d._target(diag)
@@ -90,7 +93,7 @@ def _level(report: Report, level: str) -> tuple[str, dict[str, object]]:
             target = "diagnostics" if diag in d.loose else None
         targets.append([ids[target]] if target is not None and target in ids else [])
     clusters = [ids[i] for i in ids if i.startswith("cluster_")]
-    return text, {"cards": cards, "targets": targets, "clusters": clusters}
+    return svg, {"cards": cards, "targets": targets, "clusters": clusters}
 
 
 def _drill(levels: dict[str, dict[str, object]]) -> None:
@@ -116,18 +119,17 @@ def _drill(levels: dict[str, dict[str, object]]) -> None:
         levels[here]["drill"] = drill
 
 
-def _svgs(texts: Sequence[str], dot: str) -> list[str]:
-    """Lay out every DOT text with `dot -Tsvg`, all at once."""
-    procs = [subprocess.Popen([dot, "-Tsvg"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE) for _ in texts]
-    out = []
-    for proc, text in zip(procs, texts):
-        svg, err = proc.communicate(text.encode("utf-8"), timeout=DOT_TIMEOUT_S)
-        if proc.returncode != 0 or not svg:
-            raise DotFailedError(f"`dot -Tsvg` failed ({proc.returncode}): "
-                                 f"{err.decode('utf-8', 'replace').strip() or 'no output'}")
-        out.append(_trim_svg(svg.decode("utf-8")))
-    return out
+def _dot_svg(dot: str, text: str) -> str:
+    """Lay out one DOT text with `dot -Tsvg` (run in a worker thread: the GIL is free)."""
+    try:
+        proc = subprocess.run([dot, "-Tsvg"], input=text.encode("utf-8"), capture_output=True,
+                              check=False, timeout=DOT_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise DotFailedError(f"`dot -Tsvg` did not finish in {DOT_TIMEOUT_S} s") from None
+    if proc.returncode != 0 or not proc.stdout:
+        raise DotFailedError(f"`dot -Tsvg` failed ({proc.returncode}): "
+                             f"{proc.stderr.decode('utf-8', 'replace').strip() or 'no output'}")
+    return _trim_svg(proc.stdout.decode("utf-8"))
 
 
 def _trim_svg(svg: str) -> str:
@@ -155,13 +157,20 @@ def json_for_script(data: object) -> str:
 
 
 def page_data(report: Report, dot: str) -> dict[str, object]:
-    """Everything the page shows: per detail its packed SVG and cards, and the diagnostics."""
-    made = {lv: _level(report, lv) for lv in LEVELS}
-    levels = {lv: made[lv][1] for lv in LEVELS}
-    _drill(levels)
-    for lv, svg in zip(LEVELS, _svgs([made[lv][0] for lv in LEVELS], dot)):
-        levels[lv]["svg"] = _pack(svg)
-        levels[lv]["label"] = LEVEL_NAMES[lv]
+    """Everything the page shows: per detail its packed SVG and cards, and the diagnostics.
+
+    Each detail's `dot` starts as soon as its DOT text is written, the largest first, and runs
+    while the cards of the others are made."""
+    with ThreadPoolExecutor(max_workers=len(LEVELS)) as pool:
+        def lay_out(text: str) -> Future[str]:
+            return pool.submit(_dot_svg, dot, text)
+
+        made = {lv: _level(report, lv, lay_out) for lv in reversed(LEVELS)}
+        levels = {lv: made[lv][1] for lv in LEVELS}
+        _drill(levels)
+        for lv in LEVELS:
+            levels[lv]["svg"] = _pack(made[lv][0].result())
+            levels[lv]["label"] = LEVEL_NAMES[lv]
     r = report
     return {"name": r.spec.name, "description": r.spec.description or "",
             "summary": f"{r.params:,} params · {r.macs:,} MACs · input "
