@@ -142,3 +142,33 @@ def test_no_hostile_text_runs_a_script(browser: Any, tmp_path: Path) -> None:
         assert page.locator("body script").count() == 2  # the page's data and its own script
         assert page.locator("img, iframe, a[href]").count() == 0
         page.close()
+
+
+def test_every_node_and_edge_has_a_card(browser: Any, r18_page: tuple[Path, Report]) -> None:
+    page = open_page(browser, r18_page[0].as_uri())
+    for level in ("net", "stage", "block", "layer"):
+        page.evaluate(f"archc.show('{level}')")
+        wait_js(page, f"archc.level === '{level}'")
+        missing = page.evaluate(
+            "() => [...document.querySelectorAll('#view g.node, #view g.edge')]"
+            ".filter(g => !archc.data.levels[archc.level].cards[g.id]).map(g => g.id)")
+        assert missing == [], level
+        # Every edge's card names the tensor it carries and its shape.
+        bare = page.evaluate(
+            "() => Object.values(archc.data.levels[archc.level].cards)"
+            ".filter(c => c.edge && !(c.tensor && c.out)).map(c => c.name)")
+        assert bare == [], level
+    page.close()
+
+
+def test_search_finds_the_run_that_holds_a_layer(browser: Any, r18_page: tuple[Path, Report]
+                                                 ) -> None:
+    page = open_page(browser, r18_page[0].as_uri())
+    page.evaluate("archc.show('block')")
+    wait_js(page, "archc.level === 'block'")
+    page.fill("#search", "layer3.1.conv2")
+    found = page.evaluate("archc.found")
+    names = [page.evaluate(f"archc.data.levels.block.cards['{i}'].name") for i in found]
+    assert "layer3.1" in names
+    assert page.locator("#view .found").count() == len(found)
+    page.close()

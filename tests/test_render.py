@@ -291,8 +291,18 @@ def test_preact_projection_reads_the_preactivated_input() -> None:
     assert ("layer2.0.preact", "layer2.0.downsample") in [(a, b) for a, b, _ in edges(dot)]
     # Every unit's BN-ReLU is listed before its conv.
     assert found["layer2.0"]["label"].count("BN → ReLU →") == 2
-    wrn = nodes(archcompiler.to_dot("wrn28_10", detail="block"))
-    assert "BN → ReLU → 3x3 conv, 160" in wrn["layer1.1"]["label"]
+    wrn = nodes(archcompiler.to_dot("wrn28_10", detail="stage",
+                                    overrides=["stages.block.dropout=0.3"]))
+    assert "BN → ReLU → dropout 0.3 → 3x3 conv, 160" in wrn["layer1.1"]["label"]
+
+
+def test_resnet_d_has_no_pool_at_stride_1() -> None:
+    """timm's stride-1 downsample.0 is an Identity: no op in the IR, the conv keeps index 1."""
+    by_name = archcompiler.analyze("resnet50d").graph.by_name()
+    assert "layer1.0.downsample.0" not in by_name
+    assert by_name["layer1.0.downsample.1"].op == "conv2d"
+    assert by_name["layer2.0.downsample.0"].op == "avg_pool"  # stride 2: the pool is there
+    assert "avg pool" not in nodes(archcompiler.to_dot("resnet50d"))["layer1.0.downsample"]["label"]
 
 
 def test_drop_path_rates_group_with_their_range() -> None:
