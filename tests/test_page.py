@@ -3,6 +3,7 @@ no network, and no script from a spec ever running."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -171,4 +172,26 @@ def test_search_finds_the_run_that_holds_a_layer(browser: Any, r18_page: tuple[P
     names = [page.evaluate(f"archc.data.levels.block.cards['{i}'].name") for i in found]
     assert "layer3.1" in names
     assert page.locator("#view .found").count() == len(found)
+    page.close()
+
+
+def test_card_names_the_file_each_value_came_from(browser: Any, tmp_path: Path) -> None:
+    """An overridden width names the child spec; inherited values name the base file."""
+    spec = write_spec(tmp_path, "spec_version: 1\nextends: resnet18\nname: child\n"
+                      "stages: {widths: [64, 128, 256, 384]}\n", "child.yaml")
+    out = tmp_path / "child.html"
+    cli.main(["render", str(spec), "-o", str(out)])  # ARC302 (384 is not 2x 256): drawn anyway
+    assert out.exists()
+    report = archcompiler.analyze(spec)
+    page = open_page(browser, out.as_uri())
+    page.evaluate("archc.show('layer')")
+    wait_js(page, "archc.level === 'layer'")
+    ident = _card_id(page, "layer", "layer4.0.conv1")
+    page.evaluate(f"document.getElementById('{ident}').dispatchEvent("
+                  "new MouseEvent('mouseover', {bubbles: true}))")
+    text = page.locator("#card").inner_text()
+    assert re.search(r"width 384: \S*child\.yaml:4\n", text)
+    node = report.graph.by_name()["layer4.0.conv1"]
+    assert Report.where(node.span) in text and "resnet18.yaml" in Report.where(node.span)
+    assert f"{report.nodes['layer4.0.conv1'].params:,}" in text
     page.close()

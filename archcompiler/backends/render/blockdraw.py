@@ -57,6 +57,7 @@ class BlockDrawing:
         n = len(run)
         x_ir = self._out_of.get(x, x)
         if n > 1:  # the plate: each block of the run has its own skip, drawn once
+            self.covers[f"cluster_{v.name}.run"] = [m for b in run for m in b.record.nodes]
             self.w.open(f"cluster_{v.name}.run", {
                 "label": Html(f'<FONT POINT-SIZE="15"><B>×{n}</B></FONT>'), "labelloc": "b",
                 "labeljust": "r", "style": "rounded,dashed", "color": "#7a8ca8",

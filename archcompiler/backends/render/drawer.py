@@ -144,6 +144,9 @@ class Drawer(BlockDrawing):
             if key:
                 w.node("legend", {"shape": "plaintext", "style": "", "label": key,
                                   "tooltip": "legend"})
+                if self.style == "paper" and "output" in self.covers:
+                    # Below the figure: a column is narrow, not short.
+                    w.edge("output", "legend", {"style": "invis"})
         text = "\n".join([f"digraph {quote(r.spec.name)} {{", *w.lines, *w.edges, "}"]) + "\n"
         return restyle(text, self.style)
 

@@ -213,6 +213,7 @@
     if (c.params !== undefined) row("params", fmt(c.params));
     if (c.macs !== undefined) row("MACs", fmt(c.macs));
     row("source", c.where && c.where.join("\n"));
+    row("stage", c.values && c.values.join("\n"));
     card.append(t);
   }
   view.addEventListener("mouseover", (e) => {

@@ -64,9 +64,19 @@ def _card(report: Report, by_name: Mapping[str, Node], title: str, covers: list[
     ops = [n.attrs.text() for n in nodes]
     op = ops[0] if len(ops) == 1 else f"{len(ops)} ops: " + " → ".join(ops[:4]) + (
         " …" if len(ops) > 4 else "")
-    return {"name": title, "op": op, "in": ins, "out": fmt_shape(report.shape(covers[-1])) if
-            covers else "", "params": params, "macs": macs, "where": _where_list(by_name, covers),
-            "ir": covers}
+    card: dict[str, object] = {
+        "name": title, "op": op, "in": ins, "out": fmt_shape(report.shape(covers[-1])) if covers
+        else "", "params": params, "macs": macs, "where": _where_list(by_name, covers),
+        "ir": covers}
+    stages = {n.stage for n in nodes}
+    if len(stages) == 1 and None not in stages:
+        # The stage's own settings, each where it was written: a base spec names its file.
+        st = report.graph.stages[next(iter(stages))]  # type: ignore[index]
+        card["values"] = [f"depth {st.depth}: {where(st.depth_span)}",
+                          f"width {st.width}: {where(st.width_span)}",
+                          f"stride {st.stride}: {where(st.stride_span)}",
+                          f"shortcut {st.shortcut_option}: {where(st.shortcut_span)}"]
+    return card
 
 
 def _level(report: Report, level: str, lay_out: Callable[[str], Future[str]]

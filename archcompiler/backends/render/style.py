@@ -65,6 +65,10 @@ _ATTR = re.compile(r'(?<=[\[ ,;])(fontname|fontsize|margin|nodesep|ranksep|width
                    r'color|fillcolor|fontcolor)=("[^"]*"|[\w.]+)')
 
 
+_SHAPE_LABEL = re.compile(r'(, )?label="\d+(x\d+)*"(?=[,\]])')
+_COST_NOTE = re.compile(r'<BR/><FONT POINT-SIZE="10" COLOR="#555555">[^<]*</FONT>')
+
+
 def restyle(dot_text: str, style: str) -> str:
     """Return `dot_text` in `style` (default: unchanged)."""
     if style == "default":
@@ -73,7 +77,12 @@ def restyle(dot_text: str, style: str) -> str:
         raise ValueError(f"style must be one of {', '.join(STYLES)}; got {style!r}")
     out = []
     for line in dot_text.splitlines():
-        # Only attribute syntax is rewritten; a label's text is left exactly as it was.
+        # Compact: no tensor shape on edges (the stage titles give each stage's output) and no
+        # cost note in labels; both are markup of the drawer's own, never the spec's text.
+        if " -> " in line:
+            line = _SHAPE_LABEL.sub("", line)
+        line = _COST_NOTE.sub("", line)
+        # Otherwise only attribute syntax is rewritten; a label's text is left as it was.
         line = _ATTR.sub(lambda m: _paper_attr(m.group(0)), line)
         line = re.sub(r'(<FONT [^>]*>)', lambda m: _paper_font(m.group(1)), line)
         out.append(line)
