@@ -9,6 +9,8 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -49,6 +51,11 @@ def test_watch_follows_edits_and_keeps_the_last_good_diagram(browser: Any, tmp_p
     spec.write_text(SPEC)
     proc, url = _serve(spec, tmp_path / "watched.html")
     try:
+        # Another name for 127.0.0.1 (DNS rebinding) gets nothing.
+        req = urllib.request.Request(url + "version", headers={"Host": "evil.example"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(req, timeout=5)
+        assert refused.value.code == 403
         page = open_page(browser, url)
         first = page.evaluate("archc.data.summary")
         assert "272,474 params" in first or "params" in first

@@ -341,3 +341,8 @@ def test_analysis_imports_no_renderer() -> None:
             "print(any(m.startswith('archcompiler.backends') for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_se_multiply_is_not_a_line_of_its_own() -> None:
+    label = nodes(archcompiler.to_dot("se_resnet50", detail="stage"))["layer1.0"]["label"]
+    assert "<BR/>×<BR/>" not in label and "se: 1x1 conv, 16 → ReLU → 1x1 conv, 256" in label

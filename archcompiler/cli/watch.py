@@ -54,6 +54,13 @@ def _empty() -> dict[str, object]:
 def _handler(live: Live) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            """Serve the page and its version, to this machine's own names alone."""
+            # A page elsewhere that points a name of its own at 127.0.0.1 (DNS rebinding)
+            # gets nothing.
+            host = (self.headers.get("Host") or "").rsplit(":", 1)[0]
+            if host not in ("127.0.0.1", "localhost"):
+                self.send_error(403)
+                return
             with live.lock:
                 if self.path == "/version":
                     body, kind = str(live.version).encode(), "text/plain"

@@ -146,6 +146,8 @@ class BlockView:
                 pending = []
             elif n.op in (Op.LAYER_SCALE, Op.DROP_PATH):
                 tail.append(n.attrs.text())
+            elif category == Category.MERGE:  # a side branch's multiply: its own line says ×
+                continue
             elif category in (Category.NORM, Category.ACTIVATION):
                 if pre:  # a pre-activation unit's BN-ReLU belongs to the conv after it
                     pending.append(n.attrs.text())
