@@ -47,7 +47,7 @@ class Live:
 
 
 def _empty() -> dict[str, object]:
-    return {"name": "(no diagram yet)", "description": "", "summary": "", "levels": {},
+    return {"name": "(no diagram yet)", "description": "", "summary": "", "levels": {}, "stages": [],
             "order": [], "diagnostics": [], "errors": [], "live": True}
 
 

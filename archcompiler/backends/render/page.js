@@ -96,11 +96,16 @@
     });
     return root;
   }
+  async function unpack(b64) {  // base64 of gzip, as the page was written
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return new Response(stream).text();
+  }
   async function svgOf(level) {
     if (!cache[level]) {
-      const bytes = Uint8Array.from(atob(data.levels[level].svg), (c) => c.charCodeAt(0));
-      const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
-      const text = await new Response(stream).text();
+      const lv = data.levels[level];
+      if (typeof lv.cards === "string") lv.cards = JSON.parse(await unpack(lv.cards));
+      const text = await unpack(lv.svg);
       const doc = new DOMParser().parseFromString(text, "image/svg+xml");
       const svg = sanitize(document.importNode(doc.documentElement, true));
       svg.removeAttribute("width");
@@ -213,7 +218,8 @@
     if (c.params !== undefined) row("params", fmt(c.params));
     if (c.macs !== undefined) row("MACs", fmt(c.macs));
     row("source", c.where && c.where.join("\n"));
-    row("stage", c.values && c.values.join("\n"));
+    const st = c.stage !== undefined && data.stages ? data.stages[c.stage] : null;
+    row("stage", st && st.join("\n"));
     card.append(t);
   }
   view.addEventListener("mouseover", (e) => {
@@ -232,7 +238,7 @@
 
   // ---- diagnostics and search ---------------------------------------------------------------
   async function select(i) {
-    const has = (lv) => data.levels[lv].cards && data.levels[lv].targets[i].length;
+    const has = (lv) => data.levels[lv].targets[i].length;
     const level = has(state.level) ? state.level : [...order].reverse().find(has);
     if (!level) return [];
     await show(level);

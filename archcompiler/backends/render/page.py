@@ -70,12 +70,7 @@ def _card(report: Report, by_name: Mapping[str, Node], title: str, covers: list[
         "ir": covers}
     stages = {n.stage for n in nodes}
     if len(stages) == 1 and None not in stages:
-        # The stage's own settings, each where it was written: a base spec names its file.
-        st = report.graph.stages[next(iter(stages))]  # type: ignore[index]
-        card["values"] = [f"depth {st.depth}: {where(st.depth_span)}",
-                          f"width {st.width}: {where(st.width_span)}",
-                          f"stride {st.stride}: {where(st.stride_span)}",
-                          f"shortcut {st.shortcut_option}: {where(st.shortcut_span)}"]
+        card["stage"] = next(iter(stages))  # the page lists the stage's settings once
     return card
 
 
@@ -180,9 +175,18 @@ def page_data(report: Report, dot: str) -> dict[str, object]:
         _drill(levels)
         for lv in LEVELS:
             levels[lv]["svg"] = _pack(made[lv][0].result())
+            # The cards are most of the page: packed too, unpacked when their detail is shown.
+            levels[lv]["cards"] = _pack(json.dumps(levels[lv]["cards"], ensure_ascii=False,
+                                                   separators=(",", ":")))
             levels[lv]["label"] = LEVEL_NAMES[lv]
     r = report
-    return {"name": r.spec.name, "description": r.spec.description or "",
+    # Each stage's own settings, each where it was written: a base spec names its file.
+    stage_values = [[f"depth {st.depth}: {where(st.depth_span)}",
+                     f"width {st.width}: {where(st.width_span)}",
+                     f"stride {st.stride}: {where(st.stride_span)}",
+                     f"shortcut {st.shortcut_option}: {where(st.shortcut_span)}"]
+                    for st in r.graph.stages]
+    return {"stages": stage_values, "name": r.spec.name, "description": r.spec.description or "",
             "summary": f"{r.params:,} params · {r.macs:,} MACs · input "
                        f"{fmt_shape(r.input_shape)} → {fmt_shape(r.output_shape)}",
             "levels": {lv: levels[lv] for lv in LEVELS}, "order": list(LEVELS),
