@@ -195,3 +195,24 @@ def test_card_names_the_file_each_value_came_from(browser: Any, tmp_path: Path) 
     assert Report.where(node.span) in text and "resnet18.yaml" in Report.where(node.span)
     assert f"{report.nodes['layer4.0.conv1'].params:,}" in text
     page.close()
+
+
+def test_pan_and_zoom(browser: Any, r18_page: tuple[Path, Report]) -> None:
+    page = open_page(browser, r18_page[0].as_uri())
+    box = page.locator("#view").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    vb = lambda: [float(v) for v in page.evaluate(  # noqa: E731
+        "document.querySelector('#view svg').getAttribute('viewBox')").split()]
+    before = vb()
+    page.mouse.move(x, y)
+    page.mouse.wheel(0, -400)  # zoom in: a smaller box
+    page.wait_for_timeout(50)
+    zoomed = vb()
+    assert zoomed[2] < before[2] and zoomed[3] < before[3]
+    page.mouse.down()
+    page.mouse.move(x + 100, y + 60, steps=5)
+    page.mouse.up()
+    panned = vb()
+    assert panned[0] < zoomed[0] and panned[1] < zoomed[1] and panned[2] == zoomed[2]
+    assert page.evaluate("archc.level") == "net"  # a drag is no click: nothing expanded
+    page.close()
