@@ -173,3 +173,13 @@ def render(spec: SpecLike | Report, path: str | os.PathLike[str], *, detail: str
                      overrides=overrides)
     check_not_input(target, "render path", input_paths(report.spec.sources))
     return write_diagram(report, target, detail, rankdir)
+
+
+def _report_html(report: Report) -> str:
+    """A report's notebook view: its stage diagram and stage table (the render backend's)."""
+    from .backends.render.notebook import report_html
+
+    return report_html(report)
+
+
+Report.html_view = _report_html

@@ -82,10 +82,12 @@ def test_stage_detail_collapses_identical_blocks() -> None:
     found = nodes(dot)
     # layer3: the strided first block, then 35 identical blocks as one representative.
     assert "layer3.0" in found and "layer3.1" in found and "layer3.2" not in found
-    assert "x35" in found["layer3.1"]["label"] and "layer3.35" in found["layer3.1"]["label"]
-    # The representative keeps its add node and identity skip.
-    skip = [e for e in edges(dot) if e[1] == "layer3.1.add" and e[0] == "layer3.0.add"]
+    assert "×35" in found["layer3.1"]["label"] and "layer3.35" in found["layer3.1"]["label"]
+    # The representative keeps its add node and identity skip, on a plate marked ×35: the skip
+    # leaves from the plate's entry point, so it reads as each block's own, not one around all.
+    skip = [e for e in edges(dot) if e[1] == "layer3.1.add" and e[0] == "layer3.1.in"]
     assert skip and skip[0][2]["class"] == "skip-identity"
+    assert 'subgraph "cluster_layer3.1.run"' in dot
 
 
 def test_stage_clusters_are_labelled(r18: Report) -> None:
@@ -271,3 +273,76 @@ def test_a_failing_dot_keeps_the_dot_text(tmp_path: Path, monkeypatch: pytest.Mo
     assert rc == 4 and "internal error" not in err and "broken" in err
     assert (tmp_path / "x.dot").read_text().startswith("digraph")
     assert not (tmp_path / "x.svg").exists()
+
+
+def test_stage_titles_are_main_path_nodes(r18: Report) -> None:
+    """No skip or projection crosses a stage title: the title is a node the main path enters."""
+    dot = archcompiler.to_dot(r18, detail="block")
+    found = nodes(dot)
+    assert "layer2: 2 x basic" in found["layer2.title"]["label"]
+    into = [e for e in edges(dot) if e[1] == "layer2.0.downsample"]
+    assert [e[0] for e in into] == ["layer2.title"]
+
+
+def test_preact_projection_reads_the_preactivated_input() -> None:
+    dot = archcompiler.to_dot("preact_resnet164", detail="block")
+    found = nodes(dot)
+    assert "BN → ReLU" in found["layer2.0.preact"]["label"]
+    assert ("layer2.0.preact", "layer2.0.downsample") in [(a, b) for a, b, _ in edges(dot)]
+    # Every unit's BN-ReLU is listed before its conv.
+    assert found["layer2.0"]["label"].count("BN → ReLU →") == 2
+    wrn = nodes(archcompiler.to_dot("wrn28_10", detail="stage",
+                                    overrides=["stages.block.dropout=0.3"]))
+    assert "BN → ReLU → dropout 0.3 → 3x3 conv, 160" in wrn["layer1.1"]["label"]
+
+
+def test_resnet_d_has_no_pool_at_stride_1() -> None:
+    """timm's stride-1 downsample.0 is an Identity: no op in the IR, the conv keeps index 1."""
+    by_name = archcompiler.analyze("resnet50d").graph.by_name()
+    assert "layer1.0.downsample.0" not in by_name
+    assert by_name["layer1.0.downsample.1"].op == "conv2d"
+    assert by_name["layer2.0.downsample.0"].op == "avg_pool"  # stride 2: the pool is there
+    assert "avg pool" not in nodes(archcompiler.to_dot("resnet50d"))["layer1.0.downsample"]["label"]
+
+
+def test_drop_path_rates_group_with_their_range() -> None:
+    report = archcompiler.analyze("resnet50d", overrides=["stages.drop_path=0.1"])
+    found = nodes(archcompiler.to_dot(report, detail="stage"))
+    assert "×5" in found["layer3.1"]["label"] and "drop path" in found["layer3.1"]["label"]
+    assert "–" in found["layer3.1"]["label"]
+
+
+def test_legend_names_the_colours(r18: Report) -> None:
+    legend = nodes(archcompiler.to_dot(r18))["legend"]["label"]
+    assert "projection shortcut" in legend and "identity shortcut" in legend
+
+
+@pytest.mark.skipif(not HAS_DOT, reason="needs graphviz `dot`")
+def test_paper_style_resnet34_fits_1000px(tmp_path: Path) -> None:
+    out = tmp_path / "r34.png"
+    assert cli.main(["render", "resnet34", "-o", str(out), "--detail", "stage",
+                     "--style", "paper"]) == 0
+    data = out.read_bytes()
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert height <= 1000 and width <= 340
+    dot = rb.to_dot_text(archcompiler.analyze("resnet34"), "stage", "TB", "paper")
+    assert "Times-Roman" in dot and "#1f5fbf" not in dot and 'color="red"' not in dot
+
+
+def test_report_displays_itself_in_jupyter(r18: Report) -> None:
+    page = r18._repr_html_()
+    assert "<table>" in page and "<td>layer2</td>" in page and "526K" in page
+    if HAS_DOT:
+        assert "<svg" in page and "max-height:640px;overflow:auto" in page
+
+
+def test_analysis_imports_no_renderer() -> None:
+    code = ("import sys, archcompiler.analysis.report as r; "
+            "print(any(m.startswith('archcompiler.backends') for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_se_multiply_is_not_a_line_of_its_own() -> None:
+    label = nodes(archcompiler.to_dot("se_resnet50", detail="stage"))["layer1.0"]["label"]
+    assert "<BR/>×<BR/>" not in label and "se: 1x1 conv, 16 → ReLU → 1x1 conv, 256" in label

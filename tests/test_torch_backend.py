@@ -510,3 +510,14 @@ def test_plain_blocks_say_so_in_print_model(tmp_path: Path) -> None:
 def test_seed_must_be_a_torch_seed() -> None:
     with pytest.raises(ValueError, match="seed must be an integer"):
         archcompiler.build_module("resnet20", seed=1.5, device="meta")  # type: ignore[arg-type]
+
+
+def test_resnet_d_stride_1_downsample_keeps_timm_indices() -> None:
+    """The stride-1 shortcut has no pool: index 0 is a stateless Identity, as in timm, so the
+    state_dict keys stay `downsample.1.*` and `downsample.2.*`."""
+    model = archcompiler.build_module("resnet50d")
+    assert isinstance(model.layer1[0].downsample[0], nn.Identity)
+    keys = [k for k in model.state_dict() if k.startswith("layer1.0.downsample.")]
+    assert keys and all(k.startswith(("layer1.0.downsample.1.", "layer1.0.downsample.2."))
+                        for k in keys)
+    assert isinstance(model.layer2[0].downsample[0], nn.AvgPool2d)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from ..core.diagnostics import Diagnostic, Severity, Span, error
 from ..ir.graph import Graph, Role
@@ -35,6 +36,8 @@ class Report:
     graph: Graph
     nodes: dict[str, NodeInfo]
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # How a report shows itself in a notebook; archcompiler.api sets it to the render backend's.
+    html_view: ClassVar[Callable[[Report], str] | None] = None
 
     @property
     def params(self) -> int:
@@ -90,6 +93,11 @@ class Report:
     def to_json(self, depth: str | None = None) -> str:
         """`to_dict` as indented JSON."""
         return report_json(self, depth)
+
+    def _repr_html_(self) -> str | None:
+        """Jupyter's inline view: the diagram and the stage table, from the view the API layer
+        installs in `html_view` (so the analysis layer never imports a backend)."""
+        return None if Report.html_view is None else Report.html_view(self)
 
     @staticmethod
     def where(span: Span | None) -> str:

@@ -46,8 +46,8 @@ def lower_shortcut(g: Builder, block: str, kind: ShortcutKind, x: str, source: s
 
     An identity returns the block input `x`; a zero-pad or projection reads `source`. The
     projection is torchvision's `downsample` Sequential: a strided 1x1 conv and a BN, or with
-    `pool="avg"` (ResNet-D) an average pool by the stride, then the 1x1 conv at stride 1, as
-    timm's resnet50d. `norm=False` leaves out the BN (pre-activation nets, WRN).
+    `pool="avg"` (ResNet-D) an average pool by the stride (none at stride 1), then the 1x1 conv at stride 1
+    as `downsample.1`, as timm's resnet50d. `norm=False` leaves out the BN (pre-activation nets, WRN).
     """
     if kind == "none":
         return None
@@ -59,9 +59,11 @@ def lower_shortcut(g: Builder, block: str, kind: ShortcutKind, x: str, source: s
     index = 0
     h = source
     if pool == "avg":
-        # timm keeps an identity at index 0 when the stride is 1; a 1x1 average is that identity.
-        h = g.add(f"{block}.downsample.0", AvgPool(stride, stride, 0, ceil_mode=True,
-                                                   count_include_pad=False), (h,), span)
+        # timm's `downsample.0` is the pool, or at stride 1 an nn.Identity: no op in the graph,
+        # but the conv keeps index 1 (the torch backend fills the gap with a stateless Identity).
+        if stride > 1:
+            h = g.add(f"{block}.downsample.0", AvgPool(stride, stride, 0, ceil_mode=True,
+                                                       count_include_pad=False), (h,), span)
         index, stride = 1, 1
     h = g.add(f"{block}.downsample.{index}",
               Conv2d(in_channels, out_channels, 1, stride, 0, bias=bias), (h,), span)

@@ -198,13 +198,17 @@ def cmd_render(args: argparse.Namespace) -> int:
     from .render import run_render
 
     output = output_path(args, tuple(FORMATS))
+    if args.watch:
+        from .watch import run_watch
+
+        return run_watch(args, output)
     report, code = analyze_one(args.spec, args)
     if report is None:
         return code
     not_an_input(output, "-o", report.spec.sources)
     print_diags(report.diagnostics, report.spec.sources)
     return run_render(report, output, args.detail, args.rankdir, args.max_drawn,
-                      args.dot_timeout, input_paths(report.spec.sources))
+                      args.dot_timeout, input_paths(report.spec.sources), args.style)
 
 
 def cmd_lsp(args: argparse.Namespace) -> int:

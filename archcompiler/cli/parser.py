@@ -86,7 +86,8 @@ def build_parser(handlers: dict[str, Handler], version: str) -> argparse.Argumen
                    help="run a forward pass and compare every shape with the analysis")
     p.add_argument("--seed", type=seed_value, default=0,
                    help="initialisation seed, 0 to 2**63-1 (default 0)")
-    p = command("render", "draw the architecture diagram (.svg, .png, .pdf or .dot)")
+    p = command("render", "draw the architecture diagram (.svg, .png, .pdf, .dot, or .html: an "
+                          "interactive page)")
     spec_arg(p)
     _spec_options(p)
     p.add_argument("-o", "--output", required=True, help="file to write")
@@ -97,6 +98,12 @@ def build_parser(handlers: dict[str, Handler], version: str) -> argparse.Argumen
                         "5000; graphviz's layout time grows faster than the box count)")
     p.add_argument("--dot-timeout", type=seconds_value, metavar="SECONDS", default=None,
                    help="stop graphviz `dot` after this long, with exit code 5 (default 60)")
+    p.add_argument("--style", choices=("default", "paper"), default="default",
+                   help="paper: grayscale, compact, one column wide")
+    p.add_argument("--watch", action="store_true",
+                   help="redraw on every save of the spec or a file it reads, and serve a live "
+                        "page on 127.0.0.1 (needs `pip install archcompiler[watch]`)")
+    p.add_argument("--port", type=int, default=8765, help="port of the --watch server (0: any)")
     p = command("diff", "compare two specs stage by stage: shapes, params, MACs, fields, rules")
     spec_arg(p, "spec_a", metavar="A")
     spec_arg(p, "spec_b", metavar="B")

@@ -30,12 +30,12 @@ def _kept(dot_path: Path | None, output: Path) -> str:
 
 def run_render(report: Report, output: Path, detail: str, rankdir: str,
                max_drawn: int | None = None, timeout: float | None = None,
-               protect: Sequence[Path] = ()) -> int:
+               protect: Sequence[Path] = (), style: str = "default") -> int:
     """Run `archc render` for an analyzed spec; return the exit code."""
     try:
-        check_options(detail, rankdir)
+        check_options(detail, rankdir, style)
         drawn = draw(report, output, detail, rankdir, max_drawn or MAX_DRAWN,
-                     timeout or DOT_TIMEOUT_S, protect)
+                     timeout or DOT_TIMEOUT_S, protect, style)
     except ValueError as exc:
         print(f"archc: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -61,6 +61,7 @@ def run_render(report: Report, output: Path, detail: str, rankdir: str,
               f"{max_drawn or MAX_DRAWN:,} boxes, which graphviz lays out slowly; drew "
               f"{drawn.nodes:,} at stage detail (raise --max-drawn, or write .dot)",
               file=sys.stderr)
-    print(f"wrote {drawn.path} ({drawn.detail} detail)")
+    what = "interactive page" if drawn.detail == "page" else f"{drawn.detail} detail"
+    print(f"wrote {drawn.path} ({what})")
     # The diagram still shows a spec with errors (in red), but scripts must see it failed.
     return EXIT_OK if report.ok else EXIT_SPEC

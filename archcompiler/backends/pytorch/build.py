@@ -95,10 +95,15 @@ def _tree(modules: Mapping[str, nn.Module], strip: str) -> dict[str, nn.Module]:
         members = _tree(inner[head], "")
         names = list(members)
         if all(n.isdigit() for n in names):
-            if names != [str(k) for k in range(len(names))]:
+            numbers = [int(n) for n in names]
+            if numbers != sorted(set(numbers)) or names != [str(k) for k in numbers]:
                 raise BackendError(f"the members of {strip}{head} are numbered {names}, not "
                                    "0, 1, ... in order")
-            tree[head] = nn.Sequential(*members.values())
+            # A gap is a stateless nn.Identity, as timm's stride-1 `downsample.0` of ResNet-D.
+            seq: list[nn.Module] = [nn.Identity() for _ in range(numbers[-1] + 1)]
+            for k, module in zip(numbers, members.values(), strict=True):
+                seq[k] = module
+            tree[head] = nn.Sequential(*seq)
         elif any(n.isdigit() for n in names):
             raise BackendError(f"{strip}{head} mixes numbered and named members: {names}")
         else:

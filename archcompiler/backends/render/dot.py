@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from ...analysis.report import Report
 from ...core.diagnostics import Diagnostic, Severity, Span
 from ...ir.graph import BlockRecord, Node, Role, StageRecord
-from ...ir.ops import Op, Shape
+from ...ir.opbase import Category
+from ...ir.ops import DropPath, Op, Shape
 
 DETAILS = ("stage", "block", "layer")
 RANKDIRS = ("TB", "LR")
@@ -113,34 +114,66 @@ class BlockView:
         ending = self.record.output if self.record.shortcut != "none" else None
         return [n for n in self.nodes if n.role == Role.MAIN and n.name != ending]
 
-    def lines(self) -> list[str]:
-        """The body's label: its convs, and what sets a family apart (pre-activation order, a
-        side branch such as SE with its multiply, drop path)."""
-        body = self.body()
-        convs = [n.attrs.text() for n in body if n.op == Op.CONV]
-        lead = []
+    def shortcut_source(self) -> str:
+        """The IR node the shortcut reads: the block input, or (pre-activation nets) the
+        pre-activated input that the projection or zero-pad takes."""
+        side = [n for n in self.nodes if n.role == Role.SHORTCUT]
+        return side[0].inputs[0] if side else self.input
+
+    def lines(self, body: list[Node] | None = None, pre: bool | None = None) -> list[str]:
+        """The body's label: its convs, and what sets a family apart (pre-activation order with
+        every BN-ReLU before its conv, dropout, a side branch such as SE, drop path)."""
+        body = self.body() if body is None else body
+        lead: list[Node] = []
         for n in body:
             if n.op == Op.CONV:
                 break
-            lead.append(n.attrs.text())
+            lead.append(n)
         # An activation before the first conv makes a pre-activation unit (He et al. 2016); a
         # norm alone there is a layer of its own (ConvNeXt's downsampling LN).
-        acts = any(n.op == Op.ACTIVATION for n in body[:len(lead)])
-        out = ([f"pre-act {' → '.join(lead)}" if acts else " → ".join(lead)] if lead else [])
-        out += convs
+        if pre is None:
+            pre = any(n.op == Op.ACTIVATION for n in lead)
+        lead_text = " → ".join(n.attrs.text() for n in lead)
+        out = ([f"pre-act {lead_text}" if pre else lead_text] if lead else [])
+        if lead and pre and body is not None and body[0] is not self.body()[0]:
+            out = [lead_text]
+        pending: list[str] = []
+        tail: list[str] = []
+        for n in body[len(lead):]:
+            category = n.attrs.CATEGORY
+            if n.op == Op.CONV:
+                out.append(" → ".join([*pending, n.attrs.text()]))
+                pending = []
+            elif n.op in (Op.LAYER_SCALE, Op.DROP_PATH):
+                tail.append(n.attrs.text())
+            elif category == Category.MERGE:  # a side branch's multiply: its own line says ×
+                continue
+            elif category in (Category.NORM, Category.ACTIVATION):
+                if pre:  # a pre-activation unit's BN-ReLU belongs to the conv after it
+                    pending.append(n.attrs.text())
+            else:  # dropout, a pool: shown where it sits
+                pending.append(n.attrs.text())
+        if pending:
+            out.append(" → ".join(pending))
         branch = [n for n in self.nodes if n.role == Role.BRANCH]
-        if branch:
+        if branch and body and body[-1] is self.body()[-1]:
             group = (branch[0].module or branch[0].name)[len(self.name) + 1:].split(".")[0]
             steps = [n.attrs.text() for n in branch if n.op in (Op.CONV, Op.ACTIVATION)]
             out.append(f"{group}: {' → '.join(steps)} ×")
-        out += [n.attrs.text() for n in body if n.op in (Op.LAYER_SCALE, Op.DROP_PATH)]
-        return out
+        return out + tail
 
     def signature(self) -> tuple[object, ...]:
-        """Blocks with equal signatures look the same at stage detail: same ops, same costs."""
+        """Blocks with equal signatures look the same at stage detail: same ops, same costs.
+        The drop-path rate is left out: stochastic depth gives every block its own rate."""
         prefix = len(self.name) + 1
-        ops = tuple((n.name[prefix:], n.role, n.attrs) for n in self.nodes)
+        ops = tuple((n.name[prefix:], n.role, "drop path" if isinstance(n.attrs, DropPath)
+                     else n.attrs) for n in self.nodes)
         return (self.record.kind, self.shortcut, ops, self.params, self.macs)
+
+    def drop_rate(self) -> float | None:
+        """The block's drop-path rate, or None without one."""
+        rates = [n.attrs.p for n in self.nodes if isinstance(n.attrs, DropPath)]
+        return rates[0] if rates else None
 
 
 def block_views(report: Report) -> list[BlockView]:
@@ -164,6 +197,17 @@ class DotWriter:
     lines: list[str] = field(default_factory=list)
     edges: list[str] = field(default_factory=list)
     depth: int = 1
+    # Page mode: every node, cluster and edge gets a short SVG id of ours ("n3", "e7"), so no
+    # user text ends up in an id; `ids` maps drawn names to them, `edge_ends` edge ids to ends.
+    page: bool = False
+    ids: dict[str, str] = field(default_factory=dict)
+    edge_ends: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def _id(self, ident: str, attrs: Mapping[str, str]) -> Mapping[str, str]:
+        if not self.page:
+            return attrs
+        svg_id = self.ids.setdefault(ident, f"n{len(self.ids)}")
+        return {**{k: v for k, v in attrs.items() if k != "tooltip"}, "id": svg_id}
 
     def stmt(self, text: str) -> None:
         """Append one statement at the current nesting."""
@@ -171,17 +215,23 @@ class DotWriter:
 
     def node(self, ident: str, attrs: Mapping[str, str]) -> None:
         """Declare a node."""
-        self.stmt(f"{quote(ident)} {attr_list(attrs)}".rstrip())
+        self.stmt(f"{quote(ident)} {attr_list(self._id(ident, attrs))}".rstrip())
 
-    def edge(self, a: str, b: str, attrs: Mapping[str, str]) -> None:
-        """Queue an edge."""
+    def edge(self, a: str, b: str, attrs: Mapping[str, str]) -> str:
+        """Queue an edge; return its SVG id in page mode, else ''."""
+        eid = ""
+        if self.page:
+            eid = f"e{len(self.edge_ends)}"
+            self.edge_ends[eid] = (a, b)
+            attrs = {**{k: v for k, v in attrs.items() if k != "tooltip"}, "id": eid}
         self.edges.append(f"  {quote(a)} -> {quote(b)} {attr_list(attrs)}".rstrip())
+        return eid
 
     def open(self, ident: str, attrs: Mapping[str, str]) -> None:
         """Open a subgraph (a cluster when `ident` starts with 'cluster')."""
         self.stmt(f"subgraph {quote(ident)} {{")
         self.depth += 1
-        for k, v in attrs.items():
+        for k, v in self._id(ident, attrs).items():
             self.stmt(f"{k}={'<' + v + '>' if isinstance(v, Html) else quote(v)};")
 
     def close(self) -> None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from ...analysis.report import Report
 from ...core.diagnostics import Diagnostic
 from ...ir.graph import Node, Role
-from ...ir.ops import Conv2d, Op
+from ...ir.ops import Op
 from ..summary import fmt_shape
+from .blockdraw import MAIN, BlockDrawing
 from .dot import (
     FLAG,
     SKIP_STYLES,
@@ -29,24 +30,29 @@ from .dot import (
     stage_of_span,
     where,
 )
+from .style import legend, restyle
 
-_MAIN = {"group": "main"}  # one group keeps the main path in a straight line
-_MAIN_EDGE = {"weight": "8"}
 _STAGE_FILL = ("#eef4fb", "#f3f0fa")  # alternate so neighbouring stages read apart
 
 
-class Drawer:
+class Drawer(BlockDrawing):
     """Builds the DOT text of one report at one detail."""
 
-    def __init__(self, report: Report, detail: str, rankdir: str) -> None:
-        self.report, self.detail, self.rankdir = report, detail, rankdir
+    def __init__(self, report: Report, detail: str, rankdir: str, style: str = "default",
+                 page: bool = False) -> None:
+        self.report, self.detail, self.rankdir, self.style = report, detail, rankdir, style
         self.views = block_views(report)
         self.by_name = report.graph.by_name()
-        self.w = DotWriter()
+        self.w = DotWriter(page=page)
+        # Page mode: the IR nodes each drawn node or cluster stands for (for its hover card),
+        # and the IR node whose output each drawn edge carries.
+        self.covers: dict[str, list[str]] = {}
+        self.carries: dict[str, str] = {}
         self._out_of: dict[str, str] = {}  # drawn id -> the IR node whose output leaves it
         # At stage detail each block maps to the representative of its run.
         self.runs = self._runs()
         self.rep = {v.name: run[0].name for run in self.runs for v in run}
+        self.stage_of = {v.name: v.record.stage for v in self.views}
         self.flags: dict[str, list[Diagnostic]] = {}
         self.loose: list[Diagnostic] = []
         for d in flagged(report.diagnostics):
@@ -59,10 +65,10 @@ class Drawer:
     # ---- where things go -------------------------------------------------------------------
 
     def _runs(self) -> list[list[BlockView]]:
-        """Consecutive blocks of one stage with equal signatures (stage detail only)."""
+        """Consecutive blocks of one stage with equal signatures (stage and net detail)."""
         runs: list[list[BlockView]] = []
         for v in self.views:
-            if (self.detail == "stage" and runs and runs[-1][-1].record.stage == v.record.stage
+            if (self.detail in ("stage", "net") and runs and runs[-1][-1].record.stage == v.record.stage
                     and runs[-1][-1].signature() == v.signature()):
                 runs[-1].append(v)
             else:
@@ -75,9 +81,17 @@ class Drawer:
     def _target(self, d: Diagnostic) -> str | None:
         """The drawn node or cluster a diagnostic belongs to, or None to list it apart."""
         name = d.node
+        node = self.by_name.get(name) if name is not None else None
+        if self.detail == "net":
+            index = self.stage_of.get(name or "", node.stage if node is not None else None)
+            if index is not None:
+                return f"{self.report.graph.stages[index].name}.stage"
+            if node is not None:
+                return str(node.role) if node.role in (Role.STEM, Role.HEAD) else "input"
+            stage = stage_of_span(self.report.graph.stages, d.span)
+            return f"{stage.name}.stage" if stage is not None else None
         if name is not None and name in self.rep:  # a block
             return f"cluster_{name}" if self.detail == "layer" else self._block_id(name)
-        node = self.by_name.get(name) if name is not None else None
         if node is not None:
             if self.detail == "layer":
                 return node.name
@@ -103,9 +117,6 @@ class Drawer:
         attrs["tooltip"] = tooltip
         return attrs
 
-    def _shape(self, ir_name: str) -> str:
-        return fmt_shape(self.report.nodes[ir_name].shape)
-
     # ---- the whole graph -------------------------------------------------------------------
 
     def dot(self) -> str:
@@ -125,23 +136,27 @@ class Drawer:
         self._loose_note()
         x = self._stem()
         for stage in r.graph.stages:
-            x = self._stage(stage.index, x)
+            x = self._stage_node(stage.index, x) if self.detail == "net" else self._stage(
+                stage.index, x)
         self._head(x)
-        return "\n".join([f"digraph {quote(r.spec.name)} {{", *w.lines, *w.edges, "}"]) + "\n"
+        if not w.page:  # the page has a legend of its own
+            key = legend(w.lines + w.edges)
+            if key:
+                w.node("legend", {"shape": "plaintext", "style": "", "label": key,
+                                  "tooltip": "legend"})
+                if self.style == "paper" and "output" in self.covers:
+                    # Below the figure: a column is narrow, not short.
+                    w.edge("output", "legend", {"style": "invis"})
+        text = "\n".join([f"digraph {quote(r.spec.name)} {{", *w.lines, *w.edges, "}"]) + "\n"
+        return restyle(text, self.style)
 
     def _loose_note(self) -> None:
         if not self.loose:
             return
         lines = [diag_line(d) for d in self.loose]
-        self.w.node("diagnostics", {"shape": "note", "style": "filled", "fillcolor": "#fff0f0",
-                                    "label": label("diagnostics", lines), **FLAG,
-                                    "tooltip": "\n".join(lines)})
-
-    def _main_edge(self, a: str, b: str, shape_of: str | None) -> None:
-        attrs = dict(_MAIN_EDGE)
-        if shape_of is not None:
-            attrs["label"] = self._shape(shape_of)
-        self.w.edge(a, b, attrs)
+        self._node("diagnostics", {"shape": "note", "style": "filled", "fillcolor": "#fff0f0",
+                                   "label": label("diagnostics", lines), **FLAG},
+                   "\n".join(lines), [])
 
     def _ir_node(self, node: Node, short: bool = True, extra: dict[str, str] | None = None
                  ) -> None:
@@ -168,7 +183,7 @@ class Drawer:
                          {"color": SKIP_STYLES["pad"]["color"], "style": "rounded,dashed"})
         elif node.role == Role.BRANCH:  # a side branch (SE): apart from the main path
             attrs.update({"color": "#7b3fa0", "style": "rounded,filled", "fillcolor": "#f6effa"})
-        self.w.node(node.name, self._flag(node.name, attrs, tip))
+        self._node(node.name, attrs, tip, [node.name])
 
     # ---- stem and head ---------------------------------------------------------------------
 
@@ -179,7 +194,7 @@ class Drawer:
         """Draw the input and stem; return the id whose output enters the first stage."""
         nodes = self._group(Role.STEM)
         inp, body = nodes[0], nodes[1:]
-        self._ir_node(inp, extra=_MAIN)
+        self._ir_node(inp, extra=MAIN)
         if self.detail == "layer":
             self._layer_cluster("stem", body)
             return body[-1].name if body else inp.name
@@ -189,19 +204,20 @@ class Drawer:
         convs = [op_text(n) for n in body if n.op not in (Op.ACTIVATION, Op.BATCH_NORM)]
         tip = (f"stem: {', '.join(n.name for n in body)}\n{where(body[0].span)}\n"
                f"params {params:,}\nMACs {macs:,}")
-        attrs = {**_MAIN, "label": label("stem", convs, cost_note(params, macs)),
+        attrs = {**MAIN, "label": label("stem", convs, cost_note(params, macs)),
                  "fillcolor": "#f4f4f4"}
-        self.w.node("stem", self._flag("stem", attrs, tip))
+        self._node("stem", attrs, tip, [n.name for n in body])
         self._main_edge(inp.name, "stem", inp.name)
         self._out_of["stem"] = body[-1].name
         return "stem"
 
     def _layer_cluster(self, name: str, nodes: list[Node]) -> None:
         """Draw the stem's or head's IR nodes one by one inside a plain cluster."""
+        self.covers[f"cluster_{name}"] = [n.name for n in nodes]
         self.w.open(f"cluster_{name}", {"label": Html(f"<B>{name}</B>"), "style": "rounded",
-                                        "color": "#999999"})
+                                        "color": "#999999", "labeljust": "l"})
         for n in nodes:
-            self._ir_node(n, extra=_MAIN)
+            self._ir_node(n, extra=MAIN)
             self._main_edge(n.inputs[0], n.name, n.inputs[0])
         self.w.close()
 
@@ -217,36 +233,51 @@ class Drawer:
             tip = (f"head: {', '.join(n.name for n in nodes)}\n{where(nodes[0].span)}\n"
                    f"params {params:,}\nMACs {macs:,}")
             ops = [op_text(n) for n in nodes if n.op != Op.FLATTEN]
-            attrs = {**_MAIN, "label": label("head", ops, cost_note(params, macs)),
+            attrs = {**MAIN, "label": label("head", ops, cost_note(params, macs)),
                      "fillcolor": "#f4f4f4"}
-            self.w.node("head", self._flag("head", attrs, tip))
+            self._node("head", attrs, tip, [n.name for n in nodes])
             self._main_edge(x, "head", self._out_of.get(x, x))
             last = nodes[-1].name
             self._out_of["head"] = last
             x = "head"
-        self.w.node("output", {**_MAIN, "shape": "oval", "label": label(
-            "output", [self._shape(last)]), "tooltip": f"output {self._shape(last)}"})
+        self._node("output", {**MAIN, "shape": "oval", "label": label(
+            "output", [self._shape(last)])}, f"output {self._shape(last)}", [last])
         self._main_edge(last if self.detail == "layer" else x, "output", last)
 
-    # ---- stages and blocks -----------------------------------------------------------------
+    # ---- stages ----------------------------------------------------------------------------
 
-    def _stage(self, index: int, x: str) -> str:
-        """Draw one stage cluster; return the id whose output leaves it."""
+    def _stage_text(self, index: int) -> tuple[str, str, int, int, list[str]]:
+        """A stage's title, tooltip, params, MACs and IR nodes."""
         stage = self.report.graph.stages[index]
         views = [v for v in self.views if v.record.stage == index]
         params, macs = sum(v.params for v in views), sum(v.macs for v in views)
         out = fmt_shape(views[-1].out_shape) if views else "?"
         head = (f"{stage.name}: {stage.depth} x {stage.kind}, width {stage.width}, "
                 f"stride {stage.stride}, out {out}")
-        ident = f"cluster_{stage.name}"
         tip = (f"{head}\nshortcut {stage.shortcut_option}\ndepth {where(stage.depth_span)}, width "
                f"{where(stage.width_span)}, stride {where(stage.stride_span)}\n"
                f"params {params:,}\nMACs {macs:,}")
-        attrs: dict[str, str] = {"label": label(head, [], cost_note(params, macs)),
-                                 "style": "rounded,filled",
-                                 "fillcolor": _STAGE_FILL[index % 2], "color": "#7a8ca8",
-                                 "fontsize": "15"}
+        return head, tip, params, macs, [n for v in views for n in v.record.nodes]
+
+    def _stage(self, index: int, x: str) -> str:
+        """Draw one stage cluster; return the id whose output leaves it.
+
+        The stage's title is a node on the main path at the top of the cluster, not the
+        cluster's label: edges enter and leave it, so no skip or projection crosses it."""
+        stage = self.report.graph.stages[index]
+        head, tip, params, macs, covered = self._stage_text(index)
+        ident = f"cluster_{stage.name}"
+        attrs: dict[str, str] = {"label": "", "style": "rounded,filled",
+                                 "fillcolor": _STAGE_FILL[index % 2], "color": "#7a8ca8"}
+        self.covers[ident] = covered
         self.w.open(ident, self._flag(ident, attrs, tip))
+        title = f"{stage.name}.title"
+        x_ir = self._out_of.get(x, x)
+        self._node(title, {**MAIN, "shape": "plaintext", "style": "", "fontsize": "15",
+                           "label": label(head, [], cost_note(params, macs))}, tip, covered)
+        self._main_edge(x, title, x_ir)
+        self._out_of[title] = x_ir
+        x = title
         for run in self.runs:
             if run[0].record.stage == index:
                 x = self._block(run, x) if self.detail != "layer" else self._block_layers(
@@ -254,92 +285,26 @@ class Drawer:
         self.w.close()
         return x
 
-    def _block(self, run: list[BlockView], x: str) -> str:
-        """Draw a block (or a run of identical ones) as body, shortcut and add; return its id."""
-        v = run[0]
-        n = len(run)
-        params, macs = sum(b.params for b in run), sum(b.macs for b in run)
-        body_id = v.name
-        title = v.name if n == 1 else f"{v.name} … {run[-1].name}"
-        lines = v.lines()
-        tip = (f"{title}: {v.record.kind} block{'s' if n > 1 else ''}\n{where(v.record.span)}\n"
-               f"params {params:,}\nMACs {macs:,}" + (f"\n{n} identical blocks; the skip "
-                                                      "drawn is each one's" if n > 1 else ""))
-        attrs = {**_MAIN, "label": label(title, lines, cost_note(params, macs, n),
-                                         big=f"x{n}" if n > 1 else "")}
-        if n > 1:
-            attrs["peripheries"] = "2"  # a stack of blocks
-        self.w.node(body_id, self._flag(body_id, attrs, tip))
-        x_ir = self._out_of.get(x, x)
-        self._main_edge(x, body_id, x_ir)
-        if v.shortcut == "none":
-            self._out_of[body_id] = v.record.output
-            return body_id
-        add_id = f"{v.name}.add"
-        out_node = self.by_name[v.record.output]
-        after = "no activation after it (pre-activation)" if out_node.op == Op.ADD else \
-            f"then {op_text(out_node)}"
-        add_tip = (f"{add_id}: residual add, {after}\n"
-                   f"{where(v.record.span)}\noutput {fmt_shape(v.out_shape)}")
-        self.w.node(add_id, self._flag(add_id, {**_MAIN, "shape": "circle", "label": "+",
-                                                "fontsize": "16", "width": "0.35",
-                                                "fixedsize": "true"}, add_tip))
-        # No shape here: the add's output edge carries the same shape.
-        self.w.edge(body_id, add_id, _MAIN_EDGE)
-        style = SKIP_STYLES[v.shortcut]
-        if v.shortcut == "projection":
-            proj = [node for node in v.nodes if node.role == Role.SHORTCUT]
-            conv = next(node for node in proj if isinstance(node.attrs, Conv2d))
-            p, m = self.report.cost(node.name for node in proj)
-            proj_id = f"{v.name}.downsample"
-            a = conv.attrs
-            assert isinstance(a, Conv2d)
-            # The conv's line leaves out what the title says; every other op gets its own line.
-            lines = [n.attrs.text() if n is not conv else
-                     f"{a.out_channels}" + (f", /{a.stride}" if a.stride > 1 else "")
-                     for n in proj]
-            what = " + ".join(n.attrs.text().split(",")[0] for n in proj)
-            ptip = (f"{proj_id}: {what} projection\n{where(conv.span)}\nparams {p:,}\n"
-                    f"MACs {m:,}")
-            pattrs = {"label": label(f"proj {a.kernel}x{a.kernel}", lines, cost_note(p, m)),
-                      "color": style["color"], "penwidth": "2", "fontcolor": "#173f7a"}
-            self.w.node(proj_id, self._flag(proj_id, pattrs, ptip))
-            self.w.edge(x, proj_id, style)
-            self.w.edge(proj_id, add_id, {**style, "label": self._shape(proj[-1].name)})
-        else:
-            pad = [node for node in v.nodes if node.op == Op.PAD_CHANNELS]
-            self.w.edge(x, add_id, {**style, "label": op_text(pad[0])} if pad else style)
-        self._out_of[add_id] = v.record.output
-        return add_id
-
-    def _block_layers(self, v: BlockView, x: str) -> str:
-        """Layer detail: a block cluster with every IR node; return the block's output node."""
-        ident = f"cluster_{v.name}"
-        tip = f"{v.name}: {v.record.kind}\n{where(v.record.span)}\nparams {v.params:,}\n" \
-              f"MACs {v.macs:,}"
-        attrs: dict[str, str] = {"label": label(f"{v.name} ({v.record.kind})", [],
-                                                cost_note(v.params, v.macs)),
-                                 "style": "rounded,filled", "fillcolor": "white",
-                                 "color": "#aaaaaa", "fontsize": "13"}
-        self.w.open(ident, self._flag(ident, attrs, tip))
-        style = SKIP_STYLES.get(v.shortcut, {})
-        for node in v.nodes:
-            main = node.role != Role.SHORTCUT
-            self._ir_node(node, extra=_MAIN if main else None)
-            for k, src in enumerate(node.inputs):
-                skip = node.role == Role.SHORTCUT or (node.op == Op.ADD and k == 1)
-                if skip:
-                    attrs = dict(style)
-                    if v.shortcut == "pad" and node.op == Op.ADD:
-                        attrs.pop("label", None)  # one 'zero-pad' label per skip is enough
-                    attrs["label"] = attrs.get("label", self._shape(src))
-                    self.w.edge(src, node.name, attrs)
-                else:
-                    self._main_edge(src, node.name, src)
-        self.w.close()
-        return v.record.output
+    def _stage_node(self, index: int, x: str) -> str:
+        """Net detail: a whole stage as one node marked with its depth."""
+        stage = self.report.graph.stages[index]
+        _head, tip, params, macs, covered = self._stage_text(index)
+        views = [v for v in self.views if v.record.stage == index]
+        lines = [f"{stage.kind}, width {stage.width}, stride {stage.stride}",
+                 f"out {fmt_shape(views[-1].out_shape) if views else '?'}"]
+        ident = f"{stage.name}.stage"
+        attrs = {**MAIN, "label": label(stage.name, lines, cost_note(params, macs),
+                                        big=f"×{stage.depth}"),
+                 "fillcolor": _STAGE_FILL[index % 2], "peripheries": "2" if stage.depth > 1
+                 else "1"}
+        self._node(ident, attrs, tip, covered)
+        self._main_edge(x, ident, self._out_of.get(x, x))
+        if views:
+            self._out_of[ident] = views[-1].record.output
+        return ident
 
 
-def to_dot_text(report: Report, detail: str = "block", rankdir: str = "TB") -> str:
-    """Return the DOT text of `report` at `detail` (stage, block or layer)."""
-    return Drawer(report, detail, rankdir).dot()
+def to_dot_text(report: Report, detail: str = "block", rankdir: str = "TB",
+                style: str = "default") -> str:
+    """Return the DOT text of `report` at `detail` (stage, block or layer) in `style`."""
+    return Drawer(report, detail, rankdir, style).dot()
