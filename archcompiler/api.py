@@ -146,33 +146,34 @@ def build_module(ref: SpecLike | Report, *, seed: int | None = None,
 
 def to_dot(spec_or_report: SpecLike | Report, *, detail: str = "block", rankdir: str = "TB",
            input_shape: InputShape | None = None, allow_outside: bool = False,
-           limits: Limits = DEFAULT_LIMITS, overrides: Overrides | None = None) -> str:
+           limits: Limits = DEFAULT_LIMITS, overrides: Overrides | None = None,
+           style: str = "default") -> str:
     """Return the architecture diagram of a spec (any SpecLike) or report, as DOT text."""
     from .backends.render import check_options, to_dot_text
 
-    check_options(detail, rankdir)
+    check_options(detail, rankdir, style)
     report = analyze(spec_or_report, input_shape, allow_outside=allow_outside, limits=limits,
                      overrides=overrides)
-    return to_dot_text(report, detail, rankdir)
+    return to_dot_text(report, detail, rankdir, style)
 
 
 def render(spec: SpecLike | Report, path: str | os.PathLike[str], *, detail: str = "block",
            rankdir: str = "TB", input_shape: InputShape | None = None,
            allow_outside: bool = False, limits: Limits = DEFAULT_LIMITS,
-           overrides: Overrides | None = None) -> Path:
-    """Draw a spec to .svg/.png/.pdf (needs graphviz `dot`) or .dot; return the written path.
+           overrides: Overrides | None = None, style: str = "default") -> Path:
+    """Draw a spec to .svg/.png/.pdf/.html (needs graphviz `dot`) or .dot; return the path.
 
     The path is checked first (its folder exists and takes files; it is no input of the spec):
     an OutputError (a ValueError) says why not.
     """
     from .backends.render import check_options, write_diagram
 
-    check_options(detail, rankdir)
+    check_options(detail, rankdir, style)
     target = check_output(Path(path), "render path")  # before any work (core/outputs.py)
     report = analyze(spec, input_shape, allow_outside=allow_outside, limits=limits,
                      overrides=overrides)
     check_not_input(target, "render path", input_paths(report.spec.sources))
-    return write_diagram(report, target, detail, rankdir)
+    return write_diagram(report, target, detail, rankdir, style)
 
 
 def _report_html(report: Report) -> str:

@@ -346,3 +346,9 @@ def test_analysis_imports_no_renderer() -> None:
 def test_se_multiply_is_not_a_line_of_its_own() -> None:
     label = nodes(archcompiler.to_dot("se_resnet50", detail="stage"))["layer1.0"]["label"]
     assert "<BR/>×<BR/>" not in label and "se: 1x1 conv, 16 → ReLU → 1x1 conv, 256" in label
+
+
+def test_api_takes_the_style() -> None:
+    assert "Times-Roman" in archcompiler.to_dot("resnet20", detail="stage", style="paper")
+    with pytest.raises(ValueError, match="style must be one of"):
+        archcompiler.to_dot("resnet20", style="poster")
