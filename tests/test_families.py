@@ -21,6 +21,16 @@ GOLDEN = {
     "preact_resnet50": (25_549_352, 4_089_184_256),  # timm resnetv2_50
     "se_resnet50": (28_088_024, 4_091_699_200),  # timm seresnet50 (SE convs have biases)
     "resnet50d": (25_576_264, 4_328_824_832),  # timm resnet50d
+    "resnet50c": (25_576_264, 4_328_824_832),  # timm resnet50c (timm 1.0.31)
+    "se_resnext50_32x4d": (27_559_896, 4_232_994_816),  # timm seresnext50_32x4d (timm 1.0.31)
+    # torchvision's resnet18/34 (tests/test_analysis.py) less their three projections: 173,824
+    # params and 3 x 6,422,528 MACs. So plain nets equal their option-A twins, not the option-B
+    # resnets.
+    "plain18": (11_689_512 - 173_824, 1_814_073_344 - 19_267_584),
+    "plain34": (21_797_672 - 173_824, 3_663_761_408 - 19_267_584),
+    # The CIFAR option-A resnet20/110 (He et al. 2015, Table 6: 0.27M and 1.7M params).
+    "plain20": (269_722, 40_551_040),
+    "plain110": (1_727_962, 252_887_680),
     "wrn28_10": (36_479_194, 5_243_328_768),  # WRN-28-10, pre-activation, 1x1 conv shortcuts
     "resnext101_64x4d": (83_455_272, 15_460_270_080),  # torchvision
 }
@@ -158,3 +168,14 @@ def test_the_diagram_shows_each_family(tmp_path: Path) -> None:
     d = archcompiler.to_dot("resnet50d")
     assert "3x3 conv, 32, /2<BR/>3x3 conv, 32<BR/>3x3 conv, 64" in d  # the deep stem
     assert "2x2 avg pool, /2" in d  # the avg-pool shortcut
+
+
+def test_every_count_in_the_families_page_is_pinned() -> None:
+    import re
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "families.md").read_text()
+    rows = [line for line in page.splitlines() if line.startswith("| `")]
+    counts = {int(n.replace(",", "")) for row in rows for n in re.findall(r"\d{1,3}(?:,\d{3})+", row)}
+    pinned = {n for pair in GOLDEN.values() for n in pair}
+    assert counts, "no counts found in docs/families.md"
+    assert counts <= pinned, f"docs/families.md quotes counts no test pins: {sorted(counts - pinned)}"
