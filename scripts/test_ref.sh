@@ -3,7 +3,7 @@
 # torchvision 0.29.1, timm, this package installed without its own torch): the torchvision- and
 # timm-marked tests (bitwise equal outputs after loading their weights, the families' counts),
 # the inductor test, and a live re-measurement of tests/data/outside_reference.json.
-# Measured on the 2-core dev machine (2026-12-04): about 3.5 minutes with a fresh venv.
+# What it adds to CI is the figure tests.ref_step of benchmarks/results.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup_ref.sh
