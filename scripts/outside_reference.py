@@ -33,7 +33,7 @@ TABLE = Path(__file__).resolve().parent.parent / "tests" / "data" / "outside_ref
 COMMAND = "python scripts/outside_reference.py  (in .venv-ref, see scripts/setup_ref.sh)"
 # How many cases each family draws.
 COUNTS = {"tv_basic": 40, "tv_bottleneck": 70, "tv_standard": 8, "timm_d": 40, "timm_se": 40,
-          "timm_preact": 30, "option_a": 50, "plain": 12}
+          "timm_preact": 30, "option_a": 50, "plain": 12, "timm_scaled": 30}
 RULES_OFF = {k: "off" for k in ("same_map_same_width", "double_on_halve", "shortcut_shapes",
                                 "exact_downsampling", "complexity_preserved",
                                 "name_matches_depth", "stride_within_kernel")}
@@ -217,6 +217,39 @@ def _draw_option_a(r: random.Random, i: int, shortcut: str) -> Case:
                           shortcut, classes)}
 
 
+def _make_divisible(v: float, divisor: int) -> int:
+    """timm's make_divisible(v, divisor, round_limit=0), to pick cases; timm's own is measured."""
+    return max(divisor, int(v + divisor / 2) // divisor * divisor)
+
+
+def _draw_timm_scaled(r: random.Random, i: int) -> Case:
+    """timm ResNet whose stage widths are timm's make_divisible(width x m, divisor): the spec
+    gives the base widths and width_multiplier, width_divisor and depth_multiplier."""
+    while True:
+        base = r.choice([16, 24, 32, 40, 48, 64])
+        widths = [base * 2**k for k in range(4)]
+        m = r.choice([0.25, 0.5, 0.75, 1.25, 1.5, 2.0, 0.3, 0.6])
+        div = r.choice([1, 4, 8, 16])
+        scaled = [_make_divisible(w * m, div) for w in widths]
+        if all(s * widths[0] == w * scaled[0] for w, s in zip(widths, scaled)):
+            break  # ratios kept (else archcompiler rightly refuses it, ARC116)
+    depths = [r.randint(1, 2) for _ in range(4)]
+    dm = r.choice([1.0, 1.0, 2.0, 3.0])
+    block = r.choice(["BasicBlock", "Bottleneck"])
+    size = _size(r)
+    classes = r.choice([10, 17, 100])
+    cid = f"timm_scaled_{i:03d}"
+    ctor = {"block": block, "layers": [int(d * dm) for d in depths], "base_channels": widths,
+            "width_multiplier": m, "divisor": div, "num_classes": classes}
+    spec = _spec(cid, size, _tv_stem(64), {"type": "basic" if block == "BasicBlock" else
+                                           "bottleneck"}, depths, widths, [1, 2, 2, 2], "B",
+                 classes, stages={"width_multiplier": m, "width_divisor": div,
+                                  "depth_multiplier": dm})
+    return {"id": cid, "family": "timm_scaled", "input": size, "ctor": ctor, "spec": spec,
+            "reference": f"timm ResNet({block}, {ctor['layers']}, channels=[make_divisible(w * "
+                         f"{m}, {div}, round_limit=0) for w in {widths}])"}
+
+
 def draw_cases(seed: int = SEED) -> list[Case]:
     """Every case, drawn from `seed`; pure Python, so tests can re-draw without torch."""
     r = random.Random(seed)
@@ -233,6 +266,8 @@ def draw_cases(seed: int = SEED) -> list[Case]:
                 cases.append(_draw_timm(r, i, family[5:]))
             elif family == "timm_preact":
                 cases.append(_draw_timm_preact(r, i))
+            elif family == "timm_scaled":
+                cases.append(_draw_timm_scaled(r, i))
             else:
                 cases.append(_draw_option_a(r, i, "A" if family == "option_a" else "none"))
     return cases
@@ -339,6 +374,13 @@ def build_reference(case: Case) -> tuple[Any, list[tuple[str, Any]]]:
         kw = {k: v for k, v in c.items() if k not in ("layers",)}
         kw["channels"] = tuple(kw["channels"])
         model = ResNet(Bottleneck, tuple(c["layers"]), **kw)
+    elif fam == "timm_scaled":
+        from timm.layers import make_divisible
+        from timm.models import resnet as tr
+        channels = tuple(make_divisible(w * c["width_multiplier"], c["divisor"], round_limit=0.0)
+                         for w in c["base_channels"])
+        model = tr.ResNet(getattr(tr, c["block"]), tuple(c["layers"]), channels=channels,
+                          num_classes=c["num_classes"])
     elif fam == "timm_preact":
         from timm.layers import BatchNormAct2d, create_conv2d
         from timm.models.resnetv2 import ResNetV2

@@ -51,7 +51,8 @@ def test_table_holds_the_scripts_cases() -> None:
         assert header[key], key
     # Every family the issue asks for is drawn.
     assert {c["family"] for c in CASES} >= {"tv_basic", "tv_bottleneck", "tv_standard", "timm_d",
-                                            "timm_se", "timm_preact", "option_a", "plain"}
+                                            "timm_se", "timm_preact", "option_a", "plain",
+                                            "timm_scaled"}
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
