@@ -18,7 +18,12 @@ FILES=("$@")
 # outside references (the torchvision/timm table, the zoo's published counts).
 TESTS=${TESTS:-"tests/test_analysis.py tests/test_families.py tests/test_variants.py
   tests/test_overrides.py tests/test_schema.py tests/test_loader.py tests/test_sources.py
-  tests/test_outside_reference.py tests/test_rough_edges.py tests/test_rules.py"}
+  tests/test_outside_reference.py tests/test_rough_edges.py tests/test_rules.py
+  tests/test_rules_catalogue.py"}
+# Tests that run torch are left out: mutmut forks each worker from a process that ran the
+# tests, and a fork after torch ran deadlocks (mutmut's forkserver isolation avoids that, but
+# re-imports torch per mutant, which turns mutants into timeouts). None of them pins a count.
+DESELECT=${DESELECT:-"not state_dict and not drop_path_is_a_no_op_in_eval and not build_and_render_take_overrides and not ARC501 and not ARC502 and not rules_md_is_current"}
 WORK=$ROOT/.cache/mutation
 rm -rf "$WORK"
 mkdir -p "$WORK"
@@ -34,7 +39,13 @@ only_mutate =
 $only
 pytest_add_cli_args_test_selection =
 $tests
-pytest_add_cli_args = -p no:cacheprovider -x -q -k "not state_dict"
+pytest_add_cli_args =
+    -p
+    no:cacheprovider
+    -x
+    -q
+    -k
+    $DESELECT
 timeout_multiplier = 3.0
 timeout_constant = 5.0
 also_copy =
@@ -47,6 +58,6 @@ also_copy =
 EOF
 # The zoo (archcompiler.specs) is the top-level specs/ folder; inside mutants/ it is found the
 # same way, through the editable install's mapping.
-"$ROOT/.venv/bin/mutmut" run --max-children "${JOBS:-2}" || true
+OMP_NUM_THREADS=1 "$ROOT/.venv/bin/mutmut" run --max-children "${JOBS:-2}" || true
 "$ROOT/.venv/bin/mutmut" results --all true 2>/dev/null | tee "$WORK/results.txt" | tail -60 || \
   "$ROOT/.venv/bin/mutmut" results | tee "$WORK/results.txt" | tail -60
