@@ -179,3 +179,62 @@ def test_every_count_in_the_families_page_is_pinned() -> None:
     pinned = {n for pair in GOLDEN.values() for n in pair}
     assert counts, "no counts found in docs/families.md"
     assert counts <= pinned, f"docs/families.md quotes counts no test pins: {sorted(counts - pinned)}"
+
+
+# timm 1.0.31: ResNet(BasicBlock, layers, drop_path_rate=0.2), each block's DropPath.drop_prob
+# (0 where it has none).
+TIMM_DROP_PATH = {(1, 1, 1, 1): [0.0, 0.066667, 0.133333, 0.2],
+                  (2, 1, 1, 1): [0.0, 0.05, 0.1, 0.15, 0.2]}
+
+
+def _block_rates(spec: dict[str, object]) -> list[float]:
+    report = archcompiler.analyze(spec)
+    rates = {n.block: n.attrs.p for n in report.graph.nodes if n.op == "drop_path"}
+    return [rates.get(b.name, 0.0) for b in report.graph.blocks]
+
+
+@pytest.mark.parametrize("depths", sorted(TIMM_DROP_PATH))
+def test_drop_path_rates_are_timms(depths: tuple[int, ...]) -> None:
+    got = _block_rates({"extends": "resnet18", "name": "dp",
+                        "stages": {"depths": list(depths), "drop_path": 0.2}})
+    assert got == pytest.approx(TIMM_DROP_PATH[depths], abs=1e-6), \
+        f"timm's ResNet(drop_path_rate=0.2) gives {TIMM_DROP_PATH[depths]}; archcompiler {got}"
+
+
+def test_drop_path_at_one_and_two_blocks_and_constant() -> None:
+    one = {"extends": "resnet18", "name": "dp1", "rules": {"name_matches_depth": "off"},
+           "stages": {"depths": [1], "widths": [64], "strides": [1], "drop_path": 0.2}}
+    assert _block_rates(one) == [0.0]  # nothing to ramp over (timm would divide by zero)
+    two = {**one, "stages": {**one["stages"], "depths": [2]}}  # type: ignore[dict-item]
+    assert _block_rates(two) == pytest.approx([0.0, 0.2])  # the linear ramp's two ends
+    flat = {"extends": "resnet18", "name": "dp2",
+            "stages": {"drop_path": 0.2, "drop_path_schedule": "constant"}}
+    assert _block_rates(flat) == pytest.approx([0.2] * 8)  # the rate throughout, as documented
+
+
+def _keeps(widths: list[int], x: float, divisor: int) -> bool:
+    """Whether widths x `x`, each rounded half up to a multiple of `divisor`, keep every ratio."""
+    scaled = [max(divisor, int(w * x / divisor + 0.5) * divisor) for w in widths]
+    return all(s * widths[0] == w * scaled[0] for w, s in zip(widths, scaled))
+
+
+def _nearest_exact_multiplier(widths: list[int], m: float, divisor: int) -> float:
+    """By brute force over k/3000: the multiplier nearest m that scales every width to an exact
+    multiple of `divisor` (no rounding at all), an independent check of ARC116's hint."""
+    from fractions import Fraction
+
+    exact = [Fraction(k, 3000) for k in range(1, 12000)
+             if all((w * Fraction(k, 3000)) % divisor == 0 for w in widths)]
+    return float(min(exact, key=lambda x: (abs(x - Fraction(m)), x)))
+
+
+@pytest.mark.parametrize(("widths", "m"), [([20, 40, 80], 0.5), ([64, 128, 256, 512], 0.1),
+                                           ([24, 48, 96], 0.55)])
+def test_arc116_suggests_the_nearest_exact_multiplier(widths: list[int], m: float) -> None:
+    spec = {"extends": "resnet18", "name": "scaled", "stages": {
+        "depths": [1] * len(widths), "widths": widths, "strides": [1] + [2] * (len(widths) - 1),
+        "width_multiplier": m, "width_divisor": 8}}
+    (diag,) = [d for d in archcompiler.validate(spec) if d.code == "ARC116"]
+    want = _nearest_exact_multiplier(widths, m, 8)
+    assert _keeps(widths, want, 8)
+    assert diag.hint and f"use width_multiplier {want:g}," in diag.hint, (want, diag.hint)
