@@ -90,3 +90,31 @@ def test_module_state_dict_matches_outside_reference(case: dict[str, Any]) -> No
         f"{_says(case)} a state_dict that the built module does not have: missing "
         f"{missing[:8]}, unexpected {extra[:8]}, shapes (theirs, ours) "
         f"{dict(sorted(shapes.items())[:8])}")
+
+
+def _exact_scaled(case: dict[str, Any]) -> bool:
+    """A timm_scaled bottleneck case whose widths and outputs scale to exact multiples."""
+    if case["family"] != "timm_scaled":
+        return False
+    st = case["spec"]["stages"]
+    return st["block"]["type"] == "bottleneck" and all(
+        (w * st["width_multiplier"]).is_integer() and int(w * st["width_multiplier"])
+        % st["width_divisor"] == 0 for w in st["widths"])
+
+
+SCALED = [c for c in CASES if _exact_scaled(c)]
+
+
+@pytest.mark.parametrize("case", SCALED, ids=[c["id"] for c in SCALED])
+def test_scaled_out_channels_form_matches_outside_reference(case: dict[str, Any]) -> None:
+    # The explicit form with out_channels (= width x 4) scales the outputs, not the widths; where
+    # the scaled widths are exact multiples of the divisor the two forms are the same network.
+    spec = json.loads(json.dumps(case["spec"]))
+    st = spec["stages"]
+    st["per_stage"] = [{"depth": d, "out_channels": 4 * w, "stride": s}
+                       for d, w, s in zip(st.pop("depths"), st.pop("widths"), st.pop("strides"))]
+    report = archcompiler.analyze(spec)
+    assert all(type(s.width) is int for s in report.spec.stages), report.spec.stages
+    assert (report.params, report.macs) == (case["params"], case["macs"]), (
+        f"{_says(case)} {case['params']:,} params and {case['macs']:,} MACs; archcompiler gives "
+        f"{report.params:,} and {report.macs:,} for the out_channels form")
