@@ -238,3 +238,14 @@ def test_arc116_suggests_the_nearest_exact_multiplier(widths: list[int], m: floa
     want = _nearest_exact_multiplier(widths, m, 8)
     assert _keeps(widths, want, 8)
     assert diag.hint and f"use width_multiplier {want:g}," in diag.hint, (want, diag.hint)
+
+
+def test_arc116_names_the_stages_and_widths_it_breaks() -> None:
+    # 20 x 0.5 = 10 rounds to 8 and 40 x 0.5 = 20 rounds half up to 24 (multiples of 8): the
+    # doubling 20 -> 40 becomes 8 -> 24.
+    spec = {"extends": "resnet18", "name": "scaled", "stages": {
+        "depths": [1, 1, 1], "widths": [20, 40, 80], "strides": [1, 2, 2],
+        "width_multiplier": 0.5, "width_divisor": 8}}
+    (diag,) = [d for d in archcompiler.validate(spec) if d.code == "ARC116"]
+    assert diag.message == ("width_multiplier 0.5 rounds layer1 to 8 and layer2 to 24 (multiples "
+                            "of 8), which breaks the 20 -> 40 ratio of the widths (rule ii)")
