@@ -171,8 +171,17 @@ def test_op_registry_defines_every_op_once() -> None:
 def test_infer_is_a_pure_function_of_the_graph() -> None:
     graph: Graph = archcompiler.analyze("resnet18").graph
     first, _ = infer(graph)
+    # Inferring another graph in between changes nothing (no state kept across calls)...
+    other, _ = infer(archcompiler.analyze("resnet20").graph)
     second, _ = infer(graph)
     assert first == second
+    assert first != other
+    # ...and the result is torchvision's resnet18, not merely the same thing twice.
+    params, macs = IMAGENET["resnet18"]
+    assert sum(i.params for i in second.values()) == params
+    assert sum(i.macs for i in second.values()) == macs
+    assert second[graph.blocks[-1].output].shape == (512, 7, 7)
+    assert second[graph.output].shape == (1000,)
 
 
 def test_explicit_per_stage_form_matches_the_compact_form(tmp_path: Path) -> None:

@@ -21,6 +21,16 @@ GOLDEN = {
     "preact_resnet50": (25_549_352, 4_089_184_256),  # timm resnetv2_50
     "se_resnet50": (28_088_024, 4_091_699_200),  # timm seresnet50 (SE convs have biases)
     "resnet50d": (25_576_264, 4_328_824_832),  # timm resnet50d
+    "resnet50c": (25_576_264, 4_328_824_832),  # timm resnet50c (timm 1.0.31)
+    "se_resnext50_32x4d": (27_559_896, 4_232_994_816),  # timm seresnext50_32x4d (timm 1.0.31)
+    # torchvision's resnet18/34 (tests/test_analysis.py) less their three projections: 173,824
+    # params and 3 x 6,422,528 MACs. So plain nets equal their option-A twins, not the option-B
+    # resnets.
+    "plain18": (11_689_512 - 173_824, 1_814_073_344 - 19_267_584),
+    "plain34": (21_797_672 - 173_824, 3_663_761_408 - 19_267_584),
+    # The CIFAR option-A resnet20/110 (He et al. 2015, Table 6: 0.27M and 1.7M params).
+    "plain20": (269_722, 40_551_040),
+    "plain110": (1_727_962, 252_887_680),
     "wrn28_10": (36_479_194, 5_243_328_768),  # WRN-28-10, pre-activation, 1x1 conv shortcuts
     "resnext101_64x4d": (83_455_272, 15_460_270_080),  # torchvision
 }
@@ -158,3 +168,84 @@ def test_the_diagram_shows_each_family(tmp_path: Path) -> None:
     d = archcompiler.to_dot("resnet50d")
     assert "3x3 conv, 32, /2<BR/>3x3 conv, 32<BR/>3x3 conv, 64" in d  # the deep stem
     assert "2x2 avg pool, /2" in d  # the avg-pool shortcut
+
+
+def test_every_count_in_the_families_page_is_pinned() -> None:
+    import re
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "families.md").read_text()
+    rows = [line for line in page.splitlines() if line.startswith("| `")]
+    counts = {int(n.replace(",", "")) for row in rows for n in re.findall(r"\d{1,3}(?:,\d{3})+", row)}
+    pinned = {n for pair in GOLDEN.values() for n in pair}
+    assert counts, "no counts found in docs/families.md"
+    assert counts <= pinned, f"docs/families.md quotes counts no test pins: {sorted(counts - pinned)}"
+
+
+# timm 1.0.31: ResNet(BasicBlock, layers, drop_path_rate=0.2), each block's DropPath.drop_prob
+# (0 where it has none).
+TIMM_DROP_PATH = {(1, 1, 1, 1): [0.0, 0.066667, 0.133333, 0.2],
+                  (2, 1, 1, 1): [0.0, 0.05, 0.1, 0.15, 0.2]}
+
+
+def _block_rates(spec: dict[str, object]) -> list[float]:
+    report = archcompiler.analyze(spec)
+    rates = {n.block: n.attrs.p for n in report.graph.nodes if n.op == "drop_path"}
+    return [rates.get(b.name, 0.0) for b in report.graph.blocks]
+
+
+@pytest.mark.parametrize("depths", sorted(TIMM_DROP_PATH))
+def test_drop_path_rates_are_timms(depths: tuple[int, ...]) -> None:
+    got = _block_rates({"extends": "resnet18", "name": "dp",
+                        "stages": {"depths": list(depths), "drop_path": 0.2}})
+    assert got == pytest.approx(TIMM_DROP_PATH[depths], abs=1e-6), \
+        f"timm's ResNet(drop_path_rate=0.2) gives {TIMM_DROP_PATH[depths]}; archcompiler {got}"
+
+
+def test_drop_path_at_one_and_two_blocks_and_constant() -> None:
+    one = {"extends": "resnet18", "name": "dp1", "rules": {"name_matches_depth": "off"},
+           "stages": {"depths": [1], "widths": [64], "strides": [1], "drop_path": 0.2}}
+    assert _block_rates(one) == [0.0]  # nothing to ramp over (timm would divide by zero)
+    two = {**one, "stages": {**one["stages"], "depths": [2]}}  # type: ignore[dict-item]
+    assert _block_rates(two) == pytest.approx([0.0, 0.2])  # the linear ramp's two ends
+    flat = {"extends": "resnet18", "name": "dp2",
+            "stages": {"drop_path": 0.2, "drop_path_schedule": "constant"}}
+    assert _block_rates(flat) == pytest.approx([0.2] * 8)  # the rate throughout, as documented
+
+
+def _keeps(widths: list[int], x: float, divisor: int) -> bool:
+    """Whether widths x `x`, each rounded half up to a multiple of `divisor`, keep every ratio."""
+    scaled = [max(divisor, int(w * x / divisor + 0.5) * divisor) for w in widths]
+    return all(s * widths[0] == w * scaled[0] for w, s in zip(widths, scaled))
+
+
+def _nearest_exact_multiplier(widths: list[int], m: float, divisor: int) -> float:
+    """By brute force over k/3000: the multiplier nearest m that scales every width to an exact
+    multiple of `divisor` (no rounding at all), an independent check of ARC116's hint."""
+    from fractions import Fraction
+
+    exact = [Fraction(k, 3000) for k in range(1, 12000)
+             if all((w * Fraction(k, 3000)) % divisor == 0 for w in widths)]
+    return float(min(exact, key=lambda x: (abs(x - Fraction(m)), x)))
+
+
+@pytest.mark.parametrize(("widths", "m"), [([20, 40, 80], 0.5), ([64, 128, 256, 512], 0.1),
+                                           ([24, 48, 96], 0.55)])
+def test_arc116_suggests_the_nearest_exact_multiplier(widths: list[int], m: float) -> None:
+    spec = {"extends": "resnet18", "name": "scaled", "stages": {
+        "depths": [1] * len(widths), "widths": widths, "strides": [1] + [2] * (len(widths) - 1),
+        "width_multiplier": m, "width_divisor": 8}}
+    (diag,) = [d for d in archcompiler.validate(spec) if d.code == "ARC116"]
+    want = _nearest_exact_multiplier(widths, m, 8)
+    assert _keeps(widths, want, 8)
+    assert diag.hint and f"use width_multiplier {want:g}," in diag.hint, (want, diag.hint)
+
+
+def test_arc116_names_the_stages_and_widths_it_breaks() -> None:
+    # 20 x 0.5 = 10 rounds to 8 and 40 x 0.5 = 20 rounds half up to 24 (multiples of 8): the
+    # doubling 20 -> 40 becomes 8 -> 24.
+    spec = {"extends": "resnet18", "name": "scaled", "stages": {
+        "depths": [1, 1, 1], "widths": [20, 40, 80], "strides": [1, 2, 2],
+        "width_multiplier": 0.5, "width_divisor": 8}}
+    (diag,) = [d for d in archcompiler.validate(spec) if d.code == "ARC116"]
+    assert diag.message == ("width_multiplier 0.5 rounds layer1 to 8 and layer2 to 24 (multiples "
+                            "of 8), which breaks the 20 -> 40 ratio of the widths (rule ii)")

@@ -19,8 +19,9 @@ parameters and the DOT text is a digraph (some random specs are also built on th
 Some cases also run `archc validate` or `archc summary` in-process: they return 0, 1 or 2 (never
 3, an internal error), agree with the API and print no traceback.
 
-A case that hits a bug this fuzzer already found (KNOWN_BUGS, each with a strict-xfail
-reproducer at the end of this file) is counted, not failed, so the fuzzer can find the next one.
+A case that hits a bug listed in KNOWN_BUGS is counted, not failed, so the fuzzer can find the
+next one; test_fuzz_totals reports the count. The list is empty now: the one bug found so far is
+fixed and pinned by the test_doubled_width_past_bound_* tests at the end of this file.
 
 Seeded (`derandomize=True`) so CI is reproducible; `ARCHC_FUZZ_LONG=1` runs ten times the cases.
 Only the public API is used: the package internals are being reorganised.
@@ -721,8 +722,9 @@ def _check_diagnostics(diags: list[Any], sources: dict[str, str], context: str) 
 
 Shape3 = tuple[int, int, int]
 
-# Bugs found by this fuzzer, each with a strict-xfail reproducer below. A case that hits one is
-# counted (and reported by test_fuzz_totals) instead of failing, so the fuzzer can find more.
+# Bugs found by this fuzzer and not yet fixed, each matched by its exception. A case that hits
+# one is counted (and reported by test_fuzz_totals) instead of failing, so the fuzzer can find
+# more. A bug added here should get a reproducer test of its own.
 KNOWN_BUGS: dict[str, Callable[[BaseException], bool]] = {
     # (fixed) widths {base, rule: double} doubling past the schema's 65536 escaped load_spec as
     # pydantic's ValidationError; it is now ARC117, pinned by the two tests below.

@@ -181,3 +181,50 @@ def test_an_identity_shortcut_mismatch_points_at_the_shortcut_line(tmp_path: Pat
     report = archcompiler.analyze(spec)
     add = next(d for d in report.diagnostics if d.code == "ARC207")
     assert add.span is not None and add.span.file == str(spec) and add.span.line == 4
+
+
+PER_STAGE = """spec_version: 1
+name: ps
+input: {channels: 3, height: 30, width: 30}
+stem:
+  conv: {out_channels: 64, kernel: 3, stride: 1, padding: 1}
+stages:
+  block: {type: bottleneck}
+  per_stage:
+    - {depth: 1, width: 64}
+    - {depth: 1, out_channels: 256, stride: 2}
+    - {depth: 2, width: 100, stride: 4}
+head: {classes: 10}
+"""
+COMPACT = """spec_version: 1
+name: cs
+input: {channels: 3, height: 30, width: 30}
+stem:
+  conv: {out_channels: 64, kernel: 3, stride: 1, padding: 1}
+stages:
+  block: {type: bottleneck}
+  depths: [1, 1, 2]
+  widths: [64, 64, 100]
+  strides: [1, 2, 4]
+head: {classes: 10}
+"""
+
+
+def _at(text: str, line: int, needle: str) -> tuple[int, int]:
+    """(line, col) of `needle` on a 1-based line of `text`, as an editor counts them."""
+    return line, text.splitlines()[line - 1].index(needle) + 1
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    (PER_STAGE, {("ARC302", "layer2"): (10, "256"), ("ARC302", "layer3"): (11, "4}"),
+                 ("ARC304", "layer3"): (11, "4}"), ("ARC305", "layer3"): (11, "100")}),
+    (COMPACT, {("ARC302", "layer2"): (9, "64, 100"), ("ARC302", "layer3"): (10, "4]"),
+               ("ARC304", "layer3"): (10, "4]"), ("ARC305", "layer3"): (9, "100")}),
+], ids=["per_stage", "compact"])
+def test_stage_diagnostics_point_at_the_value_that_set_it(text: str,
+                                                          where: dict[tuple[str, str], tuple[int, str]]
+                                                          ) -> None:
+    got = {(d.code, d.message.split()[0].split(".")[0]): (d.span.line, d.span.col)
+           for d in archcompiler.validate(text) if d.span is not None}
+    for key, (line, needle) in where.items():
+        assert got.get(key) == _at(text, line, needle), (key, got)

@@ -63,3 +63,26 @@ def test_timm_weights_load_and_outputs_agree(ours: str, theirs: str, mapping: ob
         # resnetv2's classifier is a 1x1 conv where ours is a linear: the same sums, rounded
         # by another kernel. Every stage before it is bitwise equal.
         assert diff <= 1e-5 * scale, diff
+
+
+# The counts of tests/test_families.py that come from timm, re-measured from timm itself.
+TIMM_COUNTS = [("preact_resnet50", "resnetv2_50"), ("se_resnet50", "seresnet50"),
+               ("se_resnext50_32x4d", "seresnext50_32x4d"), ("resnet50c", "resnet50c"),
+               ("resnet50d", "resnet50d")]
+
+
+@pytest.mark.parametrize(("ours", "theirs"), TIMM_COUNTS, ids=[c[0] for c in TIMM_COUNTS])
+def test_timm_counts_match_the_analysis(ours: str, theirs: str) -> None:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from .test_families import GOLDEN
+
+    ref = timm.create_model(theirs, pretrained=False).eval()
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), counter:
+        ref(torch.zeros(1, 3, 224, 224))
+    want = (sum(p.numel() for p in ref.parameters()), counter.get_total_flops() // 2)
+    report = archcompiler.analyze(ours)
+    assert want == GOLDEN[ours], f"timm {theirs} says {want}; test_families pins {GOLDEN[ours]}"
+    assert (report.params, report.macs) == want, \
+        f"timm {theirs} says {want}; archcompiler's analysis gives {(report.params, report.macs)}"

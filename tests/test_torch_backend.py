@@ -311,7 +311,13 @@ def test_the_forward_follows_the_ir_and_refuses_what_it_cannot_run() -> None:
     # Whatever the IR says is what the generated forward does: skip an activation...
     skipped = _rewired("resnet18", "layer1.0.conv2", inputs=("layer1.0.bn1",))
     source = type(module_from_report(skipped, device="meta").layer1[0])._archc_source
-    assert "out_1 = self.conv2(out)" in source or "self.conv2(out)" in source
+    lines = [line.strip() for line in source.splitlines()]
+    relu = next(line for line in lines if "self.relu(" in line)
+    conv2 = next(line for line in lines if "self.conv2(" in line)
+    # conv2 reads bn1's value, not the ReLU's (which the unchanged graph would pass to it).
+    assert conv2.split("self.conv2(")[1].rstrip(")") != relu.split(" = ")[0], source
+    assert conv2.split("self.conv2(")[1].rstrip(")") == \
+        next(line for line in lines if "self.bn1(" in line).split(" = ")[0], source
     # ...but a node that reads a value computed after it, or a module outside its block, is a bug.
     with pytest.raises(BackendError, match=r"layer1\.0"):
         module_from_report(_rewired("resnet18", "layer1.0.conv1", inputs=("layer1.0.bn2",)),

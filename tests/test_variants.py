@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+import yaml
 
 import archcompiler
 from archcompiler.core.diagnostics import Diagnostic
@@ -269,8 +270,18 @@ def test_chain_over_the_bound(tmp_path: Path) -> None:
 
 def test_long_chain_of_builtins_is_within_the_bound() -> None:
     # resnet152_v1 -> resnet152 -> resnet50 -> resnet34 -> ...: every zoo chain fits.
+    zoo = Path(archcompiler.__file__).resolve().parent.parent / "specs"
+    parents = {p.stem: yaml.safe_load(p.read_text()).get("extends") for p in zoo.glob("*.yaml")}
+
+    def length(name: str) -> int:
+        parent = parents[name]
+        return 1 if parent is None else 1 + length(str(parent))
+
+    lengths = {name: length(name) for name in builtin_names()}
+    assert lengths["resnet152_v1"] == 5  # resnet152_v1, resnet152, resnet50, resnet34, resnet18
+    assert max(lengths.values()) <= MAX_CHAIN
     for name in builtin_names():
-        archcompiler.load_spec(name)
+        assert archcompiler.load_spec(name).name == name
 
 
 # What `extends` may name
