@@ -45,7 +45,8 @@ def _results() -> object:
 
 PAGES = ["README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md"))]
 # A time, a throughput, or a speed ratio ("19.5x faster"), as prose quotes a measured figure.
-FIGURE = re.compile(r"(?<![\w.,])(\d[\d,]*(?:\.\d+)?) ?(s|ms|us|min|minutes|h|hours|img/s)(?!\w)"
+# A decade ("the 2020s", a paper's title) is no duration.
+FIGURE = re.compile(r"(?<![\w.,])(?!\d{4}s\b)(\d[\d,]*(?:\.\d+)?) ?(s|ms|us|min|minutes|h|hours|img/s)(?!\w)"
                     r"|(?<![\w.,])(\d[\d,]*(?:\.\d+)?)x(?= faster| slower)")
 
 
