@@ -118,3 +118,24 @@ def test_scaled_out_channels_form_matches_outside_reference(case: dict[str, Any]
     assert (report.params, report.macs) == (case["params"], case["macs"]), (
         f"{_says(case)} {case['params']:,} params and {case['macs']:,} MACs; archcompiler gives "
         f"{report.params:,} and {report.macs:,} for the out_channels form")
+
+
+def _rule_form(case: dict[str, Any]) -> bool:
+    """A case whose widths follow {base, rule: double}: doubled exactly where the stride > 1."""
+    st = case["spec"].get("stages", {})
+    w, s = st.get("widths"), st.get("strides")
+    return isinstance(w, list) and s is not None and "width_multiplier" not in st and all(
+        w[k] == w[k - 1] * (2 if s[k] > 1 else 1) for k in range(1, len(w)))
+
+
+RULED = [c for c in CASES if _rule_form(c)]
+
+
+@pytest.mark.parametrize("case", RULED, ids=[c["id"] for c in RULED])
+def test_width_rule_form_matches_outside_reference(case: dict[str, Any]) -> None:
+    spec = json.loads(json.dumps(case["spec"]))
+    spec["stages"]["widths"] = {"base": spec["stages"]["widths"][0], "rule": "double"}
+    report = archcompiler.analyze(spec)
+    assert (report.params, report.macs) == (case["params"], case["macs"]), (
+        f"{_says(case)} {case['params']:,} params and {case['macs']:,} MACs; archcompiler gives "
+        f"{report.params:,} and {report.macs:,} with widths {{base, rule: double}}")
