@@ -121,8 +121,7 @@ class WidthRule(_Model):
 
 
 class RegNetRule(_Model):
-    """RegNet's width rule (Radosavovic et al. 2020): the stages' widths and depths from
-    four numbers, quantized and adjusted to the group width as pycls does."""
+    """RegNet's width rule (Radosavovic et al. 2020): stage widths and depths, as pycls."""
 
     rule: Literal["regnet"] = Field(description="'regnet': generate widths and depths.")
     depth: Annotated[int, Field(ge=1, le=1000)] = Field(description="Blocks in all (d).")
