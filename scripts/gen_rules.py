@@ -299,6 +299,8 @@ EXAMPLES: dict[str, Example] = {
                                "input: {height: 32, width: 32}\n"),
     "ARC202": Example(3, block=Miswired, note=_BLOCK_NOTE.format(code="ARC202")),
     "ARC203": Example(3, block=Grouped3, note=_BLOCK_NOTE.format(code="ARC203")),
+    "ARC208": Example(5, fixed="extends: resnet18\nname: resnet18_gn\nnorm: group\n"
+                               "input: {height: 32, width: 32}\n"),
     "ARC204": Example(3, fixed="extends: resnet18\nname: resnet18_padded_pool\n"
                                "stem: {pool: {padding: 1}}\n"),
     "ARC205": Example(3, block=Flattening, note=_BLOCK_NOTE.format(code="ARC205")),

@@ -307,6 +307,12 @@ _add("ARC207", E, "the residual add joins different shapes",
      "differ, a projection matches them (Eqn. 2), or option A zero-pads (section 3.3).",
      "Use shortcut B (projection) or A (zero-pad) where a block changes channels or stride.")
 
+_add("ARC208", E, "a group norm with one value per group",
+     "A group norm normalises each group of channels over the map; with one channel per group "
+     "on a 1x1 map there is one value, whose variance is undefined, and torch refuses it even "
+     "in eval mode. The analysis refuses it first.",
+     "Use fewer groups, more channels or a larger map, or another norm.")
+
 # Design rules (ARC3xx): severity per spec, under `rules:`.
 _add("ARC301", RULE, "rule (i): stages that make maps of the same size have the same width",
      f"{HE_2015}, section 3.3: \"(i) for the same output feature map size, the layers have the "

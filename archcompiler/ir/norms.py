@@ -73,7 +73,14 @@ class GroupNorm(_Norm):
         if self.channels % self.groups:
             raise ShapeError("ARC203", f"group norm with {self.groups} groups cannot split "
                              f"{self.channels} channels", "choose groups that divide the channels")
-        return super().infer(ins)
+        shape = super().infer(ins)
+        if self.channels // self.groups * shape[1] * shape[2] < 2:
+            # torch refuses to normalise a single value (its variance is undefined), even in eval
+            raise ShapeError("ARC208", f"group norm with {self.groups} groups of "
+                             f"{self.channels // self.groups} channel on a {shape[1]}x{shape[2]} "
+                             "map normalises one value per group", "use fewer groups, more "
+                             "channels, or a larger map (or the batch or layer norm)")
+        return shape
 
 
 @dataclass(frozen=True)
