@@ -1,4 +1,4 @@
-"""`archc sweep` and backends/sweep.py: grids, filters, output formats, variant files, plots."""
+"""`archc sweep` and explore/sweep.py: grids, filters, output formats, variant files, plots."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 import archcompiler
-from archcompiler.backends.sweep import SweepRow, mark_pareto, variant_mapping, weighted_depth
 from archcompiler.cli import UsageError, main
 from archcompiler.cli import sweep as cli_sweep
 from archcompiler.cli.sweep import parse_grid, split_values
+from archcompiler.explore.sweep import SweepRow, mark_pareto, variant_mapping, weighted_depth
 
 from .conftest import write_spec
 

@@ -2,7 +2,7 @@
 
 Each variant is `api.analyze(BASE, overrides=[*--set, KEY=V, ...])`, the one resolve-then-analyze
 path, so a variant is exactly what `archc summary BASE --set KEY=V` would show. The rows, the
-Pareto front, the variant files and the plot are made by backends/sweep.py.
+Pareto front, the variant files and the plot are made by explore/sweep.py.
 """
 
 from __future__ import annotations
@@ -17,15 +17,15 @@ from pathlib import Path
 
 from ..analysis.report import Report
 from ..api import analyze
-from ..backends import sweep as backend
-from ..backends.summary import traits
 from ..core import diagnostics as dg
 from ..core.diagnostics import Diagnostic, SpecError
 from ..core.outputs import shown
+from ..explore import sweep as backend
 from ..language.load import Resolution, resolve
 from ..language.sources import parse_overrides
 from ..language.yamlload import to_plain
 from ..language.zoo import builtin_names
+from ..report.summary import traits
 from .codes import EXIT_OK, EXIT_SPEC, EXIT_USAGE
 from .common import UsageError, not_an_input, output_path, parse_input, print_diags
 from .sweep_write import WritePlan, check_write, plan_write, write_variants
@@ -313,7 +313,7 @@ def _why_empty(args: argparse.Namespace, rows: list[backend.SweepRow]) -> str:
 def zoo_references(base: Report) -> list[tuple[str, int, int]]:
     """The built-in specs of the base's family, analysed at its input size and classes.
 
-    The family is read from the graphs (backends/summary.traits): a ResNet sweep is shown with
+    The family is read from the graphs (report/summary.traits): a ResNet sweep is shown with
     the ResNets, a pre-activation one with the pre-activation nets; CIFAR-sized inputs with the
     CIFAR zoo. If the family has no other member, every spec of that input kind is shown.
     """

@@ -13,10 +13,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..backends import sweep as backend
 from ..core import diagnostics as dg
 from ..core.fileio import atomic_write_bytes
 from ..core.outputs import OutputError, check_write_folder, input_paths, inside, shown, unsafe_name
+from ..explore import sweep as backend
 from ..language.load import Resolution, find_spec, resolve
 from ..language.sources import apply_overrides, parse_overrides
 from ..language.variants import LoadContext, load_chain
