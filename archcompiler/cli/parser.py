@@ -142,6 +142,17 @@ def _sweep_parser(command: Callable[..., argparse.ArgumentParser]) -> None:
     budget.add_argument("--depth", type=int, metavar="N",
                         help="keep variants with N weighted layers (stem conv, main-path convs, "
                              "fc), so the Pareto front compares the ways to spend one depth")
+    goal = p.add_argument_group("objectives").add_mutually_exclusive_group()
+    goal.add_argument("--maximize", metavar="Q",
+                      help="print the kept variants best first by Q: params, macs, depth, width "
+                           "(last stage's channels) or stageN, e.g. --max-params 1M "
+                           "--maximize depth")
+    goal.add_argument("--minimize", metavar="Q", help="as --maximize, smallest first")
+    p.add_argument("--pareto", metavar="A,B",
+                   help="the pair the Pareto front is over, each min (default) or max, e.g. "
+                        "depth:max,params (default: the objective and params, else params,macs)")
+    p.add_argument("--jobs", type=int, metavar="N", default=1,
+                   help="analyse the variants in N processes")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     out.add_argument("--json", action="store_true", help="print JSON instead of a table")
