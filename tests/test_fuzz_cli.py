@@ -111,7 +111,14 @@ COMMANDS: dict[str, st.SearchStrategy[list[str]]] = {
                                                        "tiny.yaml"])),
                                    ("--max-work", _either(["1", "100000"])),
                                    ("--json", st.just("--valid-only")),
-                                   ("--max-params", _either(["1K"]))])).map(
+                                   ("--max-params", _either(["1K"])),
+                                   ("--maximize", _either(["depth", "stage2", "width"],
+                                                          ["stage0", "Depth ", "", "x" * 200])),
+                                   ("--minimize", _either(["params", "macs"], ["stage99"])),
+                                   ("--pareto", _either(["depth:max,params", "macs,params"],
+                                                        ["depth", "depth,depth", "a:b,c",
+                                                         "depth:up,params", ","])),
+                                   ("--jobs", _either(["1", "2"], ["0", "-3", "999"]))])).map(
         lambda t: ["sweep", t[0], "--grid", t[1], *t[2]]),
     "list": st.sampled_from([["list"], ["list", "--json"]]),
     "schema": st.one_of(st.just(["schema"]), _either(["s.json", "sub/s.json"], BAD_OUTPUTS).map(
@@ -158,7 +165,7 @@ def _check_case(argv: list[str], box: Path, capsys: pytest.CaptureFixture[str],
     outside = sorted(p.name for p in outer.iterdir() if p.name != "sandbox")
     assert not outside, (argv, outside)
     if argv and argv[0] == "sweep" and rc == 0 and "--write" in argv:
-        for written in box.rglob("*_*.yaml"):  # every variant file a sweep wrote parses
+        for written in box.rglob("*-*.yaml"):  # every variant file a sweep wrote parses
             data = yaml.safe_load(written.read_text(encoding="utf-8"))
             assert isinstance(data, dict) and "extends" in data, (argv, written)
     for name, data in inputs.items():  # put back what a legitimate -o replaced, for the next case
