@@ -8,8 +8,14 @@ import pytest
 
 import archcompiler
 from archcompiler.cli import main
-from archcompiler.explore.objectives import (Objective, mark_front, parse_objective, parse_pair,
-                                             rank, variant_name)
+from archcompiler.explore.objectives import (
+    Objective,
+    mark_front,
+    parse_objective,
+    parse_pair,
+    rank,
+    variant_name,
+)
 from archcompiler.explore.sweep import SweepRow
 
 Capsys = pytest.CaptureFixture[str]
