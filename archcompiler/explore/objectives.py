@@ -142,8 +142,10 @@ def _letters(keys: Sequence[str]) -> dict[str, str]:
         index[k] = ".".join(digits) + "_" if digits else ""
     first = {k: v[0] for k, v in last.items()}
     shared = [first[k] + index[k] for k in keys]
-    return {k: (first[k] if shared.count(first[k] + index[k]) == 1 else last[k]) + index[k]
+    tags = {k: (first[k] if shared.count(first[k] + index[k]) == 1 else last[k]) + index[k]
             for k in keys}
+    # a tag ending in a digit (w0) is kept apart from its value: w0_48, not w048
+    return {k: t + "_" if t[-1].isdigit() else t for k, t in tags.items()}
 
 
 def variant_name(base: str, values: Mapping[str, object], varying: Sequence[str],
