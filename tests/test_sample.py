@@ -95,7 +95,7 @@ def test_too_tight_constraints_exit_1(capsys: Capsys) -> None:
     (["--dist", "stages.nope=uniform(1,3)"], "does not have")])
 def test_usage_errors(capsys: Capsys, argv: list[str], word: str) -> None:
     rc, _, err = run(capsys, "sample", "resnet20", *(argv or []),
-                     *([] if argv and argv[0] == "--dist" or not argv
+                     *([] if (argv and argv[0] == "--dist") or not argv
                        else ["--dist", "stages.depths.0=uniform(1,3)"]))
     assert rc == 2 and word in err and "Traceback" not in err
 
