@@ -118,8 +118,9 @@ def _block_memo(b: ResolvedBlock, x: str, root: Builder, spec: ResolvedSpec
     nodes = root.nodes[start:]
     if not _memoisable(nodes, record):
         return record, None
+    # Kept under the content only: a miss costs one entry, and the first hit under a name
+    # (renamed, or not) adds the entry for that name.
     _LOWERED.put(key, Lowered(tuple(nodes), record))
-    _LOWERED_AT.put((key, b.name, x), Lowered(tuple(nodes), record))
     return record, Segment(key, start, len(root.nodes))
 
 

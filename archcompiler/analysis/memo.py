@@ -24,7 +24,8 @@ __all__ = ["LRU", "Key", "clear_memo", "memo_enabled", "memo_on"]
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
-MAX_ENTRIES = 8192  # blocks: a ResNet-50 has 16, of which 8 distinct; a sweep shares most
+MAX_ENTRIES = 1024  # blocks: a ResNet-50 has 16, of which 8 distinct; a sweep shares most;
+# more entries cost more than they save on spaces of distinct nets (RegNetX: see bench_memo.py)
 
 
 class Key:

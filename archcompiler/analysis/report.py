@@ -135,12 +135,11 @@ def infer(graph: Graph, segments: Sequence[Segment] = ()
             if hit is None:
                 _infer_nodes(block, shapes, infos, diags)
                 if not diags:
-                    hit = tuple(infos[n.name] for n in block)
-                    _SHAPED.put(key, hit)
-                    _SHAPED.put(at, hit)
+                    _SHAPED.put(key, tuple(infos[n.name] for n in block))
                 continue
-            hit = tuple(NodeInfo(n.name, i.op, i.shape, i.params, i.macs)
-                        for n, i in zip(block, hit))
+            if hit[0].name != block[0].name:
+                hit = tuple(NodeInfo(n.name, i.op, i.shape, i.params, i.macs)
+                            for n, i in zip(block, hit))
             _SHAPED.put(at, hit)
         for info in hit:
             infos[info.name] = info
