@@ -139,7 +139,7 @@ def slowest(paths: list[Path], run: Callable[[Path], None], repeat: int) -> tupl
 def measure(repeat: int) -> list[Figure]:
     """Take every figure."""
     import archcompiler
-    from archcompiler.backends.summary import format_text
+    from archcompiler.report.summary import format_text
 
     figures = [Figure('archcompiler.analyze("resnet1202") (in-process)',
                       best_of(lambda: archcompiler.analyze("resnet1202"), repeat), 2.0)]

@@ -275,7 +275,7 @@ def test_input_override_is_checked_like_the_schema() -> None:
 
 def test_block_depth_summary_lists_every_block_of_a_deep_net() -> None:
     # How long this takes is checked by benchmarks/bench_limits.py, not here.
-    from archcompiler.backends.summary import format_text
+    from archcompiler.report.summary import format_text
 
     text = format_text(archcompiler.analyze("resnet1202"), "block")
     assert sum(line.startswith("layer") for line in text.splitlines()) == 600

@@ -126,7 +126,7 @@ def test_list_json_has_costs_and_families(capsys: Capsys) -> None:
 
 
 def test_family_follows_the_structure_not_the_name(tmp_path: Path) -> None:
-    from archcompiler.backends.summary import traits
+    from archcompiler.report.summary import traits
 
     spec = write_spec(tmp_path, """
         spec_version: 1

@@ -9,7 +9,6 @@ import pytest
 
 import archcompiler
 from archcompiler import SpecError
-from archcompiler.backends.summary import format_json, format_text
 from archcompiler.language.regnet import (
     RegNetParams,
     adjust_block_compatibility,
@@ -17,6 +16,7 @@ from archcompiler.language.regnet import (
     regnet_stages,
 )
 from archcompiler.language.zoo import builtin_names
+from archcompiler.report.summary import format_json, format_text
 
 from .conftest import write_spec
 
@@ -174,7 +174,7 @@ def test_timm_convnext_layout_maps_to_the_spec(tmp_path: Path) -> None:
 
 
 def test_families_read_from_the_graph() -> None:
-    from archcompiler.backends.summary import family
+    from archcompiler.report.summary import family
 
     got = {n: family(archcompiler.analyze(n)) for n in
            ("convnext_tiny", "mobilenetv2_100", "regnetx_002", "regnety_040", "se_resnet34")}

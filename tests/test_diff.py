@@ -1,4 +1,4 @@
-"""`archc diff A B` and backends/diff.py: stage tables, differing fields and diagnostics."""
+"""`archc diff A B` and explore/diff.py: stage tables, differing fields and diagnostics."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import archcompiler
-from archcompiler.backends.diff import diff_reports, human, resolved_fields, stage_facts, to_json
 from archcompiler.cli import main
+from archcompiler.explore.diff import diff_reports, human, resolved_fields, stage_facts, to_json
 
 from .conftest import BAD, write_spec
 

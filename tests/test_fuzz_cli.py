@@ -111,8 +111,31 @@ COMMANDS: dict[str, st.SearchStrategy[list[str]]] = {
                                                        "tiny.yaml"])),
                                    ("--max-work", _either(["1", "100000"])),
                                    ("--json", st.just("--valid-only")),
-                                   ("--max-params", _either(["1K"]))])).map(
+                                   ("--max-params", _either(["1K"])),
+                                   ("--maximize", _either(["depth", "stage2", "width"],
+                                                          ["stage0", "Depth ", "", "x" * 200])),
+                                   ("--minimize", _either(["params", "macs"], ["stage99"])),
+                                   ("--pareto", _either(["depth:max,params", "macs,params"],
+                                                        ["depth", "depth,depth", "a:b,c",
+                                                         "depth:up,params", ","])),
+                                   ("--jobs", _either(["1", "2"], ["0", "-3", "999"]))])).map(
         lambda t: ["sweep", t[0], "--grid", t[1], *t[2]]),
+    "sample": st.tuples(SPEC, _either(["stages.depths.0=uniform(1,3)", "head.classes=pow2(2,8)",
+                                       "stages.widths.base=loguniform(8,32,8)"],
+                                      ["k", "stages.depths.0=normal(1,2)", "x=uniform(2,1)",
+                                       "head.classes=pow2(3,8)", "y=loguniform(0,1)",
+                                       "z=uniform(1,1e999)", "stages.nope=uniform(1,2)",
+                                       "head.classes=uniform(1,2,0)", "=uniform(1,2)"]),
+                        _one([("--count", _either(["1", "3"], ["0", "-1", "999999999"])),
+                              ("--seed", _either(["0", "7"], ["-5"])),
+                              ("--space", _either(["regnetx"], ["nope"])),
+                              ("--max-draws", _either(["5"], ["0"])),
+                              ("--min-macs", _either(["1K"], ["-1", "x"])),
+                              ("--jobs", _either(["1"], ["0"])),
+                              ("--write", WRITE_OUT),
+                              ("--plot", _either(["e.png"], ["tiny.yaml", "no/e.png"])),
+                              ("--json", st.just("--valid-only"))])).map(
+        lambda t: ["sample", t[0], "--dist", t[1], "--max-draws", "6", *t[2]]),
     "list": st.sampled_from([["list"], ["list", "--json"]]),
     "schema": st.one_of(st.just(["schema"]), _either(["s.json", "sub/s.json"], BAD_OUTPUTS).map(
         lambda o: ["schema", "-o", o])),
@@ -157,8 +180,8 @@ def _check_case(argv: list[str], box: Path, capsys: pytest.CaptureFixture[str],
     assert "Traceback" not in out.err and "internal error" not in out.err, (argv, out.err[-2000:])
     outside = sorted(p.name for p in outer.iterdir() if p.name != "sandbox")
     assert not outside, (argv, outside)
-    if argv and argv[0] == "sweep" and rc == 0 and "--write" in argv:
-        for written in box.rglob("*_*.yaml"):  # every variant file a sweep wrote parses
+    if argv and argv[0] in ("sweep", "sample") and rc == 0 and "--write" in argv:
+        for written in box.rglob("*-*.yaml"):  # every variant file a sweep wrote parses
             data = yaml.safe_load(written.read_text(encoding="utf-8"))
             assert isinstance(data, dict) and "extends" in data, (argv, written)
     for name, data in inputs.items():  # put back what a legitimate -o replaced, for the next case

@@ -11,8 +11,9 @@ grimp = pytest.importorskip("grimp")
 
 
 def test_the_import_contracts_hold(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The contracts live in pyproject.toml: the layer order cli > api > backends > analysis >
-    # language > blocks > ir > core, backends apart, and no torch or graphviz in the static path.
+    # The contracts live in pyproject.toml: the layer order cli > api > backends | explore >
+    # report > analysis > language > blocks > ir > core, backends apart, and no torch or
+    # graphviz in the static path.
     monkeypatch.chdir(ROOT)
     assert importlinter_cli.lint_imports(config_filename=str(ROOT / "pyproject.toml")) == 0
 

@@ -15,8 +15,8 @@ import archcompiler
 from archcompiler import cli
 from archcompiler.analysis.report import Report
 from archcompiler.backends.render import page_data, page_html
-from archcompiler.backends.summary import fmt_shape
 from archcompiler.language.load import resolve
+from archcompiler.report.summary import fmt_shape
 
 from .browser import browser_fixture, open_page, wait_js
 from .conftest import write_spec

@@ -7,7 +7,7 @@ import json
 import pytest
 
 import archcompiler
-from archcompiler.backends.summary import format_json, format_text, rows
+from archcompiler.report.summary import format_json, format_text, rows
 
 from .conftest import GOLDEN, assert_golden
 
@@ -45,7 +45,7 @@ def test_the_summary_is_data() -> None:
     import json
 
     from archcompiler import Row, analyze, summary
-    from archcompiler.backends.summary import format_json
+    from archcompiler.report.summary import format_json
 
     rows = summary("resnet18", depth="stage")
     assert all(isinstance(r, Row) for r in rows)

@@ -1,4 +1,4 @@
-"""`archc sweep` and backends/sweep.py: grids, filters, output formats, variant files, plots."""
+"""`archc sweep` and explore/sweep.py: grids, filters, output formats, variant files, plots."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 import archcompiler
-from archcompiler.backends.sweep import SweepRow, mark_pareto, variant_mapping, weighted_depth
 from archcompiler.cli import UsageError, main
 from archcompiler.cli import sweep as cli_sweep
 from archcompiler.cli.sweep import parse_grid, split_values
+from archcompiler.explore.sweep import SweepRow, mark_pareto, variant_mapping, weighted_depth
 
 from .conftest import write_spec
 
@@ -112,7 +112,15 @@ def test_sweep_rows_match_analyze(capsys: Capsys) -> None:
         ref = archcompiler.analyze("resnet20", overrides=ov)
         assert (r["params"], r["macs"]) == (ref.params, ref.macs)
         assert r["depth"] == 6 * ov["stages.depths"][0] + 2  # CIFAR ResNets have 6n+2 layers
-    assert rows[4]["warnings"] == [] and rows[0]["warnings"] == ["ARC306"]
+    # Each variant is named for its counted depth and the values that vary, so ARC306 (the name
+    # says the depth) holds for every row; the base's own name would fail it for five of six.
+    assert [r["name"] for r in rows] == [
+        "resnet8-d1.1.1-b16", "resnet8-d1.1.1-b32", "resnet14-d2.2.2-b16",
+        "resnet14-d2.2.2-b32", "resnet20-d3.3.3-b16", "resnet20-d3.3.3-b32"]
+    assert all("ARC306" not in r["warnings"] for r in rows)
+    for r in rows:
+        named = archcompiler.analyze("resnet20", overrides={**r["overrides"], "name": r["name"]})
+        assert "ARC306" not in {d.code for d in named.diagnostics}
     assert [r["pareto"] for r in rows] == [True, False, False, False, False, False]
 
 
@@ -120,8 +128,10 @@ def test_sweep_table_and_csv(capsys: Capsys) -> None:
     rc, out, _ = run(capsys, "sweep", "resnet20", *DEPTHS)
     assert rc == 0
     header, _, *body = out.splitlines()
-    assert header.split() == ["stages.depths", "params", "MACs", "depth", "errors", "warnings"]
-    assert len(body) == 3 and body[0].startswith("[1, 1, 1]") and body[0].endswith("*")
+    assert header.split() == ["name", "stages.depths", "params", "MACs", "depth", "errors",
+                              "warnings"]
+    assert len(body) == 3 and body[0].split()[:4] == ["resnet8-d1.1.1", "[1,", "1,", "1]"]
+    assert body[0].endswith("*")
     assert "269,722" in body[2]
     rc, out, _ = run(capsys, "sweep", "resnet20", *DEPTHS, "--csv")
     records = list(csv.DictReader(io.StringIO(out)))
@@ -213,10 +223,14 @@ def test_write_variants_that_extend_a_builtin(tmp_path: Path, capsys: Capsys) ->
                      "--grid", "stages.block={type: basic},{type: bottleneck, groups: 2}",
                      "--write", str(out))
     assert rc == 0 and f"wrote 4 variant files to {out}" in err
-    files = sorted(out.iterdir())
-    assert [f.name for f in files] == [f"resnet50_{i}.yaml" for i in (1, 2, 3, 4)]
+    # Named for the counted depth and the values that vary, so that ARC306 holds:
+    # stages.depths.2=9 makes resnet50 a resnet59. In grid order:
+    names = ["resnet34-d2_6-bbasic.yaml", "resnet50-d2_6-bbottleneck_groups2.yaml",
+             "resnet40-d2_9-bbasic.yaml", "resnet59-d2_9-bbottleneck_groups2.yaml"]
+    assert sorted(f.name for f in out.iterdir()) == sorted(names)
+    files = [out / n for n in names]
     text = files[0].read_text(encoding="utf-8")
-    assert "extends: resnet50\n" in text and "name: resnet50_1\n" in text
+    assert "extends: resnet50\n" in text and "name: resnet34-d2_6-bbasic\n" in text
     assert "block: {type: basic}" in text  # a new block type replaces the mapping
     assert "depths:" not in text  # stages.depths.2=6 is the base's value: nothing to write
     assert "depths: [3, 4, 9, 3]" in files[2].read_text(encoding="utf-8")  # the whole list
@@ -244,7 +258,7 @@ def test_write_variants_of_a_file(tmp_path: Path, capsys: Capsys,
     text = first.read_text(encoding="utf-8")
     assert "extends: ../../base.yaml" in text and "dropout: 0.1" in text
     report = archcompiler.analyze(first, allow_outside=True)
-    assert report.spec.name == "mynet_1" and report.spec.classes == 100
+    assert report.spec.name == "mynet-d1.1.1" and report.spec.classes == 100
     assert report.spec.dropout == 0.1
 
 

@@ -77,6 +77,9 @@ def test_one_class_per_block_pattern_on_named_bases() -> None:
     # The same pattern in another net reuses the class.
     other = archcompiler.build_module("resnet101", device="meta")
     assert type(other.layer3[5]) in classes
+    # Each generated class reads as its named base in print, torchinfo and tracebacks.
+    assert {(c.__name__, c.__qualname__) for c in classes} == {("Bottleneck", "Bottleneck")}
+    assert (type(model).__name__, type(model).__qualname__) == ("ResNet", "ResNet")
 
 
 def test_the_in_place_add_trains() -> None:

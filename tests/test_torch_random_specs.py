@@ -297,3 +297,23 @@ def test_random_open_specs_match_analysis(open_reports: list[archcompiler.Report
         assert (params, macs) == (report.params, report.macs), where
         assert not bad, (where, bad[:3])
         assert check_shapes(model, report).ok, where
+
+
+def _facts(report: archcompiler.Report) -> tuple[object, ...]:
+    return (report.graph, report.nodes, [(d.code, d.message, d.span) for d in report.diagnostics])
+
+
+@pytest.mark.parametrize("which", ["reports", "open_reports"])
+def test_memo_on_and_off_agree(which: str, request: pytest.FixtureRequest) -> None:
+    """The fixtures analysed with the memo on (and matched torch above); off, all is the same."""
+    from archcompiler.analysis.analyze import analyze_resolved
+    from archcompiler.analysis.memo import clear_memo, memo_enabled, memo_on
+
+    drawn: list[archcompiler.Report] = request.getfixturevalue(which)
+    assert memo_on()
+    with memo_enabled(False):
+        off = [analyze_resolved(r.spec) for r in drawn]
+    assert [_facts(r) for r in drawn] == [_facts(r) for r in off]
+    clear_memo()  # and cold, with the memo on again: the first lowering of each block
+    assert [_facts(analyze_resolved(r.spec)) for r in drawn] == \
+        [_facts(r) for r in off]

@@ -8,16 +8,20 @@ graph keeps a record of every block and stage, so nothing downstream guesses str
 from __future__ import annotations
 
 import inspect
+import operator
+from dataclasses import fields, replace
+from typing import NamedTuple
 
 from ..blocks import BlockBuilder, LayerBuilder, ResolvedBlock
 from ..blocks.head import lower_head
 from ..blocks.shortcut import SHORTCUT_MODULES
 from ..blocks.stem import lower_stem
 from ..core.diagnostics import DiagnosticError, Span, error
-from ..ir.graph import BlockRecord, Builder, Graph, Role
+from ..ir.graph import BlockRecord, Builder, Graph, Node, Role
 from ..ir.ops import Input
 from ..language.resolved import ResolvedSpec
 from .blocklint import lint_block
+from .memo import LRU, Key, memo_on, register
 
 # The optional stem and head modules; a net without one keeps it as a None attribute.
 _OPTIONAL_TOP = ("maxpool", "avgpool_stem", "dropout")
@@ -35,6 +39,96 @@ def _untrusted(kind: object) -> bool:
     """A user's Python block type: the package's own and the declared (YAML) ones are checked
     where they are written, so the per-block lint is left out of their analysis."""
     return not type(kind).__module__.startswith("archcompiler.")
+
+
+class Lowered(NamedTuple):
+    """A block's lowering as memoised: its nodes and record, under the names it was made with."""
+
+    nodes: tuple[Node, ...]
+    record: BlockRecord
+
+
+class Segment(NamedTuple):
+    """Where a memoisable block's nodes lie in the graph, and its content key (for inference)."""
+
+    key: object
+    start: int
+    end: int
+
+
+_LOWERED: LRU[object, Lowered] = register(LRU())
+
+
+_LOWERED_AT: LRU[object, Lowered] = register(LRU())  # (content, name, input) -> as lowered there
+# Every field of a resolved block but its name and place: what its lowering may read.
+_CONTENT = operator.attrgetter(*(f.name for f in fields(ResolvedBlock)
+                                 if f.name not in ("name", "index")))
+
+
+def block_key(b: ResolvedBlock, spec: ResolvedSpec) -> Key | None:
+    """The content a block's lowering depends on, less its name and place; None if unhashable."""
+    try:
+        return Key((_CONTENT(b), spec.activation, spec.norm, spec.zero_init_residual,
+                    spec.conv_bias))
+    except TypeError:  # a config holding a list, say: lowered every time
+        return None
+
+
+def _renamed(hit: Lowered, b: ResolvedBlock, x: str) -> tuple[tuple[Node, ...], BlockRecord]:
+    """The memoised nodes and record of an identical block, under `b`'s name and input `x`."""
+    rec = hit.record
+    if rec.name == b.name and rec.input == x:
+        return hit.nodes, rec
+    new, cut = b.name + ".", len(rec.name) + 1
+    names = {rec.input: x}
+    for n in hit.nodes:
+        names[n.name] = new + n.name[cut:]
+    nodes = tuple(Node(names[n.name], n.attrs, tuple(names[i] for i in n.inputs), n.span,
+                       None if n.module is None else new + n.module[cut:], b.name, n.stage,
+                       n.role) for n in hit.nodes)
+    return nodes, replace(rec, name=b.name, index=b.index, input=x, output=names[rec.output],
+                          nodes=tuple(n.name for n in nodes))
+
+
+def _memoisable(nodes: list[Node], record: BlockRecord) -> bool:
+    """Whether a block's nodes can be renamed: all under its prefix, fed by its input only."""
+    prefix = record.name + "."
+    inside = {record.input}
+    for n in nodes:
+        if not n.name.startswith(prefix) or n.block != record.name or not all(
+                i in inside for i in n.inputs) or not (n.module is None
+                                                       or n.module.startswith(prefix)):
+            return False
+        inside.add(n.name)
+    return True
+
+
+def _block_memo(b: ResolvedBlock, x: str, root: Builder, spec: ResolvedSpec
+                ) -> tuple[BlockRecord, Segment | None]:
+    """Lower one block, reusing an identical block's nodes when memoisation is on."""
+    key = block_key(b, spec) if memo_on() else None
+    start = len(root.nodes)
+    if key is not None:
+        at = (key, b.name, x)
+        hit = _LOWERED_AT.get(at)
+        if hit is None:
+            hit = _LOWERED.get(key)
+            if hit is not None:
+                hit = Lowered(*_renamed(hit, b, x))
+                _LOWERED_AT.put(at, hit)
+        if hit is not None:
+            root.nodes.extend(hit.nodes)
+            return hit.record, Segment(key, start, len(root.nodes))
+    record = _block(b, x, root, spec)
+    if key is None:
+        return record, None
+    nodes = root.nodes[start:]
+    if not _memoisable(nodes, record):
+        return record, None
+    # Kept under the content only: a miss costs one entry, and the first hit under a name
+    # (renamed, or not) adds the entry for that name.
+    _LOWERED.put(key, Lowered(tuple(nodes), record))
+    return record, Segment(key, start, len(root.nodes))
 
 
 def _block(b: ResolvedBlock, x: str, root: Builder, spec: ResolvedSpec) -> BlockRecord:
@@ -77,14 +171,21 @@ def _block(b: ResolvedBlock, x: str, root: Builder, spec: ResolvedSpec) -> Block
 
 def lower(spec: ResolvedSpec) -> Graph:
     """Lower a resolved spec to a flat graph of typed ops with torchvision names."""
+    return lower_segments(spec)[0]
+
+
+def lower_segments(spec: ResolvedSpec) -> tuple[Graph, list[Segment]]:
+    """`lower`, with where each memoised block's nodes lie (for `infer`'s memo)."""
     root = Builder()
     stem = root.within(role=Role.STEM)
     x = stem.add("input", Input(spec.input_shape), (), spec.input_span, module=None)
     x = lower_stem(spec.stem, _top(stem, spec, spec.stem.conv_span), x, spec.input_shape[0])
-    blocks = []
+    blocks, segments = [], []
     for block in spec.blocks:
-        record = _block(block, x, root, spec)
+        record, segment = _block_memo(block, x, root, spec)
         blocks.append(record)
+        if segment is not None:
+            segments.append(segment)
         x = record.output
     channels = spec.blocks[-1].out_channels if spec.blocks else spec.stem.out_channels
     head = root.within(role=Role.HEAD)
@@ -92,7 +193,7 @@ def lower(spec: ResolvedSpec) -> Graph:
     present = {n.module for n in root.nodes if n.block is None}
     absent = tuple(m for m in _OPTIONAL_TOP if m not in present)
     return Graph(spec.name, tuple(root.nodes), tuple(blocks), spec.stages, absent,
-                 spec.module_class)
+                 spec.module_class), segments
 
 
 def _top(g: Builder, spec: ResolvedSpec, span: Span | None) -> LayerBuilder:

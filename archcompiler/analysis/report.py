@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 from ..core.diagnostics import Diagnostic, Severity, Span, error
-from ..ir.graph import Graph, Role
+from ..ir.graph import Graph, Node, Role
 from ..ir.ops import Op, Shape, ShapeError
 from ..language.resolved import ResolvedSpec
 from ..language.zoo import display_path
+from .lower import Segment
+from .memo import LRU, register
 from .table import MAC_CONVENTION, Row, report_dict, report_json, rows
 
 __all__ = ["MAC_CONVENTION", "NodeInfo", "Report", "check_input_shape", "infer"]
@@ -107,12 +109,58 @@ class Report:
         return f"{display_path(span.file)}:{span.line}"
 
 
-def infer(graph: Graph) -> tuple[dict[str, NodeInfo], list[Diagnostic]]:
-    """Infer every node's shape, params and MACs; stop at the first node that cannot be shaped."""
+# (a block's content key, its input shape) -> the infos of its nodes, in order
+# (..., the first node's name) -> the same, named for that block
+_SHAPED: LRU[tuple[object, ...], tuple[NodeInfo, ...]] = register(LRU())
+
+
+def infer(graph: Graph, segments: Sequence[Segment] = ()
+          ) -> tuple[dict[str, NodeInfo], list[Diagnostic]]:
+    """Infer every node's shape, params and MACs; stop at the first node that cannot be shaped.
+
+    `segments` (from `lower_segments`) name the memoised blocks: one whose content and input
+    shape were seen before takes its shapes and costs from the memo.
+    """
     shapes: dict[str, Shape] = {}
     infos: dict[str, NodeInfo] = {}
     diags: list[Diagnostic] = []
-    for node in graph.nodes:
+    nodes = graph.nodes
+    done = 0
+    for seg in segments:
+        _infer_nodes(nodes[done:seg.start], shapes, infos, diags)
+        done = seg.end
+        block = nodes[seg.start:seg.end]
+        source = block[0].inputs[0] if block and block[0].inputs else None
+        in_shape = shapes.get(source) if source is not None else None
+        key = (seg.key, in_shape) if in_shape is not None and not diags else None
+        if key is None:
+            _infer_nodes(block, shapes, infos, diags)
+            continue
+        at = (seg.key, in_shape, block[0].name)
+        hit = _SHAPED.get(at)
+        if hit is None:
+            hit = _SHAPED.get(key)
+            if hit is None:
+                _infer_nodes(block, shapes, infos, diags)
+                if not diags:
+                    _SHAPED.put(key, tuple(infos[n.name] for n in block))
+                continue
+            if hit[0].name != block[0].name:
+                hit = tuple(NodeInfo(n.name, i.op, i.shape, i.params, i.macs)
+                            for n, i in zip(block, hit))
+            _SHAPED.put(at, hit)
+        for info in hit:
+            infos[info.name] = info
+            if info.shape is not None:
+                shapes[info.name] = info.shape
+    _infer_nodes(nodes[done:], shapes, infos, diags)
+    return infos, diags
+
+
+def _infer_nodes(nodes: Sequence[Node], shapes: dict[str, Shape], infos: dict[str, NodeInfo],
+                 diags: list[Diagnostic]) -> None:
+    """Infer the shapes and costs of `nodes` in order, into the three tables."""
+    for node in nodes:
         op = node.attrs
         ins = [shapes[i] for i in node.inputs if i in shapes]
         shape: Shape | None = None
@@ -127,7 +175,6 @@ def infer(graph: Graph) -> tuple[dict[str, NodeInfo], list[Diagnostic]]:
                 diags.append(error(exc.code, f"{node.name}: {exc.message}", node.span,
                                    hint=exc.hint, node=node.name))
         infos[node.name] = NodeInfo(node.name, node.op, shape, op.params(), macs)
-    return infos, diags
 
 
 def check_input_shape(shape: Shape) -> tuple[int, int, int]:

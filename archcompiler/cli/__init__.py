@@ -32,6 +32,7 @@ from .diff import cmd_diff
 from .parser import Handler
 from .parser import build_parser as _build_parser
 from .plugins import load_plugins
+from .sample import cmd_sample
 from .sweep import cmd_sweep
 
 __all__ = ["EXIT_INTERNAL", "EXIT_NO_DOT", "EXIT_OK", "EXIT_SPEC", "EXIT_USAGE", "UsageError",
@@ -39,8 +40,8 @@ __all__ = ["EXIT_INTERNAL", "EXIT_NO_DOT", "EXIT_OK", "EXIT_SPEC", "EXIT_USAGE",
 
 HANDLERS: dict[str, Handler] = {
     "validate": cmd_validate, "summary": cmd_summary, "build": cmd_build, "render": cmd_render,
-    "diff": cmd_diff, "sweep": cmd_sweep, "list": cmd_list, "schema": cmd_schema,
-    "completion": cmd_completion, "lsp": cmd_lsp,
+    "diff": cmd_diff, "sweep": cmd_sweep, "sample": cmd_sample, "list": cmd_list,
+    "schema": cmd_schema, "completion": cmd_completion, "lsp": cmd_lsp,
 }
 
 

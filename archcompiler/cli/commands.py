@@ -61,7 +61,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_summary(args: argparse.Namespace) -> int:
     """Print the shape and cost table of one spec, at the depth asked for."""
-    from ..backends.summary import format_json, format_text
+    from ..report.summary import format_json, format_text
 
     report, code = analyze_one(args.spec, args)
     if report is None:
@@ -77,9 +77,9 @@ def cmd_summary(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     """List the built-in specs: params, MACs, family and description."""
     from ..api import analyze
-    from ..backends.diff import human
-    from ..backends.summary import family, traits
+    from ..explore.diff import human
     from ..language.zoo import builtin_names
+    from ..report.summary import family, traits
 
     records, rows = [], []
     for name in builtin_names():

@@ -1,11 +1,11 @@
-"""`archc diff A B`: two specs side by side (the comparison itself is backends/diff.py)."""
+"""`archc diff A B`: two specs side by side (the comparison itself is explore/diff.py)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 
-from ..backends.diff import diff_reports, format_json, format_text
+from ..explore.diff import diff_reports, format_json, format_text
 from .codes import EXIT_OK, EXIT_SPEC
 from .common import analyze_one
 

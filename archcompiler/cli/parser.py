@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
+from ..explore.sample import SPACES
 from .common import BOUNDS, seconds_value, seed_value, size_value
 
 Handler = Callable[[argparse.Namespace], int]
@@ -114,6 +115,7 @@ def build_parser(handlers: dict[str, Handler], version: str) -> argparse.Argumen
                         "shows what an override changes")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
     _sweep_parser(command)
+    _sample_parser(command)
     p = command("list", "list the built-in specs: params, MACs, family, description")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p = command("schema", "print the JSON Schema of the spec language")
@@ -153,6 +155,17 @@ def _sweep_parser(command: Callable[..., argparse.ArgumentParser]) -> None:
     budget.add_argument("--depth", type=int, metavar="N",
                         help="keep variants with N weighted layers (stem conv, main-path convs, "
                              "fc), so the Pareto front compares the ways to spend one depth")
+    goal = p.add_argument_group("objectives").add_mutually_exclusive_group()
+    goal.add_argument("--maximize", metavar="Q",
+                      help="print the kept variants best first by Q: params, macs, depth, width "
+                           "(last stage's channels) or stageN, e.g. --max-params 1M "
+                           "--maximize depth")
+    goal.add_argument("--minimize", metavar="Q", help="as --maximize, smallest first")
+    p.add_argument("--pareto", metavar="A,B",
+                   help="the pair the Pareto front is over, each min (default) or max, e.g. "
+                        "depth:max,params (default: the objective and params, else params,macs)")
+    p.add_argument("--jobs", type=int, metavar="N", default=1,
+                   help="analyse the variants in N processes")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     out.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -165,3 +178,38 @@ def _sweep_parser(command: Callable[..., argparse.ArgumentParser]) -> None:
                    help="plot MACs against params with the Pareto front and the zoo (needs the "
                         "`plot` extra: matplotlib)")
 
+
+def _sample_parser(command: Callable[..., argparse.ArgumentParser]) -> None:
+    p = command(
+        "sample", "draw random models from a design space, seeded, under constraints",
+        epilog="Exit 0 with --count models, 1 when fewer pass the constraints, 2 for a malformed "
+               "space. Example (RegNetX-400MF): archc sample regnetx_002 --space regnetx "
+               "--min-macs 380M --max-macs 420M --count 10000 --seed 0 --plot edf.png")
+    p.add_argument("base", metavar="BASE", help="the spec whose fields are drawn: path or name")
+    p.add_argument("--dist", action="append", metavar="KEY=KIND(LO,HI[,STEP])",
+                   help="a field's distribution: uniform, loguniform or pow2, e.g. "
+                        "stages.widths.w0=loguniform(8,256,8); repeatable")
+    p.add_argument("--space", choices=sorted(SPACES),
+                   help="a preset space: regnetx is pycls's (depth, w0, wa, wm, group width)")
+    p.add_argument("--count", type=int, default=100, metavar="N", help="models to keep")
+    p.add_argument("--seed", type=int, default=0, help="the generator's seed (default 0)")
+    p.add_argument("--max-draws", type=int, metavar="N",
+                   help="give up after N draws (default 200 x --count)")
+    p.add_argument("--input", metavar="CxHxW", help=INPUT_HELP)
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help=SET_HELP)
+    p.add_argument("--allow-outside", action="store_true",
+                   help="let `extends` reach files outside the spec's folder")
+    c = p.add_argument_group("constraints")
+    c.add_argument("--min-params", type=size_value, metavar="N")
+    c.add_argument("--max-params", type=size_value, metavar="N")
+    c.add_argument("--min-macs", type=size_value, metavar="N", help="e.g. 380M")
+    c.add_argument("--max-macs", type=size_value, metavar="N", help="e.g. 420M")
+    c.add_argument("--valid-only", action="store_true", help="keep models without errors")
+    c.add_argument("--no-warnings", action="store_true", help="keep models without warnings")
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="analyse in N processes")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    out.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--write", metavar="DIR", help="write each kept model as a spec file")
+    p.add_argument("--plot", metavar="FILE.png|svg",
+                   help="plot the empirical CDFs of MACs and params (needs matplotlib)")

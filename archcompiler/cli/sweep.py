@@ -2,30 +2,43 @@
 
 Each variant is `api.analyze(BASE, overrides=[*--set, KEY=V, ...])`, the one resolve-then-analyze
 path, so a variant is exactly what `archc summary BASE --set KEY=V` would show. The rows, the
-Pareto front, the variant files and the plot are made by backends/sweep.py.
+Pareto front, the variant files and the plot are made by explore/sweep.py.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import multiprocessing
+import multiprocessing.context
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import replace
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..analysis.report import Report
 from ..api import analyze
-from ..backends import sweep as backend
-from ..backends.summary import traits
 from ..core import diagnostics as dg
 from ..core.diagnostics import Diagnostic, SpecError
 from ..core.outputs import shown
+from ..explore import sweep as backend
+from ..explore.objectives import (
+    Objective,
+    default_pair,
+    mark_front,
+    parse_objective,
+    parse_pair,
+    rank,
+    unique,
+    variant_name,
+)
 from ..language.load import Resolution, resolve
 from ..language.sources import parse_overrides
 from ..language.yamlload import to_plain
 from ..language.zoo import builtin_names
+from ..report.summary import traits
 from .codes import EXIT_OK, EXIT_SPEC, EXIT_USAGE
 from .common import UsageError, not_an_input, output_path, parse_input, print_diags
 from .sweep_write import WritePlan, check_write, plan_write, write_variants
@@ -37,6 +50,8 @@ MAX_WORK = 6_000_000
 _SECONDS_PER_BLOCK = 1e-4
 _ESTIMATE_TRIES = 64
 _PROGRESS_MIN = 20  # variants before a progress line is worth drawing
+_SLICE = 256  # variants a process analyses between progress updates
+_PER_JOB_MIN = 64  # fewer variants per process than this are not worth a process
 _OPEN, _CLOSE = "[{(", "]})"
 
 Grid = list[tuple[str, list[str]]]  # key -> the YAML text of each value
@@ -210,29 +225,71 @@ class Progress:
             print("\r\033[K", end="", file=sys.stderr, flush=True)
 
 
-def run_sweep(args: argparse.Namespace, grid: Grid, values: list[list[object]]
-              ) -> list[backend.SweepRow]:
-    """Analyse every combination of the grid; one row each, in grid order."""
-    shape = parse_input(args.input)
-    sets = list(args.set or ())
-    keys = [k for k, _ in grid]
-    combos = list(itertools.product(*(range(len(v)) for _, v in grid)))
+@dataclass(frozen=True)
+class Job:
+    """What every variant of a sweep shares: enough to analyse a slice in another process."""
+
+    base: str
+    shape: tuple[int, int, int] | None
+    allow_outside: bool
+    sets: tuple[str, ...]
+    grid: tuple[tuple[str, tuple[str, ...]], ...]
+    values: tuple[tuple[object, ...], ...]
+    name: str | None  # the base's name, which variant names are derived from
+    varying: tuple[str, ...]  # the grid keys with more than one value
+
+
+def analyse_slice(job: Job, combos: Sequence[tuple[int, tuple[int, ...]]]
+                  ) -> list[backend.SweepRow]:
+    """Analyse the numbered grid combinations `combos`: one row each, named for its values."""
+    keys = [k for k, _ in job.grid]
+    rows = []
+    for n, combo in combos:
+        overrides = [*job.sets, *(f"{k}={job.grid[i][1][j]}"
+                                  for i, (k, j) in enumerate(zip(keys, combo)))]
+        typed = {k: job.values[i][j] for i, (k, j) in enumerate(zip(keys, combo))}
+        try:
+            report = analyze(job.base, job.shape, allow_outside=job.allow_outside,
+                             overrides=overrides)
+        except SpecError as exc:
+            rows.append(backend.failed_row(n, typed, exc.diagnostics))
+            continue
+        name = None if job.name is None else variant_name(
+            job.name, typed, job.varying, report.weighted_depth, n)
+        rows.append(backend.row_of(n, typed, report, name))
+    return rows
+
+
+def run_sweep(args: argparse.Namespace, grid: Grid, values: list[list[object]],
+              name: str | None = None) -> list[backend.SweepRow]:
+    """Analyse every combination of the grid; one row each, in grid order (in --jobs processes)."""
+    job = Job(args.base, parse_input(args.input), args.allow_outside, tuple(args.set or ()),
+              tuple((k, tuple(v)) for k, v in grid), tuple(tuple(v) for v in values), name,
+              tuple(k for k, v in grid if len(v) > 1))
+    combos = list(enumerate(itertools.product(*(range(len(v)) for _, v in grid)), 1))
+    jobs = max(1, min(getattr(args, "jobs", 1) or 1, len(combos) // _PER_JOB_MIN or 1))
     progress, rows = Progress(len(combos)), []
     try:
-        for n, combo in enumerate(combos, 1):
-            overrides = sets + [f"{k}={grid[i][1][j]}"
-                                for i, (k, j) in enumerate(zip(keys, combo))]
-            typed = {k: values[i][j] for i, (k, j) in enumerate(zip(keys, combo))}
-            try:
-                report = analyze(args.base, shape, allow_outside=args.allow_outside,
-                                 overrides=overrides)
-                rows.append(backend.row_of(n, typed, report))
-            except SpecError as exc:
-                rows.append(backend.failed_row(n, typed, exc.diagnostics))
-            progress.update(n)
+        if jobs == 1:
+            for start in range(0, len(combos), _SLICE):
+                rows.extend(analyse_slice(job, combos[start:start + _SLICE]))
+                progress.update(len(rows))
+        else:
+            size = max(1, min(_SLICE, len(combos) // (4 * jobs)))
+            slices = [combos[i:i + size] for i in range(0, len(combos), size)]
+            with ProcessPoolExecutor(jobs, mp_context=_context()) as pool:
+                for part in pool.map(analyse_slice, itertools.repeat(job), slices):
+                    rows.extend(part)
+                    progress.update(len(rows))
     finally:  # an interrupted sweep leaves no half-drawn progress line behind
         progress.close()
     return rows
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """fork where there is one (workers start at once, with the parse cache), else spawn."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
 def _check_plot(args: argparse.Namespace) -> Path | None:
@@ -246,9 +303,24 @@ def _check_plot(args: argparse.Namespace) -> Path | None:
     return path
 
 
+def parse_goals(args: argparse.Namespace) -> tuple[Objective | None, tuple[Objective, Objective]]:
+    """The objective (--maximize/--minimize) and the Pareto pair; UsageError when malformed."""
+    if args.jobs is not None and not 1 <= args.jobs <= 256:
+        raise UsageError(f"--jobs {args.jobs}: give a number of processes from 1 to 256")
+    try:
+        goal = (parse_objective(args.maximize, "max", "--maximize") if args.maximize
+                else parse_objective(args.minimize, "min", "--minimize") if args.minimize
+                else None)
+        pair = parse_pair(args.pareto) if args.pareto else default_pair(goal)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return goal, pair
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Analyse every variant of a grid; print, write and plot the ones the filters keep."""
     grid = parse_grid(args.grid)
+    goal, pair = parse_goals(args)
     plot_path = _check_plot(args)
     if args.write is not None:
         check_write(args)
@@ -267,16 +339,20 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         plan = planned
     _check_work(args, grid, first)
     start = time.perf_counter()
-    rows = run_sweep(args, grid, values)
+    rows = unique(run_sweep(args, grid, values, first.spec.name if first.spec else None))
     elapsed = time.perf_counter() - start
-    kept = backend.mark_pareto([r for r in rows if backend.keep(
-        r, args.max_params, args.max_macs, args.valid_only, args.depth)])
+    kept = mark_front([r for r in rows if backend.keep(
+        r, args.max_params, args.max_macs, args.valid_only, args.depth)], pair)
+    if goal is not None:
+        kept = rank(kept, goal)
     valid = sum(r.ok for r in rows)
     print(f"sweep: {len(rows):,} variants of {args.base} in {elapsed:.2f} s; {valid:,} valid; "
           f"{len(kept):,} kept", file=sys.stderr)
     if not kept:
         print(f"archc: error: no variant is left: {_why_empty(args, rows)}", file=sys.stderr)
         return EXIT_SPEC
+    if goal is not None:
+        _print_best(goal, kept)
     keys = [k for k, _ in grid]
     if args.json:
         print(backend.format_json(kept))
@@ -287,8 +363,21 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if plan is not None:
         write_variants(args, kept, rows, plan)
     if plot_path is not None:
-        _plot(args, keys, kept, rows, plot_path)
+        _plot(args, keys, kept, rows, plot_path, pair)
     return EXIT_OK
+
+
+def _print_best(goal: Objective, kept: list[backend.SweepRow]) -> None:
+    """Say on stderr which kept variants reach the objective's best value."""
+    best = goal.value(kept[0]) if kept[0].ok else None
+    if best is None:
+        print(f"sweep: no kept variant is valid, so none has a {goal.name}", file=sys.stderr)
+        return
+    top = [r for r in kept if r.ok and goal.value(r) == best]
+    names = ", ".join(str(r.name) for r in top[:5]) + (f" and {len(top) - 5} more"
+                                                         if len(top) > 5 else "")
+    print(f"sweep: {goal}: {best:,}, reached by {len(top):,} variant{'s' * (len(top) != 1)} "
+          f"(listed first): {names}", file=sys.stderr)
 
 
 def _why_empty(args: argparse.Namespace, rows: list[backend.SweepRow]) -> str:
@@ -313,7 +402,7 @@ def _why_empty(args: argparse.Namespace, rows: list[backend.SweepRow]) -> str:
 def zoo_references(base: Report) -> list[tuple[str, int, int]]:
     """The built-in specs of the base's family, analysed at its input size and classes.
 
-    The family is read from the graphs (backends/summary.traits): a ResNet sweep is shown with
+    The family is read from the graphs (report/summary.traits): a ResNet sweep is shown with
     the ResNets, a pre-activation one with the pre-activation nets; CIFAR-sized inputs with the
     CIFAR zoo. If the family has no other member, every spec of that input kind is shown.
     """
@@ -334,7 +423,8 @@ def zoo_references(base: Report) -> list[tuple[str, int, int]]:
 
 
 def _plot(args: argparse.Namespace, keys: list[str], kept: list[backend.SweepRow],
-          rows: list[backend.SweepRow], path: Path) -> None:
+          rows: list[backend.SweepRow], path: Path,
+          pair: tuple[Objective, Objective] | None = None) -> None:
     """Plot the kept variants with the zoo specs of the base's family that fall near them."""
     try:
         base = analyze(args.base, parse_input(args.input), allow_outside=args.allow_outside,
@@ -349,5 +439,7 @@ def _plot(args: argparse.Namespace, keys: list[str], kept: list[backend.SweepRow
                 and min(ms) / 3 <= r[2] <= max(ms) * 3]
     title = (f"archc sweep {args.base} over {', '.join(keys)}: {len(kept):,} of {len(rows):,} "
              "variants")
-    backend.plot(kept, refs, path, title)
+    budgets = (args.max_params, args.max_macs)
+    front = "Pareto front" if pair is None else f"Pareto front ({pair[0]}, {pair[1]})"
+    backend.plot(kept, refs, path, title, budgets=budgets, front_label=front)
     print(f"wrote {path}", file=sys.stderr)

@@ -1,7 +1,8 @@
 """`archc sweep --write DIR`: the variant files, planned and checked before the sweep starts.
 
-Each file is named after the base's validated name and the variant's number, lands inside DIR
-and replaces no input of the run (core/outputs.py is the policy).
+Each file is named as its variant is (explore/objectives.py: the base's validated name, with its
+counted depth, and the values that vary), lands inside DIR and replaces no input of the run
+(core/outputs.py is the policy).
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..backends import sweep as backend
 from ..core import diagnostics as dg
 from ..core.fileio import atomic_write_bytes
 from ..core.outputs import OutputError, check_write_folder, input_paths, inside, shown, unsafe_name
+from ..explore import sweep as backend
+from ..explore.objectives import DEPTH_IN_NAME
 from ..language.load import Resolution, find_spec, resolve
 from ..language.sources import apply_overrides, parse_overrides
 from ..language.variants import LoadContext, load_chain
@@ -40,6 +42,7 @@ class WritePlan:
     stem: str
     digits: int
     base_tree: LNode
+    inputs: tuple[Path, ...] = ()  # the run's input files, which no variant file may replace
 
 
 def check_write(args: argparse.Namespace) -> None:
@@ -91,16 +94,34 @@ def plan_write(args: argparse.Namespace, grid: Grid, first: Resolution) -> Write
     for _, values in grid:
         variants *= len(values)
     digits = len(str(variants))
-    own = re.compile(rf"{re.escape(stem)}_\d{{{digits}}}\.yaml")
+    inputs = []
+    # Variant files are named `STEM-...` (with the counted depth in STEM where it names one):
+    # an input so named in the folder could be replaced, so it is refused before any work.
+    found_depth = DEPTH_IN_NAME.search(stem)
+    like = re.compile((re.escape(stem[:found_depth.start(1)]) + r"\d+"
+                       + re.escape(stem[found_depth.end(1):]) if found_depth
+                       else re.escape(stem)) + r"-.+\.yaml")
     for source in input_paths([*first.sources, *ctx.sources, *res.sources]):
         try:
-            if own.fullmatch(source.name) and source.resolve().parent == folder.resolve():
-                raise UsageError(f"--write {shown(folder)}: a variant file would replace "
-                                 f"{shown(source)}, an input of this sweep; write to another "
-                                 "folder")
+            if source.resolve().parent != folder.resolve():
+                continue
         except OSError:
             continue
-    return WritePlan(folder, stem, digits, base_tree)
+        inputs.append(source.resolve())
+        if like.fullmatch(source.name):
+            raise UsageError(f"--write {shown(folder)}: a variant file (named {stem}-...) would "
+                             f"replace {shown(source)}, an input of this sweep; write to "
+                             "another folder")
+    return WritePlan(folder, stem, digits, base_tree, tuple(inputs))
+
+
+def check_names(kept: list[backend.SweepRow], plan: WritePlan) -> None:
+    """Refuse, before writing any, a variant file that would replace an input of the sweep."""
+    for row in kept:
+        path = (plan.folder / f"{row.name}.yaml").resolve()
+        if path in plan.inputs:
+            raise UsageError(f"--write {shown(plan.folder)}: the variant file {path.name} would "
+                             "replace an input of this sweep; write to another folder")
 
 
 def write_variants(args: argparse.Namespace, kept: list[backend.SweepRow],
@@ -110,12 +131,13 @@ def write_variants(args: argparse.Namespace, kept: list[backend.SweepRow],
     folder.mkdir(exist_ok=True)
     base_plain = to_plain(plan.base_tree)
     extends = _extends(args.base, folder)
+    check_names(kept, plan)
     for row in kept:
         overrides = list(args.set or ()) + [f"{k}={backend.flow(v)}" for k, v in row.values.items()]
         parsed, _ = parse_overrides(overrides, {})
         tree, _ = apply_overrides(plan.base_tree, parsed)
         changes = backend.variant_mapping(base_plain, to_plain(tree))
-        name = f"{plan.stem}_{row.index:0{plan.digits}d}"
+        name = row.name or f"{plan.stem}-v{row.index:0{plan.digits}d}"
         note = f"archc sweep {args.base}: " + " ".join(overrides)
         text = backend.variant_yaml(extends, name, changes if isinstance(changes, dict) else {},
                                     note)

@@ -9,7 +9,6 @@ from pathlib import Path
 from ..analysis.report import Report
 from ..analysis.table import Row
 from ..api import analyze
-from ..backends.summary import fmt_shape
 from ..core.diagnostics import Span
 from ..language.blockfile import BlockSpec
 from ..language.schema import spec_model
@@ -17,6 +16,7 @@ from ..language.validate import locate
 from ..language.variants import unsaved_key
 from ..language.yamlload import LNode, to_plain
 from ..language.zoo import display_path
+from ..report.summary import fmt_shape
 from .analysis import Analysis, block_files_of
 from .navigate import base_file, inherited
 from .schema_walk import describe_type, field_at

@@ -185,8 +185,11 @@ def generated_class(base: type[GeneratedModule], source: str, extra_repr: str = 
     if cls is not None:
         return cls
     lines = structure(source)  # what a pickle of it carries: data, not code
-    name = f"{base.__name__}_{hashlib.sha256((source + extra_repr).encode()).hexdigest()[:10]}"
-    filename = f"<archcompiler-generated {name}>"
+    digest = hashlib.sha256((source + extra_repr).encode()).hexdigest()[:10]
+    # The class reads as its base (`ResNet`, `Bottleneck`) in print, torchinfo and tracebacks;
+    # the source file keeps the digest, so each distinct forward has its own lines.
+    name = base.__name__
+    filename = f"<archcompiler-generated {name}_{digest}>"
     # Registered with linecache (mtime None: never evicted), so tracebacks show these lines and
     # inspect.getsource, which TorchScript reads, finds them.
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)

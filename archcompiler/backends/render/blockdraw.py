@@ -7,7 +7,7 @@ from ...analysis.report import Report
 from ...core.diagnostics import Diagnostic
 from ...ir.graph import Node, Role
 from ...ir.ops import Conv2d, Op
-from ..summary import fmt_shape
+from ...report.summary import fmt_shape
 from .dot import SKIP_STYLES, BlockView, DotWriter, Html, cost_note, label, op_text, where
 
 MAIN = {"group": "main"}  # one group keeps the main path in a straight line

@@ -10,7 +10,7 @@ from ...analysis.report import Report
 from ...core.diagnostics import Diagnostic
 from ...ir.graph import Node, Role
 from ...ir.ops import Op
-from ..summary import fmt_shape
+from ...report.summary import fmt_shape
 from .blockdraw import MAIN, BlockDrawing
 from .dot import (
     FLAG,

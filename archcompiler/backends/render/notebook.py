@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 
 from ...analysis.report import Report
-from ..summary import fmt_shape
+from ...report.summary import fmt_shape
 from .dot import block_views, si
 from .dotrun import DotFailedError, find_dot, run_dot
 from .drawer import to_dot_text

@@ -26,7 +26,7 @@ from importlib import resources
 from ...analysis.report import Report
 from ...core.diagnostics import Diagnostic
 from ...ir.graph import Node
-from ..summary import fmt_shape
+from ...report.summary import fmt_shape
 from .dot import where
 from .dotrun import DOT_TIMEOUT_S, DotFailedError
 from .drawer import Drawer

@@ -12,12 +12,13 @@ import io
 import json
 import textwrap
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
 
 from ..analysis.report import Report
+from ..analysis.rules import check_rules
 from ..core.diagnostics import Diagnostic, Severity
 from ..core.fileio import atomic_write_bytes
 from ..core.outputs import comment, to_json
@@ -36,12 +37,16 @@ class SweepRow:
     errors: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     pareto: bool = False
+    stages: tuple[int, ...] = ()  # each stage's output channels
     diagnostics: tuple[Diagnostic, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def ok(self) -> bool:
         """True when the variant analysed without errors."""
         return self.params is not None and not self.errors
+
+
+NAME_RULE = "ARC306"  # a name like resnet50 matches the counted layers
 
 
 def weighted_depth(report: Report) -> int:
@@ -53,12 +58,20 @@ def _codes(diags: Sequence[Diagnostic], severity: Severity) -> tuple[str, ...]:
     return tuple(dict.fromkeys(d.code for d in diags if d.severity is severity))
 
 
-def row_of(index: int, values: Mapping[str, object], report: Report) -> SweepRow:
-    """The row of an analysed variant."""
+def row_of(index: int, values: Mapping[str, object], report: Report,
+           name: str | None = None) -> SweepRow:
+    """The row of an analysed variant, named `name` when given (the name rule is checked again
+    under that name, so a derived name is judged as the file written with it would be)."""
     diags = tuple(report.diagnostics)
+    if name is not None and name != report.spec.name:
+        report = Report(replace(report.spec, name=name), report.graph, report.nodes,
+                        list(report.diagnostics))
+        renamed = [d for d in check_rules(report) if d.code == NAME_RULE]
+        diags = (*(d for d in diags if d.code != NAME_RULE), *renamed)
     return SweepRow(index, dict(values), report.spec.name, report.params, report.macs,
                     weighted_depth(report), _codes(diags, Severity.ERROR),
-                    _codes(diags, Severity.WARNING), diagnostics=diags)
+                    _codes(diags, Severity.WARNING), diagnostics=diags,
+                    stages=tuple(s.out_channels for s in report.graph.stages))
 
 
 def failed_row(index: int, values: Mapping[str, object], diags: Sequence[Diagnostic]
@@ -80,8 +93,6 @@ def keep(row: SweepRow, max_params: int | None, max_macs: int | None, valid_only
 
 def mark_pareto(rows: Sequence[SweepRow]) -> list[SweepRow]:
     """Mark the valid rows that no other valid row beats on both params and MACs."""
-    from dataclasses import replace
-
     best = [r for r in rows if r.ok]
     # Sorted by params then MACs, a row is on the front when its MACs are below every earlier
     # row's: one pass instead of comparing every pair (10,000 variants stay instant).
@@ -97,9 +108,10 @@ def mark_pareto(rows: Sequence[SweepRow]) -> list[SweepRow]:
 
 def to_records(rows: Sequence[SweepRow]) -> list[dict[str, object]]:
     """JSON-ready records, one per row."""
-    return [{"variant": r.index, "overrides": r.values, "name": r.name, "params": r.params, "macs": r.macs,
-             "depth": r.depth, "errors": list(r.errors), "warnings": list(r.warnings),
-             "pareto": r.pareto} for r in rows]
+    return [{"variant": r.index, "overrides": r.values, "name": r.name, "params": r.params,
+             "macs": r.macs, "depth": r.depth, "stage_channels": list(r.stages),
+             "errors": list(r.errors), "warnings": list(r.warnings), "pareto": r.pareto}
+            for r in rows]
 
 
 def format_json(rows: Sequence[SweepRow]) -> str:
@@ -124,9 +136,9 @@ def format_csv(rows: Sequence[SweepRow], keys: Sequence[str]) -> str:
     """The rows as CSV: one column per grid key, then the costs and the codes."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*keys, "params", "macs", "depth", "errors", "warnings", "pareto"])
+    writer.writerow(["name", *keys, "params", "macs", "depth", "errors", "warnings", "pareto"])
     for r in rows:
-        writer.writerow([*(flow(r.values.get(k)) for k in keys),
+        writer.writerow([r.name or "", *(flow(r.values.get(k)) for k in keys),
                          "" if r.params is None else r.params, "" if r.macs is None else r.macs,
                          "" if r.depth is None else r.depth, " ".join(r.errors),
                          " ".join(r.warnings), int(r.pareto)])
@@ -135,15 +147,15 @@ def format_csv(rows: Sequence[SweepRow], keys: Sequence[str]) -> str:
 
 def format_table(rows: Sequence[SweepRow], keys: Sequence[str]) -> str:
     """The rows as a table for people; `*` marks the Pareto front."""
-    header = [*keys, "params", "MACs", "depth", "errors", "warnings", ""]
-    body = [[*(flow(r.values.get(k)) for k in keys),
+    header = ["name", *keys, "params", "MACs", "depth", "errors", "warnings", ""]
+    body = [[r.name or "-", *(flow(r.values.get(k)) for k in keys),
              f"{r.params:,}" if r.params is not None else "-",
              f"{r.macs:,}" if r.macs is not None else "-",
              str(r.depth) if r.depth is not None else "-",
              " ".join(r.errors) or "-", " ".join(r.warnings) or "-", "*" if r.pareto else ""]
             for r in rows]
     widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
-    numeric = {len(keys), len(keys) + 1, len(keys) + 2}
+    numeric = {len(keys) + 1, len(keys) + 2, len(keys) + 3}
     lines = []
     for line in [header, *body]:
         lines.append("  ".join(c.rjust(w) if i in numeric else c.ljust(w)
@@ -184,21 +196,25 @@ def variant_yaml(extends: str, name: str, changes: Mapping[str, object], note: s
 
 
 def plot(rows: Sequence[SweepRow], refs: Sequence[tuple[str, int, int]], path: Path,
-         title: str) -> None:
-    """Draw MACs against params: the variants, their Pareto front, and labelled zoo specs.
+         title: str, budgets: tuple[int | None, int | None] = (None, None),
+         front_label: str = "Pareto front (min params, MACs)") -> None:
+    """Draw MACs against params: the variants, their Pareto front, labelled zoo specs, and the
+    budgets (`--max-params`, `--max-macs`) as dashed lines.
 
-    Raises ImportError when matplotlib is missing. `refs` are (name, params, MACs).
+    Raises ImportError when matplotlib is missing. `refs` are (name, params, MACs). The legend
+    sits outside the axes, so it covers no point; tick labels are plain numbers.
     """
     import matplotlib
 
     matplotlib.use("Agg")  # no display needed, and no window opens
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, NullFormatter
 
     def points(chosen: Sequence[SweepRow]) -> tuple[list[float], list[float]]:
         pairs = [(r.params, r.macs) for r in chosen if r.params is not None and r.macs is not None]
         return [p / 1e6 for p, _ in pairs], [m / 1e9 for _, m in pairs]
 
-    fig, ax = plt.subplots(figsize=(8, 5.5), dpi=110)
+    fig, ax = plt.subplots(figsize=(10, 5.5), dpi=110)
     valid = [r for r in rows if r.ok]
     bad = [r for r in rows if not r.ok and r.params is not None]
     front = sorted((r for r in valid if r.pareto), key=lambda r: r.params or 0)
@@ -209,8 +225,7 @@ def plot(rows: Sequence[SweepRow], refs: Sequence[tuple[str, int, int]], path: P
         ax.scatter(*points(bad), s=14, marker="x", color="tab:red",
                    label=f"with errors ({len(bad)})")
     if front:
-        ax.plot(*points(front), "-o", color="tab:orange", markersize=4,
-                label="Pareto front (min params, MACs)")
+        ax.plot(*points(front), "-o", color="tab:orange", markersize=4, label=front_label)
     if refs:
         ax.scatter([p / 1e6 for _, p, _ in refs], [m / 1e9 for _, _, m in refs], marker="^",
                    s=36, color="black", label="zoo specs")
@@ -218,14 +233,25 @@ def plot(rows: Sequence[SweepRow], refs: Sequence[tuple[str, int, int]], path: P
             ax.annotate(name, (p / 1e6, m / 1e9), textcoords="offset points", xytext=(4, 3),
                         fontsize=7)
     xs, ys = points([*rows, *(SweepRow(0, {}, n, p, m, None) for n, p, m in refs)])
+    max_params, max_macs = budgets
+    if max_params is not None:
+        ax.axvline(max_params / 1e6, color="tab:red", linestyle="--", linewidth=1,
+                   label=f"--max-params {_plain(max_params / 1e6)}M")
+    if max_macs is not None:
+        ax.axhline(max_macs / 1e9, color="tab:purple", linestyle="--", linewidth=1,
+                   label=f"--max-macs {_plain(max_macs / 1e9)}G")
     if (xs and max(xs) > 20 * min(xs)) or (ys and max(ys) > 20 * min(ys)):
         ax.set_xscale("log")  # a sweep over orders of magnitude is legible on log axes only
         ax.set_yscale("log")
+    plain = FuncFormatter(lambda v, _: _plain(v))
+    for axis in (ax.xaxis, ax.yaxis):  # 0.4, not 4x10^-1; no labels on log minor ticks
+        axis.set_major_formatter(plain)
+        axis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("parameters (M)")
     ax.set_ylabel("MACs (G)")
     ax.set_title(textwrap.fill(title, 90), fontsize=9)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     fig.tight_layout()
     buffer = io.BytesIO()
     # svg files carry a creation date by default; leave it out so a plot is reproducible.
@@ -233,6 +259,11 @@ def plot(rows: Sequence[SweepRow], refs: Sequence[tuple[str, int, int]], path: P
         path.suffix.lower(), {}))
     plt.close(fig)
     atomic_write_bytes(path, buffer.getvalue())
+
+
+def _plain(value: float) -> str:
+    """A tick or budget as a plain number: 0.4, 12, 1.5 (no powers of ten, no float noise)."""
+    return f"{value:.4g}" if abs(value) < 1e5 else f"{value:,.0f}"
 
 
 PLOT_SUFFIXES = (".png", ".svg")

@@ -15,7 +15,7 @@ from ..core.diagnostics import Diagnostic, Severity, Span
 from ..core.outputs import to_json as strict_json
 from ..ir.graph import Node, Role
 from ..ir.ops import Op, Shape
-from .summary import fmt_shape
+from ..report.summary import fmt_shape
 
 _ABSENT = "(absent)"
 

@@ -1,0 +1,115 @@
+"""Memoised analysis: identical blocks are lowered and shaped once, across variants and within a net.
+
+A block's lowering depends on its resolved description (type, config, channels, stride,
+shortcut, drop path, spans) and the spec's conventions (activation, norm, zero-init, conv bias),
+never on the nodes lowered before it. So the nodes of a block are kept under that content, with
+its name and place left out, and a later identical block gets them renamed to its own prefix.
+Shape inference of a block depends on that content and its input shape only, so its shapes and
+costs are kept the same way. Both tables are bounded (least recently used entries go first) and
+guarded by a lock, so threads may share them. `ARCHC_MEMO=0` in the environment, or
+`memo_enabled(False)`, switches memoisation off (the random-spec cross-checks run both ways).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Iterator
+from contextlib import contextmanager
+from typing import Generic, TypeVar
+
+__all__ = ["LRU", "Key", "clear_memo", "memo_enabled", "memo_on"]
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+MAX_ENTRIES = 1024  # blocks: a ResNet-50 has 16, of which 8 distinct; a sweep shares most;
+# more entries cost more than they save on spaces of distinct nets (RegNetX: see bench_memo.py)
+
+
+class Key:
+    """A content key whose hash is computed once (a block's content hashes many fields)."""
+
+    __slots__ = ("_hash", "value")
+
+    def __init__(self, value: tuple[object, ...]) -> None:
+        self.value = value
+        self._hash = hash(value)  # TypeError for unhashable content, as the caller expects
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return self is other or (isinstance(other, Key) and self._hash == other._hash
+                                 and self.value == other.value)
+
+
+class LRU(Generic[K, V]):
+    """A bounded, thread-safe, least-recently-used table."""
+
+    def __init__(self, size: int = MAX_ENTRIES) -> None:
+        self.size = size
+        self._data: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: K) -> V | None:
+        """The value kept under `key`, or None; a hit becomes the most recent entry."""
+        with self._lock:
+            value = self._data.get(key)
+            if value is None:
+                self.misses += 1
+                return None
+            self._data.move_to_end(key)
+            self.hits += 1
+            return value
+
+    def put(self, key: K, value: V) -> None:
+        """Keep `value` under `key`, dropping the least recently used entry past the bound."""
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget every entry and the counts."""
+        with self._lock:
+            self._data.clear()
+            self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+_state = {"on": os.environ.get("ARCHC_MEMO", "1") not in ("0", "off", "false")}
+_tables: list[LRU[object, object]] = []
+
+
+def register(table: LRU[K, V]) -> LRU[K, V]:
+    """Add a table to those `clear_memo` empties."""
+    _tables.append(table)  # type: ignore[arg-type]
+    return table
+
+
+def memo_on() -> bool:
+    """Whether analysis reuses memoised blocks now."""
+    return _state["on"]
+
+
+@contextmanager
+def memo_enabled(on: bool) -> Iterator[None]:
+    """Switch memoisation on or off inside a `with` block (process-wide)."""
+    before = _state["on"]
+    _state["on"] = on
+    try:
+        yield
+    finally:
+        _state["on"] = before
+
+
+def clear_memo() -> None:
+    """Empty every memo table."""
+    for table in _tables:
+        table.clear()

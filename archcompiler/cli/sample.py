@@ -1,0 +1,188 @@
+"""`archc sample BASE --dist KEY=KIND(LO,HI[,STEP]) ... --count N --seed S`: a random design space.
+
+Models are drawn from one seeded generator in the parent process, analysed in order (in
+--jobs processes), and kept when they pass the constraints, until --count are kept: the same
+seed gives the same models whatever --jobs is. Rows, files and tables are the sweep's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import random
+import sys
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+from ..api import analyze
+from ..core.diagnostics import SpecError
+from ..explore import sweep as backend
+from ..explore.objectives import unique, variant_name
+from ..explore.sample import SPACES, Dist, draw, parse_dist, plot_edf
+from .codes import EXIT_OK, EXIT_SPEC
+from .common import UsageError, output_path, parse_input
+from .sweep import Progress, _check_keys, _context
+from .sweep_write import check_write, plan_write, write_variants
+
+MAX_COUNT = 100_000
+MAX_DRAWS = 2_000_000
+_BATCH = 256
+
+Draws = Sequence[tuple[int, dict[str, object]]]
+
+
+@dataclass(frozen=True)
+class SampleJob:
+    """What every draw of a sample shares: enough to analyse a batch in another process."""
+
+    base: str
+    shape: tuple[int, int, int] | None
+    allow_outside: bool
+    sets: tuple[str, ...]
+    name: str | None  # the base's name, which model names are derived from
+    keys: tuple[str, ...]  # the drawn fields
+
+
+def analyse_draws(job: SampleJob, draws: Draws) -> list[backend.SweepRow]:
+    """Analyse numbered draws: one row each, named for its values (the sweep's rows)."""
+    rows = []
+    name, keys = job.name, job.keys
+    for n, values in draws:
+        try:
+            report = analyze(job.base, job.shape, allow_outside=job.allow_outside,
+                             overrides=[*job.sets, *(f"{k}={backend.flow(v)}"
+                                                     for k, v in values.items())])
+        except SpecError as exc:
+            rows.append(backend.failed_row(n, values, exc.diagnostics))
+            continue
+        label = None if name is None else variant_name(name, values, keys,
+                                                       report.weighted_depth, n)
+        rows.append(backend.row_of(n, values, report, label))
+    return rows
+
+
+def _passes(args: argparse.Namespace, r: backend.SweepRow) -> bool:
+    """Whether a drawn model meets the constraints."""
+    if not backend.keep(r, args.max_params, args.max_macs, args.valid_only):
+        return False
+    if args.no_warnings and r.warnings:
+        return False
+    if args.min_params is not None and (r.params is None or r.params < args.min_params):
+        return False
+    return not (args.min_macs is not None and (r.macs is None or r.macs < args.min_macs))
+
+
+def _dists(args: argparse.Namespace) -> list[Dist]:
+    entries = list(SPACES[args.space]) if args.space else []
+    given = list(args.dist or ())
+    try:
+        dists = [parse_dist(e) for e in [*entries, *given]]
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    by_key = {d.key: d for d in dists}  # a --dist replaces the preset's for its key
+    if not by_key:
+        raise UsageError("sample needs a space: --dist KEY=KIND(LOW,HIGH[,STEP]) (repeatable) "
+                         f"or --space {'|'.join(SPACES)}")
+    return list(by_key.values())
+
+
+def _check(args: argparse.Namespace) -> None:
+    if not 1 <= args.count <= MAX_COUNT:
+        raise UsageError(f"--count {args.count}: draw from 1 to {MAX_COUNT:,} models")
+    if args.jobs is not None and not 1 <= args.jobs <= 256:
+        raise UsageError(f"--jobs {args.jobs}: give a number of processes from 1 to 256")
+    if args.max_draws is not None and not 1 <= args.max_draws <= MAX_DRAWS:
+        raise UsageError(f"--max-draws {args.max_draws}: give 1 to {MAX_DRAWS:,}")
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    """Draw models from a design space until --count pass the constraints; print, write, plot."""
+    _check(args)
+    dists = _dists(args)
+    plot_path = None
+    if args.plot is not None:
+        plot_path = output_path(argparse.Namespace(output=args.plot), backend.PLOT_SUFFIXES,
+                                "--plot")
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise UsageError("--plot needs matplotlib: pip install 'archcompiler[plot]'") from None
+    if args.write is not None:
+        check_write(args)
+    shape = parse_input(args.input)
+    rng = random.Random(args.seed)
+    first_values = draw(dists, random.Random(args.seed))
+    grid = [(k, [backend.flow(v)]) for k, v in first_values.items()]
+    code, first = _check_keys(args, grid)
+    if code is not None:
+        return code
+    plan = None
+    if args.write is not None:
+        planned = plan_write(args, grid, first)
+        if isinstance(planned, int):
+            return planned
+        plan = planned
+    limit = args.max_draws or min(MAX_DRAWS, 200 * args.count)
+    keys = tuple(d.key for d in dists)
+    name = first.spec.name if first.spec is not None else None
+    job = SampleJob(args.base, shape, args.allow_outside, tuple(args.set or ()), name, keys)
+    start = time.perf_counter()
+    kept, drawn, rows_seen = _run(args, job, dists, rng, limit)
+    elapsed = time.perf_counter() - start
+    print(f"sample: {drawn:,} models drawn from {args.base} (seed {args.seed}) in "
+          f"{elapsed:.2f} s; {len(kept):,} kept", file=sys.stderr)
+    if len(kept) < args.count:
+        print(f"archc: error: only {len(kept):,} of {drawn:,} draws pass the constraints, "
+              f"fewer than --count {args.count:,}; widen the bounds, or raise --max-draws "
+              f"(now {limit:,})", file=sys.stderr)
+        if not kept:
+            return EXIT_SPEC
+    kept = unique(kept)
+    if args.json:
+        print(backend.format_json(kept))
+    elif args.csv:
+        sys.stdout.write(backend.format_csv(kept, list(keys)))
+    else:
+        print(backend.format_table(kept, list(keys)))
+    if plan is not None:
+        write_variants(args, kept, rows_seen, plan)
+    if plot_path is not None:
+        plot_edf([r.macs or 0 for r in kept], [r.params or 0 for r in kept], plot_path,
+                 f"archc sample {args.base}: {len(kept):,} models (seed {args.seed}); "
+                 "empirical CDFs")
+        print(f"wrote {plot_path}", file=sys.stderr)
+    return EXIT_OK if len(kept) >= args.count else EXIT_SPEC
+
+
+def _run(args: argparse.Namespace, job: SampleJob, dists: list[Dist],
+         rng: random.Random, limit: int) -> tuple[list[backend.SweepRow], int, list[backend.SweepRow]]:
+    """Draw in batches, analyse them (in order), keep those that pass, until --count."""
+    kept: list[backend.SweepRow] = []
+    drawn = 0
+    counter = itertools.count(1)
+    progress = Progress(args.count)
+    jobs = max(1, args.jobs or 1)
+    pool = ProcessPoolExecutor(jobs, mp_context=_context()) if jobs > 1 else None
+    try:
+        while len(kept) < args.count and drawn < limit:
+            size = min(_BATCH * jobs, limit - drawn)
+            batch = [(next(counter), draw(dists, rng)) for _ in range(size)]
+            drawn += size
+            if pool is None:
+                parts = [analyse_draws(job, batch)]
+            else:
+                chunk = max(1, size // jobs)
+                slices = [batch[i:i + chunk] for i in range(0, size, chunk)]
+                parts = list(pool.map(analyse_draws, itertools.repeat(job), slices))
+            for part in parts:
+                for row in part:
+                    if len(kept) < args.count and _passes(args, row):
+                        kept.append(row)
+            progress.update(len(kept))
+    finally:
+        progress.close()
+        if pool is not None:
+            pool.shutdown()
+    return kept, drawn, kept

@@ -1,0 +1,148 @@
+"""Memoised analysis against the code before it, in one run (issue 17).
+
+Each measurement runs in a fresh process per tree, the trees taking turns, so both see the same
+load on a shared machine:
+1. 10,000 resnet50 variants in-process (`head.classes` 1..10,000: resnet50's blocks exactly);
+2. 10,000 resnet50 depth variants (every `stages.depths` in 1..10 per stage);
+3. sampled RegNetX models (pycls's RegNetX space: depth 12..28, w0 log-uniform 8..256 step 8,
+   wa log-uniform 8..256 step 0.1, wm log-uniform 1.5..3 step 0.001, group width 1..32, powers
+   of two), analysed in-process;
+4. `archc summary resnet152`, whole process, against torchvision + FlopCounterMode.
+
+Usage: python benchmarks/bench_memo.py --before /tmp/before17 [--regnets N] [--torch-python P]
+`--before` is a worktree of the code before this change (main's 2c355f2); it is put first on
+PYTHONPATH. `--instructions` counts instructions with callgrind instead (a small count each).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent.parent
+
+WORK = r"""
+import itertools, json, math, random, sys, time
+import archcompiler
+what, n = sys.argv[1], int(sys.argv[2])
+
+def regnets(n):
+    rng = random.Random(0)
+    def logu(lo, hi, q):
+        return round(math.exp(rng.uniform(math.log(lo), math.log(hi))) / q) * q
+    for _ in range(n):
+        yield {"rule": "regnet", "depth": rng.randint(12, 28), "w0": int(logu(8, 256, 8)),
+               "wa": round(logu(8, 256, 0.1), 1), "wm": round(logu(1.5, 3, 0.001), 3),
+               "group_width": 2 ** rng.randint(0, 5)}
+
+if what == "classes":
+    jobs = [("resnet50", {"head.classes": c}) for c in range(1, n + 1)]
+elif what == "depths":
+    jobs = [("resnet50", {"stages.depths": list(d)})
+            for d in itertools.islice(itertools.product(range(1, 11), repeat=4), n)]
+else:
+    jobs = [("regnetx_002", {"stages.widths": w}) for w in regnets(n)]
+archcompiler.analyze("resnet50"); archcompiler.analyze("regnetx_002")
+start, cpu = time.perf_counter(), time.process_time()
+macs = 0
+for base, over in jobs:
+    try:
+        macs += archcompiler.analyze(base, overrides=over).macs
+    except archcompiler.SpecError:
+        pass
+print(json.dumps({"wall": time.perf_counter() - start, "cpu": time.process_time() - cpu,
+                  "macs": macs}))
+"""
+
+
+def run(tree: Path, what: str, n: int, instructions: bool = False) -> dict[str, float]:
+    """One measurement in a fresh process with `tree` first on the path."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    cmd = [sys.executable, "-c", WORK, what, str(n)]
+    if instructions:
+        out = Path(f"/tmp/callgrind.memo.{os.getpid()}")
+        subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *cmd],
+                       env=env, capture_output=True, text=True, check=True, cwd="/tmp")
+        total = next(line for line in out.read_text().splitlines()
+                     if line.startswith("summary:") or line.startswith("totals:"))
+        out.unlink()
+        return {"instructions": float(total.split()[1])}
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True, cwd="/tmp")
+    return dict(json.loads(done.stdout))
+
+
+def summary_ratio(tree: Path, torch_python: str, repeat: int) -> tuple[float, float]:
+    """Best whole-process `archc summary resnet152` and torch route, in seconds."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    from bench_analysis import TORCH_PATH  # type: ignore[import-not-found]
+
+    def best(cmd: list[str], env: dict[str, str] | None, k: int) -> float:
+        times = []
+        for _ in range(k):
+            t = time.perf_counter()
+            subprocess.run(cmd, env=env, capture_output=True, check=True, cwd="/tmp")
+            times.append(time.perf_counter() - t)
+        return min(times)
+
+    archc = best([sys.executable, "-m", "archcompiler", "summary", "resnet152"], env, repeat)
+    # torchvision's resnet152 where importable, else archcompiler's torchvision-compatible one
+    return archc, best([torch_python, "-c", TORCH_PATH], env, max(2, repeat // 2))
+
+
+def main() -> None:
+    """Run every measurement on both trees, the trees taking turns; print and save them."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--before", type=Path, required=True)
+    parser.add_argument("--variants", type=int, default=10_000)
+    parser.add_argument("--regnets", type=int, default=100_000)
+    parser.add_argument("--regnets-before", type=int, default=5_000,
+                        help="RegNetX models for the slower before tree (scaled up)")
+    parser.add_argument("--torch-python", default=sys.executable)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--instructions", action="store_true")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    trees = {"before": args.before.resolve(), "now": HERE}
+    results: dict[str, dict[str, object]] = {}
+    if args.instructions:
+        # Start-up (imports, the first analysis) is counted once per tree and taken off.
+        base = {name: run(tree, "classes", 0, instructions=True)["instructions"]
+                for name, tree in trees.items()}
+        for what, n in (("classes", 200), ("regnet", 200)):
+            for name, tree in trees.items():
+                counted = run(tree, what, n, instructions=True)["instructions"] - base[name]
+                results.setdefault(what, {})[name] = counted / n
+                print(f"{what} x{n}, {name}: {counted / n:,.0f} instructions a model "
+                      "(start-up taken off)", flush=True)
+    else:
+        for what, n in (("classes", args.variants), ("depths", args.variants)):
+            for name, tree in trees.items():
+                r = run(tree, what, n)
+                results.setdefault(what, {})[name] = r
+                print(f"{what} x{n:,}, {name}: {r['wall']:.2f} s wall, {r['cpu']:.2f} s CPU",
+                      flush=True)
+        for name, tree in trees.items():
+            n = args.regnets if name == "now" else args.regnets_before
+            r = run(tree, "regnet", n)
+            scaled = r["wall"] * args.regnets / n
+            results.setdefault("regnet", {})[name] = {**r, "n": n, "scaled_wall": scaled}
+            print(f"regnetx x{n:,}, {name}: {r['wall']:.2f} s wall ({scaled:.1f} s per "
+                  f"{args.regnets:,})", flush=True)
+        sys.path.insert(0, str(HERE / "benchmarks"))
+        for name, tree in trees.items():
+            a, t = summary_ratio(tree, args.torch_python, args.repeat)
+            results.setdefault("summary_resnet152", {})[name] = {"archc": a, "torch": t,
+                                                                 "ratio": t / a}
+            print(f"archc summary resnet152, {name}: {a:.3f} s; torch route {t:.3f} s; "
+                  f"{t / a:.1f}x", flush=True)
+    if args.out is not None:
+        args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
