@@ -89,6 +89,9 @@ COMMANDS: dict[str, st.SearchStrategy[list[str]]] = {
     "summary": st.tuples(SPEC, _one([*COMMON, ("--depth", _either(["stage", "layer"])),
                                      ("--json", st.just("--allow-outside"))])).map(
         lambda t: ["summary", t[0], *t[1]]),
+    "explain": st.tuples(SPEC, _either(["conv1", "layer1", "layer1.0", "fc"], ["nope", "-x"]),
+                         _one([*COMMON, ("--json", st.just("--allow-outside"))])).map(
+        lambda t: ["explain", t[0], t[1], *t[2]]),
     "build": st.tuples(SPEC, BUILD_OUT, _one([*COMMON, ("--format", _either(["state_dict", "exported"])),
                                         ("--weights", _either(["w.pth", "tiny.yaml", "sub",
                                                                "missing.pth"])),

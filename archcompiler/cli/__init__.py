@@ -29,6 +29,7 @@ from .commands import (
 from .common import UsageError, parse_input
 from .completion import cmd_completion
 from .diff import cmd_diff
+from .explain import cmd_explain
 from .parser import Handler
 from .parser import build_parser as _build_parser
 from .plugins import load_plugins
@@ -38,7 +39,8 @@ __all__ = ["EXIT_INTERNAL", "EXIT_NO_DOT", "EXIT_OK", "EXIT_SPEC", "EXIT_USAGE",
            "build_parser", "main", "parse_input"]
 
 HANDLERS: dict[str, Handler] = {
-    "validate": cmd_validate, "summary": cmd_summary, "build": cmd_build, "render": cmd_render,
+    "validate": cmd_validate, "summary": cmd_summary, "explain": cmd_explain,
+    "build": cmd_build, "render": cmd_render,
     "diff": cmd_diff, "sweep": cmd_sweep, "list": cmd_list, "schema": cmd_schema,
     "completion": cmd_completion, "lsp": cmd_lsp,
 }

@@ -72,6 +72,14 @@ def build_parser(handlers: dict[str, Handler], version: str) -> argparse.Argumen
     p.add_argument("--depth", choices=DEPTHS, default=None,
                    help="rows per stage, block (the table's default) or layer; with --json, "
                         "the rows at that depth and the totals (without: every IR node)")
+    p = command("explain", "explain each layer: shapes, kernel, stride, padding and the worked "
+                           "arithmetic of its size, params and MACs; each shortcut; each rule")
+    spec_arg(p)
+    p.add_argument("node", metavar="NODE", nargs="?", default=None,
+                   help="a layer (conv1, layer2.0.conv1), block (layer2.0) or stage (layer2); "
+                        "default: every layer")
+    _spec_options(p)
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p = command("build", "compile to a torch module and save it")
     spec_arg(p)
     _spec_options(p)
