@@ -19,7 +19,7 @@ from ..blocks.shortcut import ShortcutOption
 from ..core.model import SpecModel as _Model
 from ..ir.ops import ACTIVATIONS, NORMS
 
-Severity = Literal["error", "warn", "off"]
+Severity = Literal["error", "warn", "note", "off"]
 if TYPE_CHECKING:
     ActivationName = str
     NormName = str
@@ -164,7 +164,7 @@ class Head(_Model):
 
 
 class Rules(_Model):
-    """Severity of each design rule for this spec: error, warn or off."""
+    """Severity of each design rule for this spec: error, warn, note or off."""
 
     same_map_same_width: Severity = Field(
         "error", description="ARC301, rule (i): equal map sizes have equal widths.")
@@ -180,6 +180,8 @@ class Rules(_Model):
         "warn", description="ARC306: a name like resnet50 matches the counted depth.")
     stride_within_kernel: Severity = Field(
         "warn", description="ARC307: no main-path conv has a stride larger than its kernel.")
+    bias_before_norm: Severity = Field(
+        "note", description="ARC308: a conv bias followed by batch norm is redundant.")
 
 
 class StageEntry(_Slotted, Generic[BlockT]):
