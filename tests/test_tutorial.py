@@ -57,7 +57,8 @@ def run(command: str, cwd: Path) -> list[str]:
     return [line.rstrip() for line in proc.stdout.strip("\n").splitlines()]
 
 
-@pytest.mark.parametrize(("page", "least"), [("tutorial.md", 8), ("blocks.md", 4)])
+@pytest.mark.parametrize(("page", "least"),
+                         [("tutorial.md", 8), ("blocks.md", 4), ("paper.md", 9)])
 def test_the_page_runs_as_written(page: str, least: int, tmp_path: Path,
                                   monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("torch")

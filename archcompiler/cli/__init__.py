@@ -34,13 +34,14 @@ from .parser import Handler
 from .parser import build_parser as _build_parser
 from .plugins import load_plugins
 from .sweep import cmd_sweep
+from .table import cmd_table
 
 __all__ = ["EXIT_INTERNAL", "EXIT_NO_DOT", "EXIT_OK", "EXIT_SPEC", "EXIT_USAGE", "UsageError",
            "build_parser", "main", "parse_input"]
 
 HANDLERS: dict[str, Handler] = {
     "validate": cmd_validate, "summary": cmd_summary, "explain": cmd_explain,
-    "build": cmd_build, "render": cmd_render,
+    "table": cmd_table, "build": cmd_build, "render": cmd_render,
     "diff": cmd_diff, "sweep": cmd_sweep, "list": cmd_list, "schema": cmd_schema,
     "completion": cmd_completion, "lsp": cmd_lsp,
 }

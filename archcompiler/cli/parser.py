@@ -80,6 +80,11 @@ def build_parser(handlers: dict[str, Handler], version: str) -> argparse.Argumen
                         "default: every layer")
     _spec_options(p)
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p = command("table", "print the paper's Table 1 for specs side by side: stage output sizes, "
+                         "bracketed layers x blocks, FLOPs (multiply-adds)")
+    spec_arg(p, "specs", nargs="+", help="YAML paths or built-in names, one column each")
+    _spec_options(p)
+    p.add_argument("--format", choices=("text", "markdown", "latex"), default="text")
     p = command("build", "compile to a torch module and save it")
     spec_arg(p)
     _spec_options(p)
