@@ -89,9 +89,10 @@ class StemConv(_Model):
     norm: bool = Field(
         True, description="A norm (and the activation) after the stem conv. Pre-activation nets "
                           "set false: their first unit normalises its own input.")
-    act: bool = Field(
-        True, description="The activation after the stem's norm; ConvNeXt's patchify stem has "
-                          "none.")
+    act: bool | None = Field(
+        None, description="The activation after the stem conv (and its norm); default: true "
+                          "with a norm, false without one. ConvNeXt's patchify stem has none; "
+                          "VGG's first conv has one and no norm.")
 
 
 class StemPool(_Model):
@@ -148,7 +149,8 @@ class HeadConv(_Model):
 class Head(_Model):
     """Global pooling, optional dropout, and a fully connected classifier."""
 
-    pool: Literal["avg"] = Field("avg", description="Global pooling kind.")
+    pool: Literal["avg", "none"] = Field(
+        "avg", description="Global pooling kind; 'none' flattens the map as it is (VGG).")
     classes: Annotated[int, Field(gt=0, le=1_000_000)] = Field(1000, description="Output classes.")
     dropout: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
         0.0, description="Dropout probability before the classifier; 0 adds no layer.")
@@ -161,6 +163,14 @@ class Head(_Model):
     pooled_norm: bool = Field(
         False, description="A norm of the pooled features before the classifier (ConvNeXt's "
                            "head.norm).")
+    max_pool: Kernel | None = Field(
+        None, description="A max pool with this kernel and stride before the pooling (VGG's "
+                          "last 2x2 pool).")
+    hidden: list[Channels] = Field(
+        default_factory=list, max_length=8,
+        description="Hidden fully connected layers before the classifier, each followed by the "
+                    "activation and `dropout` (VGG's [4096, 4096]); torchvision's names "
+                    "classifier.0, .3, .6.")
 
 
 class Rules(_Model):
