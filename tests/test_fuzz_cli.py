@@ -103,6 +103,10 @@ COMMANDS: dict[str, st.SearchStrategy[list[str]]] = {
                                          ("--dot-timeout", _either(["0.001", "30", "-1"])),
                                          ("--rankdir", _either(["LR"]))])).map(
         lambda t: ["render", t[0], "-o", t[1], *t[2]]),
+    "render_many": st.tuples(SPEC, SPEC, RENDER_OUT, _one([*COMMON])).map(
+        lambda t: ["render", t[0], t[1], "-o", t[2], *t[3]]),
+    "table": st.tuples(SPEC, SPEC, _one([*COMMON, ("--format", _either(["markdown", "latex"]))])
+                       ).map(lambda t: ["table", t[0], t[1], *t[2]]),
     "diff": st.tuples(SPEC, SPEC, _one([*COMMON, ("--set-a", _either(SETS)),
                                         ("--set-b", _either(SETS)),
                                         ("--json", st.just("--allow-outside"))])).map(

@@ -100,8 +100,10 @@ def build_parser(handlers: dict[str, Handler], version: str) -> argparse.Argumen
     p.add_argument("--seed", type=seed_value, default=0,
                    help="initialisation seed, 0 to 2**63-1 (default 0)")
     p = command("render", "draw the architecture diagram (.svg, .png, .pdf, .dot, or .html: an "
-                          "interactive page)")
-    spec_arg(p)
+                          "interactive page); several specs are drawn side by side, aligned by "
+                          "map size, as the paper's Figure 3")
+    spec_arg(p, nargs="+", help="a YAML path or a built-in name; several for a side-by-side "
+                                "figure (archc render vgg19 plain34 resnet34 -o figure3.svg)")
     _spec_options(p)
     p.add_argument("-o", "--output", required=True, help="file to write")
     p.add_argument("--detail", choices=DEPTHS, default="block")
