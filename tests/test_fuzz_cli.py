@@ -105,6 +105,8 @@ COMMANDS: dict[str, st.SearchStrategy[list[str]]] = {
         lambda t: ["render", t[0], "-o", t[1], *t[2]]),
     "render_many": st.tuples(SPEC, SPEC, RENDER_OUT, _one([*COMMON])).map(
         lambda t: ["render", t[0], t[1], "-o", t[2], *t[3]]),
+    "compare": st.tuples(_either(["nope.py:X", "tiny.yaml:X", "sub:X"]), SPEC).map(
+        lambda t: ["compare", t[0], t[1]]),
     "table": st.tuples(SPEC, SPEC, _one([*COMMON, ("--format", _either(["markdown", "latex"]))])
                        ).map(lambda t: ["table", t[0], t[1], *t[2]]),
     "diff": st.tuples(SPEC, SPEC, _one([*COMMON, ("--set-a", _either(SETS)),

@@ -27,6 +27,7 @@ from .commands import (
     cmd_validate,
 )
 from .common import UsageError, parse_input
+from .compare import cmd_compare
 from .completion import cmd_completion
 from .diff import cmd_diff
 from .explain import cmd_explain
@@ -41,7 +42,7 @@ __all__ = ["EXIT_INTERNAL", "EXIT_NO_DOT", "EXIT_OK", "EXIT_SPEC", "EXIT_USAGE",
 
 HANDLERS: dict[str, Handler] = {
     "validate": cmd_validate, "summary": cmd_summary, "explain": cmd_explain,
-    "table": cmd_table, "build": cmd_build, "render": cmd_render,
+    "table": cmd_table, "compare": cmd_compare, "build": cmd_build, "render": cmd_render,
     "diff": cmd_diff, "sweep": cmd_sweep, "list": cmd_list, "schema": cmd_schema,
     "completion": cmd_completion, "lsp": cmd_lsp,
 }

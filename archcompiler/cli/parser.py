@@ -85,6 +85,16 @@ def build_parser(handlers: dict[str, Handler], version: str) -> argparse.Argumen
     spec_arg(p, "specs", nargs="+", help="YAML paths or built-in names, one column each")
     _spec_options(p)
     p.add_argument("--format", choices=("text", "markdown", "latex"), default="text")
+    p = command("compare", "check your own nn.Module against a spec, by structure: the first "
+                           "divergence in the spec's words, or weights mapped and outputs "
+                           "compared", epilog="MODULE runs your Python file, as --plugin does")
+    p.add_argument("module", metavar="MODULE", help="path/to/file.py:ClassName")
+    spec_arg(p)
+    p.add_argument("--args", metavar="YAML", help="positional constructor arguments, e.g. [10]")
+    p.add_argument("--kwargs", metavar="YAML", help="keyword arguments, e.g. {num_classes: 10}")
+    _spec_options(p)
+    p.add_argument("-o", "--output", metavar="FILE.pth",
+                   help="write the module's weights under the spec's names")
     p = command("build", "compile to a torch module and save it")
     spec_arg(p)
     _spec_options(p)
