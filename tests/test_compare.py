@@ -49,3 +49,31 @@ def test_bad_module_references_are_usage_errors(capsys: pytest.CaptureFixture[st
         assert main(["compare", ref, "resnet34"]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and "MODULE" in err
+
+
+def test_weights_differ_only_in_their_names(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """The note's saved ResNet-34 weights: every key maps by structure, the renamed ones are
+    reported as differing only in their names, and the outputs with those weights are equal."""
+    import importlib.util
+
+    import torch
+
+    spec = importlib.util.spec_from_file_location("resnet_note", NOTE)
+    assert spec is not None and spec.loader is not None
+    note = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(note)
+    torch.manual_seed(3)
+    saved = tmp_path / "note34.pth"
+    torch.save(note.ResNet34().state_dict(), saved)
+    out = tmp_path / "spec34.pth"
+    assert main(["compare", f"{NOTE}:ResNet34", *R34, "--weights", str(saved),
+                 "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "differ only in their names (e.g. conv1.0.weight -> conv1.weight)" in text
+    assert "outputs equal" in text
+    mine = torch.load(saved, weights_only=True)
+    theirs = torch.load(out, weights_only=True)
+    assert torch.equal(theirs["layer1.0.conv1.weight"], mine["layer0.0.conv1.weight"])
+    assert main(["compare", f"{NOTE}:ResNet34", *R34, "--weights", str(NOTE)]) == 2
+    assert "--weights" in capsys.readouterr().err

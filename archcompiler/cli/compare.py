@@ -54,6 +54,26 @@ def load_user_module(ref: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
     return lambda: cls(*args, **kwargs)
 
 
+def _load_user_weights(user: Any, path: str) -> None:
+    """Load the user's own state_dict into the user's module, strictly."""
+    import torch
+
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # a pickle can fail in many ways; none is a bug here
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UsageError(f"--weights {shown(path)}: cannot be read as a state_dict: "
+                         f"{first}") from None
+    if isinstance(state, dict) and "state_dict" in state:
+        state = state["state_dict"]
+    try:
+        user.load_state_dict(state, strict=True)
+    except (RuntimeError, TypeError) as exc:
+        first = str(exc).splitlines()[0]
+        raise UsageError(f"--weights {shown(path)} does not load into MODULE itself: "
+                         f"{first}") from None
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     """Trace the module, match it to the spec, and check the outputs where they agree."""
     try:
@@ -85,8 +105,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     torch.manual_seed(0)
     user = make().eval()
+    if args.weights is not None:
+        _load_user_weights(user, args.weights)
     ours = build_module(report).eval()
     mapped = map_state_dict(user, result.pairs)
+    if args.weights is not None:
+        renamed = [(u, s) for u, s in zip(user.state_dict(), mapped) if u != s]
+        print(f"--weights {shown(args.weights)}: its {len(user.state_dict())} keys load into "
+              f"the spec; {len(renamed)} differ only in their names"
+              + (f" (e.g. {renamed[0][0]} -> {renamed[0][1]})" if renamed else ""))
     missing = sorted(set(ours.state_dict()) - set(mapped))
     if missing:
         print(f"weights: {len(missing)} spec keys have no counterpart, e.g. {missing[0]}")

@@ -95,6 +95,9 @@ def build_parser(handlers: dict[str, Handler], version: str) -> argparse.Argumen
     _spec_options(p)
     p.add_argument("-o", "--output", metavar="FILE.pth",
                    help="write the module's weights under the spec's names")
+    p.add_argument("--weights", metavar="FILE.pth",
+                   help="the module's own saved state_dict: loaded into MODULE, mapped onto the "
+                        "spec by structure, and its keys reported as differing only in names")
     p = command("build", "compile to a torch module and save it")
     spec_arg(p)
     _spec_options(p)
