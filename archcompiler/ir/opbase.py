@@ -9,6 +9,7 @@ all call these methods. A backend registers one lowering per op name (the torch 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import Enum
 from typing import ClassVar
@@ -91,6 +92,7 @@ def feature_map(shape: Shape, op: str) -> tuple[int, int, int]:
     return shape[0], shape[1], shape[2]
 
 
+@functools.lru_cache(maxsize=8192)  # frozen expressions, shared: a sweep shapes thousands a second
 def window_formula(size: int, kernel: int, stride: int, padding: int,
                    ceil_mode: bool = False) -> Expr:
     """The output length of a sliding window as a worked formula, by torch's rule (floor mode
@@ -105,10 +107,15 @@ def window_formula(size: int, kernel: int, stride: int, padding: int,
     return out
 
 
+@functools.lru_cache(maxsize=8192)
+def _window_value(size: int, kernel: int, stride: int, padding: int, ceil_mode: bool) -> int:
+    return window_formula(size, kernel, stride, padding, ceil_mode).evaluate()
+
+
 def window(size: int, kernel: int, stride: int, padding: int, what: str,
            ceil_mode: bool = False) -> int:
     """Output length of a sliding window: the value of `window_formula`, or a ShapeError."""
-    out = window_formula(size, kernel, stride, padding, ceil_mode).evaluate()
+    out = _window_value(size, kernel, stride, padding, ceil_mode)
     if out < 1:
         raise ShapeError("ARC201", f"{what} collapses the map: {size} px with kernel {kernel}, "
                          f"stride {stride}, padding {padding} leaves nothing",

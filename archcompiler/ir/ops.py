@@ -7,6 +7,7 @@ each backend registers one lowering per name in `OPS`.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -99,12 +100,12 @@ class Conv2d(OpAttrs):
         return product(self._weights(), num(out[1], "output height"), num(out[2], "output width"))
 
     def params(self) -> int:
-        """Weights plus an optional bias."""
-        return self.params_formula().evaluate()
+        """Weights plus an optional bias (the value of `params_formula`)."""
+        return _conv_params(self)
 
     def macs(self, out: Shape) -> int:
-        """One MAC per weight per output pixel."""
-        return self.macs_formula(out).evaluate()
+        """One MAC per weight per output pixel (the value of `macs_formula`)."""
+        return _conv_macs(self, out)
 
     def formulas(self, ins: list[Shape], out: Shape) -> tuple[Formula, ...]:
         """Output height and width, params and MACs."""
@@ -117,6 +118,17 @@ class Conv2d(OpAttrs):
         """'3x3 conv, 128, /2, groups 32'."""
         text = strided_text(f"{self.kernel}x{self.kernel} conv, {self.out_channels}", self.stride)
         return text + (f", groups {self.groups}" if self.groups > 1 else "")
+
+
+# The formulas' values, cached per record: a sweep analyses the same convs thousands of times.
+@functools.lru_cache(maxsize=8192)
+def _conv_params(conv: Conv2d) -> int:
+    return conv.params_formula().evaluate()
+
+
+@functools.lru_cache(maxsize=8192)
+def _conv_macs(conv: Conv2d, out: Shape) -> int:
+    return conv.macs_formula(out).evaluate()
 
 
 @dataclass(frozen=True)
