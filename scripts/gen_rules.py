@@ -325,6 +325,8 @@ EXAMPLES: dict[str, Example] = {
     "ARC307": Example(3, fixed="extends: resnet50\nname: resnet50_v1_warned\n"
                                "stages: {block: {downsample_at: 1x1}, strides: [1, 2, 2, 2]}\n"
                                "rules: {stride_within_kernel: off}\n"),
+    "ARC308": Example(3, fixed="extends: resnet34\nname: resnet34_biased\nconv_bias: false\n",
+                      note="The note does not fail validation: the net is correct, and exit 0."),
     "ARC401": Example(3, ("build", FILE, "-o", "out/ARC401.pt", "--max-memory", "1T"),
                       note="Refused before torch is imported. `--max-memory 1T` pins the memory "
                            "bound (ARC402), which otherwise follows the memory this machine has "
@@ -498,7 +500,7 @@ def default_severity(entry: Code) -> str:
         return entry.severity.value
     key = rule_key(entry.code)
     assert key is not None, f"{entry.code} has no severity and is no design rule"
-    return {"error": "error", "warn": "warning"}[str(Rules.model_fields[key].default)]
+    return {"error": "error", "warn": "warning", "note": "note"}[str(Rules.model_fields[key].default)]
 
 
 def severity_text(entry: Code) -> str:
@@ -506,7 +508,7 @@ def severity_text(entry: Code) -> str:
     key = rule_key(entry.code)
     if entry.severity is not None or key is None:
         return default_severity(entry)
-    return f"{default_severity(entry)} by default; switch it with `rules: {{{key}: error|warn|off}}`"
+    return f"{default_severity(entry)} by default; switch it with `rules: {{{key}: error|warn|note|off}}`"
 
 
 def _fence(text: str, lang: str = "") -> list[str]:

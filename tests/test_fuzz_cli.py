@@ -89,6 +89,9 @@ COMMANDS: dict[str, st.SearchStrategy[list[str]]] = {
     "summary": st.tuples(SPEC, _one([*COMMON, ("--depth", _either(["stage", "layer"])),
                                      ("--json", st.just("--allow-outside"))])).map(
         lambda t: ["summary", t[0], *t[1]]),
+    "explain": st.tuples(SPEC, _either(["conv1", "layer1", "layer1.0", "fc"], ["nope", "-x"]),
+                         _one([*COMMON, ("--json", st.just("--allow-outside"))])).map(
+        lambda t: ["explain", t[0], t[1], *t[2]]),
     "build": st.tuples(SPEC, BUILD_OUT, _one([*COMMON, ("--format", _either(["state_dict", "exported"])),
                                         ("--weights", _either(["w.pth", "tiny.yaml", "sub",
                                                                "missing.pth"])),
@@ -100,6 +103,12 @@ COMMANDS: dict[str, st.SearchStrategy[list[str]]] = {
                                          ("--dot-timeout", _either(["0.001", "30", "-1"])),
                                          ("--rankdir", _either(["LR"]))])).map(
         lambda t: ["render", t[0], "-o", t[1], *t[2]]),
+    "render_many": st.tuples(SPEC, SPEC, RENDER_OUT, _one([*COMMON])).map(
+        lambda t: ["render", t[0], t[1], "-o", t[2], *t[3]]),
+    "compare": st.tuples(_either(["nope.py:X", "tiny.yaml:X", "sub:X"]), SPEC).map(
+        lambda t: ["compare", t[0], t[1]]),
+    "table": st.tuples(SPEC, SPEC, _one([*COMMON, ("--format", _either(["markdown", "latex"]))])
+                       ).map(lambda t: ["table", t[0], t[1], *t[2]]),
     "diff": st.tuples(SPEC, SPEC, _one([*COMMON, ("--set-a", _either(SETS)),
                                         ("--set-b", _either(SETS)),
                                         ("--json", st.just("--allow-outside"))])).map(

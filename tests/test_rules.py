@@ -228,3 +228,50 @@ def test_stage_diagnostics_point_at_the_value_that_set_it(text: str,
            for d in archcompiler.validate(text) if d.span is not None}
     for key, (line, needle) in where.items():
         assert got.get(key) == _at(text, line, needle), (key, got)
+
+
+def test_rule_ii_applies_at_the_first_stage_and_states_the_stem_exemption() -> None:
+    """`--set stages.strides=[4,2,2,2]` quarters the map at layer1 (issue 22): rule (ii) fires
+    there, pointing at the override, and says why the stem itself is exempt."""
+    from archcompiler.language.load import resolve
+
+    res = resolve("resnet34", overrides=["stages.strides=[4,2,2,2]"])
+    assert res.spec is not None
+    report = archcompiler.analyze(res.spec)
+    found = [d for d in report.diagnostics if d.code == "ARC302"]
+    assert [d.node for d in found] == ["layer1.0"]
+    assert "from 56x56 to 14x14" in found[0].message and "stem is exempt" in found[0].message
+    assert found[0].span is not None and found[0].span.file == "<--set 1>"
+    # The first stage halving the stem's map without doubling its 64 channels breaks it too.
+    res = resolve("resnet34", overrides=["stages.strides=[2,2,2,2]"])
+    assert res.spec is not None
+    msgs = [d.message for d in archcompiler.analyze(res.spec).diagnostics if d.code == "ARC302"]
+    assert any("width goes 64 (the stem) -> 64, not 128" in m for m in msgs)
+
+
+def test_bias_before_batch_norm_is_a_note_with_the_redundant_count() -> None:
+    """ResNet-34 with conv biases: 8,512 redundant params (one per channel of its 36 convs that
+    feed a BN); a note, so the spec stays valid; ConvNeXt's biases feed a LayerNorm or GELU."""
+    from archcompiler.language.load import resolve
+
+    res = resolve("resnet34", overrides=["conv_bias=true"])
+    assert res.spec is not None
+    report = archcompiler.analyze(res.spec)
+    notes = [d for d in report.diagnostics if d.code == "ARC308"]
+    assert len(notes) == 1 and notes[0].severity is Severity.NOTE and report.ok
+    assert "36 convs" in notes[0].message and "8,512 parameters" in notes[0].message
+    assert 8_512 == sum(n.attrs.out_channels for n in report.graph.nodes
+                        if n.op == "conv2d" and getattr(n.attrs, "bias", False))
+    assert "ARC308" not in codes(archcompiler.analyze("convnext_tiny"))
+
+
+def test_collapsed_map_hint_names_swapped_strides_and_depths_first() -> None:
+    """The study note's ResNet-50 (block counts in the stride position): the hint names the swap
+    before the larger input."""
+    from archcompiler.language.load import resolve
+
+    res = resolve("resnet50", overrides=["stages.strides=[3,4,6,3]", "stages.depths=[1,2,2,2]"])
+    assert res.spec is not None
+    hint = next(d.hint for d in archcompiler.analyze(res.spec).diagnostics if d.code == "ARC301")
+    assert hint is not None and hint.startswith("the strides [3, 4, 6, 3] look like block counts")
+    assert hint.index("swapped") < hint.index("864x864")

@@ -85,7 +85,7 @@ def test_design_rules_take_their_severity_from_the_schema() -> None:
     assert {c for c in CODES.names() if CODES.get(c).severity is None} == set(rule_codes)
     for code, key in rule_codes.items():
         assert key in Rules.model_fields, f"{code}'s key {key} is not a field of Rules"
-        assert f"rules: {{{key}: error|warn|off}}" in gen.severity_text(CODES.get(code))
+        assert f"rules: {{{key}: error|warn|note|off}}" in gen.severity_text(CODES.get(code))
     assert {group(c) for c in CODES.names()} <= {"Loading", "Schema", "Variants", "Shapes",
                                                    "Design rules", "Resource bounds", "Weights"}
 

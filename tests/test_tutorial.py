@@ -57,7 +57,8 @@ def run(command: str, cwd: Path) -> list[str]:
     return [line.rstrip() for line in proc.stdout.strip("\n").splitlines()]
 
 
-@pytest.mark.parametrize(("page", "least"), [("tutorial.md", 8), ("blocks.md", 4)])
+@pytest.mark.parametrize(("page", "least"),
+                         [("tutorial.md", 8), ("blocks.md", 4), ("paper.md", 12)])
 def test_the_page_runs_as_written(page: str, least: int, tmp_path: Path,
                                   monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("torch")
@@ -81,7 +82,7 @@ def _run_page(page: str, found: list[tuple[str, str]], least: int, tmp_path: Pat
     namespace: dict[str, object] = {"__name__": "tutorial"}  # one session per page, in order
     for lang, body in found:
         name = FILE_LINE.match(body)
-        if lang == "yaml" and name:
+        if lang in ("yaml", "python") and name:  # a file the page shows: written, not run
             (tmp_path / name.group(1)).write_text(body, encoding="utf-8")
         elif lang == "console":
             for command, shown in commands(body):

@@ -1,7 +1,7 @@
 """Design rules of He et al. 2015 (section 3.3) as a registry of checks with stable codes.
 
 Each rule reads the analysis report (never torch), and each finding points at the spec line
-that caused it. A spec sets each rule to error, warn or off under `rules:`.
+that caused it. A spec sets each rule to error, warn, note or off under `rules:`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from ..blocks.shortcut import shape_changes
 from ..core.diagnostics import Diagnostic, Severity, Span
 from ..core.registry import Registry
 from ..ir.graph import Node, Role, StageRecord
-from ..ir.ops import Conv2d, Shape, strided_size
+from ..ir.ops import Conv2d, Op, Shape, strided_size
 from .report import Report
 from .table import macs_per_layer
 
@@ -82,12 +82,21 @@ def _collapsed(report: Report, first: StageRecord, stage: StageRecord, hw: tuple
     for s in report.graph.stages:
         total *= s.stride
     _, height, width = report.input_shape
+    strides = [s.stride for s in report.graph.stages]
+    depths = [s.depth for s in report.graph.stages]
+    larger = (f"analyse at an input of at least {total}x{total}, the net's total stride (e.g. "
+              f"--input {report.input_shape[0]}x{total}x{total}), or set `rules: "
+              "{same_map_same_width: warn}` (or off) for inputs this small")
+    # A stride above 2 is rare, and block counts in the strides' place are the usual cause
+    # (a `make_layer(block, planes, stride, blocks)` called with the arguments swapped).
+    swapped = max(strides) > 2 and max(depths) <= 2
+    hint = (f"the strides {strides} look like block counts and the depths {depths} like "
+            f"strides: check that they are not swapped; if they are meant, {larger}"
+            if swapped else larger)
     return (f"{stage.name} outputs {stage.out_channels} channels and {first.name} {filters} on the "
             f"same {hw[0]}x{hw[1]} map (rule i), because the {height}x{width} input is too small: "
             f"the strides in between cannot shrink a {hw[0]}x{hw[1]} map", spec.input_span,
-            f"analyse at an input of at least {total}x{total}, the net's total stride (e.g. "
-            f"--input {report.input_shape[0]}x{total}x{total}), or set `rules: "
-            "{same_map_same_width: warn}` (or off) for inputs this small", stage.blocks[0])
+            hint, stage.blocks[0])
 
 
 def _width_for(stage: StageRecord, out_channels: int) -> str:
@@ -99,24 +108,60 @@ def _width_for(stage: StageRecord, out_channels: int) -> str:
         f" (x{expansion} = {out_channels} channels)" if expansion > 1 else "")
 
 
+def stem_map(report: Report) -> tuple[int, tuple[int, int]] | None:
+    """Channels and (H, W) of what enters the first stage (the stem's output), or None."""
+    stages = report.graph.stages
+    if not stages:
+        return None
+    first = stages[0].transition or stages[0].blocks[0]
+    record = next(b for b in report.graph.blocks if b.name == first)
+    shape = report.shape(record.input)
+    if shape is None or len(shape) != 3:
+        return None
+    return shape[0], (shape[1], shape[2])
+
+
+# Said in every ARC302 message at the first stage; the code's `why` (core/codes.py) gives the
+# paper's reason at length.
+STEM_EXEMPTION = ("the stem is exempt, as it turns the 3-channel image into the first width, but "
+                  "every map change after it counts")
+
+
 @rule("ARC302", "double_on_halve", "the width doubles exactly when the map halves")
 def _double_on_halve(report: Report) -> Iterator[Finding]:
     stages, maps = report.graph.stages, stage_maps(report)
-    for i in range(1, len(stages)):
-        before, after = maps[i - 1], maps[i]
-        prev, cur = stages[i - 1], stages[i]
+    stem = stem_map(report)
+    for i in range(len(stages)):
+        cur = stages[i]
+        before: tuple[int, int] | None
+        if i == 0:  # the first stage against the stem's output: every map change after the stem
+            if stem is None:
+                continue
+            prev_channels, before = stem[0], stem[1]
+        else:
+            prev_channels, before = stages[i - 1].out_channels, maps[i - 1]
+        after = maps[i]
         if before is None or after is None or before == after:
             continue
+        exempt = f"; {STEM_EXEMPTION}" if i == 0 else ""
         halved = after == (strided_size(before[0], 2), strided_size(before[1], 2))
         if not halved:
             yield (f"{cur.name} shrinks the map from {before[0]}x{before[1]} to "
-                   f"{after[0]}x{after[1]}; the design halves it at each downsampling (rule ii)",
-                   cur.stride_span, "use stride 2 on the first block of a stage, 1 elsewhere",
+                   f"{after[0]}x{after[1]}; the design halves it at each downsampling (rule ii)"
+                   f"{exempt}", cur.stride_span,
+                   "use stride 2 on the first block of a stage, 1 elsewhere", cur.blocks[0])
+        elif i == 0 and cur.width != 2 * prev_channels:
+            # A bottleneck stage legitimately expands the stem's channels, so the first stage's
+            # inner width (the planes) is what doubles the stem's.
+            what = "width" if cur.width == cur.out_channels else "inner width"
+            yield (f"{cur.name} halves the map but its {what} goes {prev_channels} (the stem) "
+                   f"-> {cur.width}, not {2 * prev_channels} (rule ii){exempt}", cur.width_span,
+                   f"use width {2 * prev_channels} to preserve the time complexity per layer",
                    cur.blocks[0])
-        elif cur.out_channels != 2 * prev.out_channels:
-            yield (f"{cur.name} halves the map but its output channels go {prev.out_channels} -> "
-                   f"{cur.out_channels}, not {2 * prev.out_channels} (rule ii)", cur.width_span,
-                   f"use {_width_for(cur, 2 * prev.out_channels)} to preserve the time "
+        elif i > 0 and cur.out_channels != 2 * prev_channels:
+            yield (f"{cur.name} halves the map but its output channels go {prev_channels} -> "
+                   f"{cur.out_channels}, not {2 * prev_channels} (rule ii)", cur.width_span,
+                   f"use {_width_for(cur, 2 * prev_channels)} to preserve the time "
                    "complexity per layer", cur.blocks[0])
 
 
@@ -232,7 +277,28 @@ def _stride_within_kernel(report: Report) -> Iterator[Finding]:
                    node.name)
 
 
-_SEVERITY = {"error": Severity.ERROR, "warn": Severity.WARNING}
+@rule("ARC308", "bias_before_norm", "no conv bias feeds a batch norm, which cancels it")
+def _bias_before_norm(report: Report) -> Iterator[Finding]:
+    consumers: dict[str, list[Node]] = {}
+    for node in report.graph.nodes:
+        for name in node.inputs:
+            consumers.setdefault(name, []).append(node)
+    redundant = [(node, node.attrs.out_channels) for node in report.graph.nodes
+                 if isinstance(node.attrs, Conv2d) and node.attrs.bias and
+                 [c.op for c in consumers.get(node.name, [])] == [Op.BATCH_NORM]]
+    if not redundant:
+        return
+    count = sum(channels for _, channels in redundant)
+    first = redundant[0][0]
+    yield (f"{len(redundant)} conv{'s' * (len(redundant) != 1)} with a bias feed a batch norm "
+           f"(the first: {first.name}), which subtracts each channel's mean and so cancels the "
+           f"bias: {count:,} parameters do nothing",
+           report.spec.span_of("conv_bias", first.span),
+           "set `conv_bias: false` (the paper's nets have no conv bias before BN), or keep it to "
+           "match weights that have one and set `rules: {bias_before_norm: off}`", first.name)
+
+
+_SEVERITY = {"error": Severity.ERROR, "warn": Severity.WARNING, "note": Severity.NOTE}
 
 
 def check_rules(report: Report) -> list[Diagnostic]:

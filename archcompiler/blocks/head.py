@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from ..core.diagnostics import Span
 from ..ir.graph import Role
-from ..ir.ops import Dropout, Flatten, GlobalAvgPool, Linear
+from ..ir.ops import Dropout, Flatten, GlobalAvgPool, Linear, MaxPool, Shape, ShapeError
 from .base import LayerBuilder
 
 
@@ -25,6 +25,9 @@ class ResolvedHead:
     norm: bool = False  # a norm and the activation before the pool (pre-activation nets)
     conv: int | None = None  # a 1x1 conv to this many channels, with norm and act, before the pool
     pooled_norm: bool = False  # a norm of the pooled features before the fc (ConvNeXt)
+    pool: str = "avg"  # "avg": global average pool; "none": flatten the map as it is (VGG)
+    max_pool: int | None = None  # a max pool, kernel = stride, before the pooling (VGG)
+    hidden: tuple[int, ...] = ()  # hidden fc widths, each with the activation and dropout
 
 
 def lower_head(hd: ResolvedHead, g: LayerBuilder, x: str, channels: int) -> str:
@@ -37,10 +40,39 @@ def lower_head(hd: ResolvedHead, g: LayerBuilder, x: str, channels: int) -> str:
     if hd.norm:  # a pre-activation net's final norm and activation
         x = g.norm("norm", x, channels)
         x = g.act("norm_relu", x)
-    x = g.op("avgpool", GlobalAvgPool(), (x,))
+    if hd.max_pool is not None:
+        x = g.op("pool_head", MaxPool(hd.max_pool, hd.max_pool, 0), (x,))
+    if hd.pool == "avg":
+        x = g.op("avgpool", GlobalAvgPool(), (x,))
     if hd.pooled_norm:
         x = g.norm("head_norm", x, channels)
     x = g.op("flatten", Flatten(), (x,))
+    if hd.hidden:  # VGG's classifier, with torchvision's names: Linear, ReLU, Dropout, ...
+        return _classifier(hd, g, x, _features(g, x, channels))
     if hd.dropout > 0:
         x = g.op("dropout", Dropout(hd.dropout), (x,))
     return g.op("fc", Linear(channels, hd.classes, bias=True), (x,), role=Role.HEAD)
+
+
+def _features(g: LayerBuilder, flat: str, channels: int) -> int:
+    """The features the flatten node `flat` hands on, inferred over the nodes lowered so far
+    (C·H·W without a global pool); `channels` where a shape cannot be inferred, which the
+    analysis then reports at the node that fails."""
+    shapes: dict[str, Shape] = {}
+    for node in g.graph.nodes:
+        try:
+            shapes[node.name] = node.attrs.infer([shapes[i] for i in node.inputs])
+        except (ShapeError, KeyError):
+            return channels
+    return shapes[flat][0]
+
+
+def _classifier(hd: ResolvedHead, g: LayerBuilder, x: str, features: int) -> str:
+    i = 0
+    for width in hd.hidden:
+        x = g.op(f"classifier.{i}", Linear(features, width, bias=True), (x,), role=Role.HEAD)
+        x = g.act(f"classifier.{i + 1}", x, module=f"classifier.{i + 1}")
+        if hd.dropout > 0:
+            x = g.op(f"classifier.{i + 2}", Dropout(hd.dropout), (x,))
+        features, i = width, i + 3
+    return g.op(f"classifier.{i}", Linear(features, hd.classes, bias=True), (x,), role=Role.HEAD)

@@ -30,7 +30,7 @@ class ResolvedStem:
     pool_span: Span | None
     deep: tuple[int, ...] = ()  # widths of the deep stem's extra 3x3 convs (ResNet-C)
     norm: bool = True  # a norm after the stem conv (false for pre-activation)
-    act: bool = True  # the activation after that norm (false for ConvNeXt's patchify stem)
+    act: bool = True  # the activation after the conv and norm (false for ConvNeXt's patchify stem)
 
 
 def lower_stem(st: ResolvedStem, g: LayerBuilder, x: str, in_channels: int) -> str:
@@ -52,8 +52,8 @@ def lower_stem(st: ResolvedStem, g: LayerBuilder, x: str, in_channels: int) -> s
         x = g.conv("conv1", x, c_in, st.out_channels, st.kernel, st.stride, padding=st.padding)
     if st.norm:
         x = g.norm("bn1", x, st.out_channels)
-        if st.act:
-            x = g.act("relu", x)
+    if st.act:  # after the norm, or straight after the conv where there is none (VGG)
+        x = g.act("relu", x)
     if st.pool_kind is not None:
         pool = MaxPool if st.pool_kind == "max" else AvgPool
         x = g.op("maxpool" if st.pool_kind == "max" else "avgpool_stem",

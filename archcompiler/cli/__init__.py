@@ -27,19 +27,23 @@ from .commands import (
     cmd_validate,
 )
 from .common import UsageError, parse_input
+from .compare import cmd_compare
 from .completion import cmd_completion
 from .diff import cmd_diff
+from .explain import cmd_explain
 from .parser import Handler
 from .parser import build_parser as _build_parser
 from .plugins import load_plugins
 from .sample import cmd_sample
 from .sweep import cmd_sweep
+from .table import cmd_table
 
 __all__ = ["EXIT_INTERNAL", "EXIT_NO_DOT", "EXIT_OK", "EXIT_SPEC", "EXIT_USAGE", "UsageError",
            "build_parser", "main", "parse_input"]
 
 HANDLERS: dict[str, Handler] = {
-    "validate": cmd_validate, "summary": cmd_summary, "build": cmd_build, "render": cmd_render,
+    "validate": cmd_validate, "summary": cmd_summary, "explain": cmd_explain,
+    "table": cmd_table, "compare": cmd_compare, "build": cmd_build, "render": cmd_render,
     "diff": cmd_diff, "sweep": cmd_sweep, "sample": cmd_sample, "list": cmd_list,
     "schema": cmd_schema, "completion": cmd_completion, "lsp": cmd_lsp,
 }

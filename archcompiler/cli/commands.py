@@ -198,6 +198,14 @@ def cmd_render(args: argparse.Namespace) -> int:
     from .render import run_render
 
     output = output_path(args, tuple(FORMATS))
+    specs = args.spec if isinstance(args.spec, list) else [args.spec]
+    if len(specs) > 1:
+        if args.watch:
+            raise UsageError("--watch follows one spec; drop it, or name one spec")
+        from .render import run_figure
+
+        return run_figure(specs, args, output)
+    args.spec = specs[0]
     if args.watch:
         from .watch import run_watch
 

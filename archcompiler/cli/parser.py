@@ -73,6 +73,32 @@ def build_parser(handlers: dict[str, Handler], version: str) -> argparse.Argumen
     p.add_argument("--depth", choices=DEPTHS, default=None,
                    help="rows per stage, block (the table's default) or layer; with --json, "
                         "the rows at that depth and the totals (without: every IR node)")
+    p = command("explain", "explain each layer: shapes, kernel, stride, padding and the worked "
+                           "arithmetic of its size, params and MACs; each shortcut; each rule")
+    spec_arg(p)
+    p.add_argument("node", metavar="NODE", nargs="?", default=None,
+                   help="a layer (conv1, layer2.0.conv1), block (layer2.0) or stage (layer2); "
+                        "default: every layer")
+    _spec_options(p)
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p = command("table", "print the paper's Table 1 for specs side by side: stage output sizes, "
+                         "bracketed layers x blocks, FLOPs (multiply-adds)")
+    spec_arg(p, "specs", nargs="+", help="YAML paths or built-in names, one column each")
+    _spec_options(p)
+    p.add_argument("--format", choices=("text", "markdown", "latex"), default="text")
+    p = command("compare", "check your own nn.Module against a spec, by structure: the first "
+                           "divergence in the spec's words, or weights mapped and outputs "
+                           "compared", epilog="MODULE runs your Python file, as --plugin does")
+    p.add_argument("module", metavar="MODULE", help="path/to/file.py:ClassName")
+    spec_arg(p)
+    p.add_argument("--args", metavar="YAML", help="positional constructor arguments, e.g. [10]")
+    p.add_argument("--kwargs", metavar="YAML", help="keyword arguments, e.g. {num_classes: 10}")
+    _spec_options(p)
+    p.add_argument("-o", "--output", metavar="FILE.pth",
+                   help="write the module's weights under the spec's names")
+    p.add_argument("--weights", metavar="FILE.pth",
+                   help="the module's own saved state_dict: loaded into MODULE, mapped onto the "
+                        "spec by structure, and its keys reported as differing only in names")
     p = command("build", "compile to a torch module and save it")
     spec_arg(p)
     _spec_options(p)
@@ -88,8 +114,10 @@ def build_parser(handlers: dict[str, Handler], version: str) -> argparse.Argumen
     p.add_argument("--seed", type=seed_value, default=0,
                    help="initialisation seed, 0 to 2**63-1 (default 0)")
     p = command("render", "draw the architecture diagram (.svg, .png, .pdf, .dot, or .html: an "
-                          "interactive page)")
-    spec_arg(p)
+                          "interactive page); several specs are drawn side by side, aligned by "
+                          "map size, as the paper's Figure 3")
+    spec_arg(p, nargs="+", help="a YAML path or a built-in name; several for a side-by-side "
+                                "figure (archc render vgg19 plain34 resnet34 -o figure3.svg)")
     _spec_options(p)
     p.add_argument("-o", "--output", required=True, help="file to write")
     p.add_argument("--detail", choices=DEPTHS, default="block")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,6 +18,7 @@ from ..backends.render import (
     check_options,
     diagram_format,
     draw,
+    draw_figure,
 )
 from .codes import EXIT_DOT_TIMEOUT, EXIT_NO_DOT, EXIT_OK, EXIT_SPEC, EXIT_USAGE
 
@@ -65,3 +67,38 @@ def run_render(report: Report, output: Path, detail: str, rankdir: str,
     print(f"wrote {drawn.path} ({what})")
     # The diagram still shows a spec with errors (in red), but scripts must see it failed.
     return EXIT_OK if report.ok else EXIT_SPEC
+
+
+def run_figure(specs: list[str], args: argparse.Namespace, output: Path) -> int:
+    """Draw several specs side by side (the paper's Figure 3); exit 1 when one has errors."""
+    from ..core.outputs import input_paths
+    from .common import analyze_one, not_an_input, print_diags
+
+    reports = []
+    worst = EXIT_OK
+    for ref in specs:
+        report, code = analyze_one(ref, args)
+        if report is None:
+            return code
+        not_an_input(output, "-o", report.spec.sources)
+        print_diags(report.diagnostics, report.spec.sources)
+        worst = max(worst, code)
+        reports.append(report)
+    protect = [p for r in reports for p in input_paths(r.spec.sources)]
+    try:
+        drawn = draw_figure(reports, output, args.dot_timeout or DOT_TIMEOUT_S, protect)
+    except ValueError as exc:
+        print(f"archc: error: -o {output}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except DotNotFoundError:
+        print(f"archc: graphviz `dot` was not found on PATH\n  = hint: {INSTALL_HINT}",
+              file=sys.stderr)
+        return EXIT_NO_DOT
+    except DotTimeoutError as exc:
+        print(f"archc: error: graphviz {exc}, so it was stopped", file=sys.stderr)
+        return EXIT_DOT_TIMEOUT
+    except DotFailedError as exc:
+        print(f"archc: error: graphviz {exc}", file=sys.stderr)
+        return EXIT_NO_DOT
+    print(f"wrote {drawn.path} ({len(reports)} specs side by side)")
+    return worst

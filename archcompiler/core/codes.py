@@ -321,7 +321,11 @@ _add("ARC301", RULE, "rule (i): stages that make maps of the same size have the 
      "Give the stage the width the hint names, or downsample it so its map halves.")
 _add("ARC302", RULE, "rule (ii): a stage that shrinks the map halves it, and doubles the width",
      f"{HE_2015}, section 3.3: \"(ii) if the feature map size is halved, the number of filters "
-     "is doubled so as to preserve the time complexity per layer.\"",
+     "is doubled so as to preserve the time complexity per layer.\" It applies at every map "
+     "change after the stem, the first stage's included. The stem is exempt: the rules govern "
+     "the stages' layers, which \"mostly have 3x3 filters\" (section 3.3), while the 7x7 stem "
+     "and its max pool turn the 3-channel image into the first width (64) at a quarter of its "
+     "size in one step, where doubling the filters has no meaning.",
      "Double the width where the map halves (the hint names the width), use stride 2 to "
      "downsample, or switch the rule: `rules: {double_on_halve: warn}`.")
 _add("ARC303", RULE, "identity shortcuts need equal shapes; option A needs out >= in channels",
@@ -350,6 +354,15 @@ _add("ARC307", RULE, "no main-path conv strides past its kernel",
      "bottlenecks, so the v1 zoo specs switch the rule off; torchvision's v1.5 layout, the "
      "default here, strides the 3x3 instead.",
      "Put the stride on the 3x3 (`downsample_at: 3x3`), or switch the rule off for a v1 net.")
+_add("ARC308", RULE, "no conv bias feeds a batch norm, which cancels it",
+     "Batch norm subtracts each channel's mean over the batch, so a per-channel constant added "
+     "just before it is removed again: the bias gets no gradient and changes no output. "
+     f"{HE_2015} use no bias there (\"We adopt batch normalization (BN) right after each "
+     "convolution and before activation\", section 3.4), as torchvision does; a hand-written "
+     "net with `bias=True` has one parameter per channel of every such conv that does "
+     "nothing. It is a note, not an error: the net is correct, only larger than it needs to be.",
+     "Set `conv_bias: false`, or keep it to load weights that have the biases and switch the "
+     "note off: `rules: {bias_before_norm: off}`.")
 
 # Resource bounds (ARC4xx): checked on the analysis, before anything is allocated.
 _add("ARC401", E, "more parameters than `max_params` (default 20 G)",

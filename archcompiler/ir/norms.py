@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..core.registry import Registry
+from .formula import Expr, Formula, num
 from .opbase import Category, Op, OpAttrs, Shape, ShapeError, with_channels
 
 
@@ -29,9 +30,17 @@ class _Norm(OpAttrs):
         """Keep the shape; the channels must match."""
         return with_channels(ins[0], self.channels, self.OP)  # a str already
 
+    def params_formula(self) -> Expr:
+        """Weight and bias per channel, as a worked formula."""
+        return num(2, "weight and bias") * num(self.channels, "channels")
+
     def params(self) -> int:
         """Weight and bias per channel."""
-        return 2 * self.channels
+        return self.params_formula().evaluate()
+
+    def formulas(self, ins: list[Shape], out: Shape) -> tuple[Formula, ...]:
+        """Params."""
+        return (Formula("params", self.params_formula()),)
 
     def text(self) -> str:
         """'BN', 'LN', 'GN'."""

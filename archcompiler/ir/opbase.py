@@ -9,9 +9,12 @@ all call these methods. A backend registers one lowering per op name (the torch 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import Enum
 from typing import ClassVar
+
+from .formula import Expr, Formula, num
 
 Shape = tuple[int, ...]  # (C, H, W) for maps, (F,) after flatten; no batch dimension
 
@@ -89,12 +92,30 @@ def feature_map(shape: Shape, op: str) -> tuple[int, int, int]:
     return shape[0], shape[1], shape[2]
 
 
+@functools.lru_cache(maxsize=8192)  # frozen expressions, shared: a sweep shapes thousands a second
+def window_formula(size: int, kernel: int, stride: int, padding: int,
+                   ceil_mode: bool = False) -> Expr:
+    """The output length of a sliding window as a worked formula, by torch's rule (floor mode
+    unless `ceil_mode`): (size + 2·padding − kernel) / stride + 1."""
+    body = num(size, "input size") + num(2) * num(padding, "padding") - num(kernel, "kernel")
+    if ceil_mode:
+        body = body + (num(stride, "stride") - num(1))
+    out = body // num(stride, "stride") + num(1)
+    value = out.evaluate()
+    if ceil_mode and value > 1 and (value - 1) * stride >= size + padding:
+        out = out - num(1, "last window in the padding")  # torch drops such a window
+    return out
+
+
+@functools.lru_cache(maxsize=8192)
+def _window_value(size: int, kernel: int, stride: int, padding: int, ceil_mode: bool) -> int:
+    return window_formula(size, kernel, stride, padding, ceil_mode).evaluate()
+
+
 def window(size: int, kernel: int, stride: int, padding: int, what: str,
            ceil_mode: bool = False) -> int:
-    """Output length of a sliding window, by torch's rule (floor mode unless `ceil_mode`)."""
-    out = (size + 2 * padding - kernel + (stride - 1 if ceil_mode else 0)) // stride + 1
-    if ceil_mode and out > 1 and (out - 1) * stride >= size + padding:
-        out -= 1  # torch drops a last window that would start in the right padding
+    """Output length of a sliding window: the value of `window_formula`, or a ShapeError."""
+    out = _window_value(size, kernel, stride, padding, ceil_mode)
     if out < 1:
         raise ShapeError("ARC201", f"{what} collapses the map: {size} px with kernel {kernel}, "
                          f"stride {stride}, padding {padding} leaves nothing",
@@ -160,6 +181,11 @@ class OpAttrs:
     def macs(self, out: Shape) -> int:
         """Multiply-accumulates for one input, given the output shape."""
         return 0
+
+    def formulas(self, ins: list[Shape], out: Shape) -> tuple[Formula, ...]:
+        """The worked formulas of this op's output size, params and MACs, numbers filled in:
+        the same expressions `infer`, `params` and `macs` evaluate (empty where all are trivial)."""
+        return ()
 
     def text(self) -> str:
         """One line for diagrams: '3x3 conv, 128, /2', 'BN', 'zero-pad 64→128, /2'."""

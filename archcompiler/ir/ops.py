@@ -7,11 +7,13 @@ each backend registers one lowering per name in `OPS`.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import ClassVar
 
 from ..core.registry import Registry
 from .activations import ACTIVATIONS, Activation, ActivationKind
+from .formula import Expr, Formula, num, product
 from .norms import NORMS, BatchNorm, GroupNorm, LayerNorm, NormKind, make_norm
 from .opbase import (
     Category,
@@ -25,6 +27,7 @@ from .opbase import (
     strided_size,
     strided_text,
     window,
+    window_formula,
     with_channels,
 )
 
@@ -81,21 +84,51 @@ class Conv2d(OpAttrs):
         """The conv's filters."""
         return self.out_channels
 
-    def _per_pixel(self) -> int:
-        return self.out_channels * (self.in_channels // self.groups) * self.kernel ** 2
+    def _weights(self) -> Expr:
+        """out · in/groups · k · k: the weights, also the MACs of one output pixel."""
+        per_group = num(self.in_channels // self.groups, "in channels per group")
+        return product(num(self.out_channels, "out channels"), per_group,
+                       num(self.kernel, "kernel"), num(self.kernel, "kernel"))
+
+    def params_formula(self) -> Expr:
+        """Weights plus an optional bias, as a worked formula."""
+        weights = self._weights()
+        return weights + num(self.out_channels, "bias") if self.bias else weights
+
+    def macs_formula(self, out: Shape) -> Expr:
+        """One MAC per weight per output pixel, as a worked formula."""
+        return product(self._weights(), num(out[1], "output height"), num(out[2], "output width"))
 
     def params(self) -> int:
-        """Weights plus an optional bias."""
-        return self._per_pixel() + (self.out_channels if self.bias else 0)
+        """Weights plus an optional bias (the value of `params_formula`)."""
+        return _conv_params(self)
 
     def macs(self, out: Shape) -> int:
-        """One MAC per weight per output pixel."""
-        return self._per_pixel() * out[1] * out[2]
+        """One MAC per weight per output pixel (the value of `macs_formula`)."""
+        return _conv_macs(self, out)
+
+    def formulas(self, ins: list[Shape], out: Shape) -> tuple[Formula, ...]:
+        """Output height and width, params and MACs."""
+        k, s, p = self.kernel, self.stride, self.padding
+        return (Formula("height", window_formula(ins[0][1], k, s, p)),
+                Formula("width", window_formula(ins[0][2], k, s, p)),
+                Formula("params", self.params_formula()), Formula("macs", self.macs_formula(out)))
 
     def text(self) -> str:
         """'3x3 conv, 128, /2, groups 32'."""
         text = strided_text(f"{self.kernel}x{self.kernel} conv, {self.out_channels}", self.stride)
         return text + (f", groups {self.groups}" if self.groups > 1 else "")
+
+
+# The formulas' values, cached per record: a sweep analyses the same convs thousands of times.
+@functools.lru_cache(maxsize=8192)
+def _conv_params(conv: Conv2d) -> int:
+    return conv.params_formula().evaluate()
+
+
+@functools.lru_cache(maxsize=8192)
+def _conv_macs(conv: Conv2d, out: Shape) -> int:
+    return conv.macs_formula(out).evaluate()
 
 
 @dataclass(frozen=True)
@@ -115,6 +148,12 @@ class _Pool(OpAttrs):
             raise ShapeError("ARC204", f"pool padding {p} exceeds half the kernel {k}",
                              f"use padding <= {k // 2}")
         return (c, window(h, k, s, p, "pool", ceil), window(w, k, s, p, "pool", ceil))
+
+    def formulas(self, ins: list[Shape], out: Shape) -> tuple[Formula, ...]:
+        """Output height and width."""
+        k, s, p, ceil = self.kernel, self.stride, self.padding, self.ceil_mode
+        return (Formula("height", window_formula(ins[0][1], k, s, p, ceil)),
+                Formula("width", window_formula(ins[0][2], k, s, p, ceil)))
 
     def text(self) -> str:
         """'3x3 max pool, /2'."""
@@ -243,6 +282,10 @@ class LayerScale(OpAttrs):
         """One multiplier per channel."""
         return self.channels
 
+    def formulas(self, ins: list[Shape], out: Shape) -> tuple[Formula, ...]:
+        """Params: one per channel."""
+        return (Formula("params", num(self.channels, "channels")),)
+
     def text(self) -> str:
         """'layer scale'."""
         return "layer scale"
@@ -314,13 +357,25 @@ class Linear(OpAttrs):
         """Features out."""
         return self.out_features
 
+    def _weights(self) -> Expr:
+        return num(self.in_features, "in features") * num(self.out_features, "out features")
+
+    def params_formula(self) -> Expr:
+        """Weights plus an optional bias, as a worked formula."""
+        weights = self._weights()
+        return weights + num(self.out_features, "bias") if self.bias else weights
+
     def params(self) -> int:
         """Weights plus an optional bias."""
-        return self.in_features * self.out_features + (self.out_features if self.bias else 0)
+        return self.params_formula().evaluate()
 
     def macs(self, out: Shape) -> int:
         """One MAC per weight."""
-        return self.in_features * self.out_features
+        return self._weights().evaluate()
+
+    def formulas(self, ins: list[Shape], out: Shape) -> tuple[Formula, ...]:
+        """Params and MACs."""
+        return (Formula("params", self.params_formula()), Formula("macs", self._weights()))
 
     def text(self) -> str:
         """'fc 512→1000'."""

@@ -280,13 +280,14 @@ def _stem(spec: Spec, tree: LNode, rank: dict[str, int], diags: list[Diagnostic]
         _padding(tree, ("stem", "pool"), pool.kernel, pool.padding, rank, diags, spans)
         if pool else 0,
         _span(tree, "stem", "conv"), _span(tree, "stem", "pool") if pool else None,
-        tuple(conv.deep or ()), conv.norm, conv.act)
+        tuple(conv.deep or ()), conv.norm, conv.norm if conv.act is None else conv.act)
 
 
 def _head(spec: Spec, tree: LNode) -> ResolvedHead:
     hd = spec.head
     return ResolvedHead(hd.classes, _span(tree, "head"), hd.dropout, hd.norm,
-                        hd.conv.out_channels if hd.conv is not None else None, hd.pooled_norm)
+                        hd.conv.out_channels if hd.conv is not None else None, hd.pooled_norm,
+                        hd.pool, hd.max_pool, tuple(hd.hidden))
 
 
 def resolve_spec(spec: Spec, tree: LNode, sources: dict[str, str],

@@ -19,7 +19,7 @@ from ..blocks.shortcut import ShortcutOption
 from ..core.model import SpecModel as _Model
 from ..ir.ops import ACTIVATIONS, NORMS
 
-Severity = Literal["error", "warn", "off"]
+Severity = Literal["error", "warn", "note", "off"]
 if TYPE_CHECKING:
     ActivationName = str
     NormName = str
@@ -89,9 +89,10 @@ class StemConv(_Model):
     norm: bool = Field(
         True, description="A norm (and the activation) after the stem conv. Pre-activation nets "
                           "set false: their first unit normalises its own input.")
-    act: bool = Field(
-        True, description="The activation after the stem's norm; ConvNeXt's patchify stem has "
-                          "none.")
+    act: bool | None = Field(
+        None, description="The activation after the stem conv (and its norm); default: true "
+                          "with a norm, false without one. ConvNeXt's patchify stem has none; "
+                          "VGG's first conv has one and no norm.")
 
 
 class StemPool(_Model):
@@ -147,7 +148,8 @@ class HeadConv(_Model):
 class Head(_Model):
     """Global pooling, optional dropout, and a fully connected classifier."""
 
-    pool: Literal["avg"] = Field("avg", description="Global pooling kind.")
+    pool: Literal["avg", "none"] = Field(
+        "avg", description="Global pooling kind; 'none' flattens the map as it is (VGG).")
     classes: Annotated[int, Field(gt=0, le=1_000_000)] = Field(1000, description="Output classes.")
     dropout: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
         0.0, description="Dropout probability before the classifier; 0 adds no layer.")
@@ -160,10 +162,18 @@ class Head(_Model):
     pooled_norm: bool = Field(
         False, description="A norm of the pooled features before the classifier (ConvNeXt's "
                            "head.norm).")
+    max_pool: Kernel | None = Field(
+        None, description="A max pool with this kernel and stride before the pooling (VGG's "
+                          "last 2x2 pool).")
+    hidden: list[Channels] = Field(
+        default_factory=list, max_length=8,
+        description="Hidden fully connected layers before the classifier, each followed by the "
+                    "activation and `dropout` (VGG's [4096, 4096]); torchvision's names "
+                    "classifier.0, .3, .6.")
 
 
 class Rules(_Model):
-    """Severity of each design rule for this spec: error, warn or off."""
+    """Severity of each design rule for this spec: error, warn, note or off."""
 
     same_map_same_width: Severity = Field(
         "error", description="ARC301, rule (i): equal map sizes have equal widths.")
@@ -179,6 +189,8 @@ class Rules(_Model):
         "warn", description="ARC306: a name like resnet50 matches the counted depth.")
     stride_within_kernel: Severity = Field(
         "warn", description="ARC307: no main-path conv has a stride larger than its kernel.")
+    bias_before_norm: Severity = Field(
+        "note", description="ARC308: a conv bias followed by batch norm is redundant.")
 
 
 class StageEntry(_Slotted, Generic[BlockT]):

@@ -14,7 +14,7 @@ from ..analysis.rules import RULES
 from ..cli.common import UsageError, parse_input
 from ..core.limits import DEFAULT_LIMITS, Limits
 
-LEVELS = ("error", "warn", "off")
+LEVELS = ("error", "warn", "note", "off")
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def parse_settings(raw: object) -> tuple[Settings, list[str]]:
     rules: list[tuple[str, str]] = []
     given = raw.get("rules") or {}
     if not isinstance(given, Mapping):
-        problems.append("archc.rules must map rule names to error, warn or off")
+        problems.append("archc.rules must map rule names to error, warn, note or off")
         given = {}
     codes = {r.code: r.key for _, r in RULES.items()}
     for key, level in given.items():

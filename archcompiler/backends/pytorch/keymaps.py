@@ -14,6 +14,8 @@ builder's), a layout here renames timm's keys, in order, by regular expression:
 | regnet | `head.fc.` | `fc.` |
 | efficientnet (mobilenetv2) | `conv_stem.` / `blocks.i.j.` | `conv1.` / `stages.i.blocks.j.` |
 | efficientnet (mobilenetv2) | `bn2.` / `classifier.` | `bn_head.` / `fc.` |
+| torchvision vgg19 | `features.N.` (16 convs) | `conv1.`, `layer1.0.0.`, `transition2.1.`, ... |
+| torchvision vgg19 | `classifier.0.` / `.3.` / `.6.` | the same |
 
 timm's ConvNeXt computes its pointwise convs as `nn.Linear` on NHWC tensors: a (out, in)
 weight becomes the (out, in, 1, 1) weight of the spec's 1x1 conv, the same numbers reshaped.
@@ -37,6 +39,14 @@ def _rules(*pairs: tuple[str, str | Callable[[re.Match[str]], str]]) -> tuple[Ru
     return tuple((re.compile(p), r) for p, r in pairs)
 
 
+# torchvision's vgg19 numbers `features` through its convs, ReLUs and pools; the spec's names
+# are the stem conv, each stage's transition conv (after the pool) and its blocks' convs.
+_VGG19_CONVS = (0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28, 30, 32, 34)
+_VGG19_NAMES = ("conv1", "layer1.0.0", "transition2.1", "layer2.0.0", "transition3.1",
+                "layer3.0.0", "layer3.1.0", "layer3.2.0", "transition4.1", "layer4.0.0",
+                "layer4.1.0", "layer4.2.0", "transition5.1", "layer5.0.0", "layer5.1.0",
+                "layer5.2.0")
+
 LAYOUTS: dict[str, tuple[Rule, ...]] = {
     "timm convnext": _rules(
         (r"^stem\.0\.", "conv1."), (r"^stem\.1\.", "bn1."),
@@ -50,6 +60,8 @@ LAYOUTS: dict[str, tuple[Rule, ...]] = {
     "timm efficientnet": _rules(
         (r"^conv_stem\.", "conv1."), (r"^blocks\.(\d+)\.(\d+)\.", r"stages.\1.blocks.\2."),
         (r"^bn2\.", "bn_head."), (r"^classifier\.", "fc.")),
+    "torchvision vgg19": _rules(*((rf"^features\.{i}\.", f"{name}.")
+                                  for i, name in zip(_VGG19_CONVS, _VGG19_NAMES))),
 }
 
 

@@ -27,13 +27,36 @@ from .dotrun import (
     run_dot,
 )
 from .drawer import to_dot_text
+from .figure import figure_dot
 from .page import page_data, page_html
 from .style import STYLES
 
-__all__ = ["DETAILS", "DOT_TIMEOUT_S", "FORMATS", "INSTALL_HINT", "MAX_DRAWN", "RANKDIRS",
-           "STYLES", "DotFailedError", "DotNotFoundError", "DotTimeoutError", "Drawn",
-           "check_options", "diagram_format", "draw", "drawn_nodes", "find_dot", "page_data",
-           "page_html", "page_text", "run_dot", "to_dot_text", "write_diagram"]
+__all__ = [
+    "DETAILS",
+    "DOT_TIMEOUT_S",
+    "FORMATS",
+    "INSTALL_HINT",
+    "MAX_DRAWN",
+    "RANKDIRS",
+    "STYLES",
+    "DotFailedError",
+    "DotNotFoundError",
+    "DotTimeoutError",
+    "Drawn",
+    "check_options",
+    "diagram_format",
+    "draw",
+    "draw_figure",
+    "drawn_nodes",
+    "figure_dot",
+    "find_dot",
+    "page_data",
+    "page_html",
+    "page_text",
+    "run_dot",
+    "to_dot_text",
+    "write_diagram",
+]
 
 # graphviz's layout grows faster than linearly: resnet1202 at layer detail (4,200 boxes) takes
 # 12 s, a 5,000-block net at block detail 2 minutes. Above this many boxes: stage detail.
@@ -128,3 +151,26 @@ def draw(report: Report, path: Path, detail: str, rankdir: str, max_drawn: int =
         raise
     atomic_write_bytes(path, image)
     return Drawn(path, detail, nodes, asked)
+
+
+def draw_figure(reports: Sequence[Report], path: Path, timeout: float = DOT_TIMEOUT_S,
+                protect: Iterable[Path] = ()) -> Drawn:
+    """Write several specs side by side, aligned by map size (the paper's Figure 3)."""
+    fmt = diagram_format(path)
+    if fmt == "html":
+        raise ValueError("several specs are drawn as .svg, .png, .pdf or .dot, not .html")
+    text = figure_dot(reports)
+    nodes = drawn_nodes(text)
+    if fmt == "dot":
+        atomic_write_bytes(path, text.encode("utf-8"))
+        return Drawn(path, "figure", nodes)
+    dot = find_dot()
+    if dot is None:
+        raise DotNotFoundError(_keep_beside(path, text, protect))
+    try:
+        image = run_dot(text, fmt, dot, timeout)
+    except DotFailedError as exc:
+        exc.dot_path = _keep_beside(path, text, protect)
+        raise
+    atomic_write_bytes(path, image)
+    return Drawn(path, "figure", nodes)
