@@ -65,6 +65,7 @@ def test_torchvision_vgg19_keys_map_onto_the_spec() -> None:
     assert all(tuple(mapped[k].shape) == tuple(own[k].shape) for k in own)
 
 
+@pytest.mark.torchvision
 def test_torchvision_vgg19_outputs_equal() -> None:
     """torchvision's vgg19 state_dict loads into the spec's module, and the outputs are equal
     (runs in the comparison venv, .venv-ref; skipped where torchvision is missing)."""
