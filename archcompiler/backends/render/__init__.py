@@ -138,9 +138,16 @@ def draw(report: Report, path: Path, detail: str, rankdir: str, max_drawn: int =
         asked, detail = detail, "stage"
         text = to_dot_text(report, detail, rankdir, style)
         nodes = drawn_nodes(text)
+    _write(text, fmt, path, timeout, protect)
+    return Drawn(path, detail, nodes, asked)
+
+
+def _write(text: str, fmt: str, path: Path, timeout: float, protect: Iterable[Path]) -> None:
+    """Write DOT text as it is (.dot), or laid out by `dot` under `timeout`, keeping the DOT
+    text beside the image when `dot` is missing or fails."""
     if fmt == "dot":
         atomic_write_bytes(path, text.encode("utf-8"))
-        return Drawn(path, detail, nodes)
+        return
     dot = find_dot()
     if dot is None:
         raise DotNotFoundError(_keep_beside(path, text, protect))
@@ -150,7 +157,6 @@ def draw(report: Report, path: Path, detail: str, rankdir: str, max_drawn: int =
         exc.dot_path = _keep_beside(path, text, protect)
         raise
     atomic_write_bytes(path, image)
-    return Drawn(path, detail, nodes, asked)
 
 
 def draw_figure(reports: Sequence[Report], path: Path, timeout: float = DOT_TIMEOUT_S,
@@ -160,17 +166,5 @@ def draw_figure(reports: Sequence[Report], path: Path, timeout: float = DOT_TIME
     if fmt == "html":
         raise ValueError("several specs are drawn as .svg, .png, .pdf or .dot, not .html")
     text = figure_dot(reports)
-    nodes = drawn_nodes(text)
-    if fmt == "dot":
-        atomic_write_bytes(path, text.encode("utf-8"))
-        return Drawn(path, "figure", nodes)
-    dot = find_dot()
-    if dot is None:
-        raise DotNotFoundError(_keep_beside(path, text, protect))
-    try:
-        image = run_dot(text, fmt, dot, timeout)
-    except DotFailedError as exc:
-        exc.dot_path = _keep_beside(path, text, protect)
-        raise
-    atomic_write_bytes(path, image)
-    return Drawn(path, "figure", nodes)
+    _write(text, fmt, path, timeout, protect)
+    return Drawn(path, "figure", drawn_nodes(text))
