@@ -12,7 +12,6 @@ from .conftest import write_spec
 from .test_plugins import PLUGIN  # the same user module, installed as a package here
 
 
-
 def test_an_installed_entry_point_registers_its_blocks(tmp_path: Path) -> None:
     site = tmp_path / "site"
     (site / "twinblocks").mkdir(parents=True)
