@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -112,24 +113,28 @@ def _spec_text(i: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.fixture(scope="module")
-def reports(tmp_path_factory: pytest.TempPathFactory) -> list[archcompiler.Report]:
-    """The valid specs among the first draws, analyzed; specs whose maps collapse are skipped."""
-    folder = tmp_path_factory.mktemp("random_specs")
+def _draw(folder: Path, text: Callable[[int], str], count: int, stem: str
+          ) -> list[archcompiler.Report]:
+    """The first `count` valid draws, analyzed; only a collapsed map (ARC201) may reject one."""
     out: list[archcompiler.Report] = []
     i = 0
-    while len(out) < COUNT:
-        path = write_spec(folder, _spec_text(i), f"random_{i}.yaml")
+    while len(out) < count:
+        path = write_spec(folder, text(i), f"{stem}_{i}.yaml")
         report = archcompiler.analyze(path)
         if report.ok:
             out.append(report)
         else:
-            # Only shape errors may reject a draw (a map collapsed under too many strides).
             assert {d.code for d in report.diagnostics if d.severity.value == "error"} <= \
                 {"ARC201"}, (path.read_text(), report.diagnostics)
         i += 1
-    assert i < 2 * COUNT, "too many draws were invalid: the generator needs fixing"
+    assert i < 2 * count, "too many draws were invalid: the generator needs fixing"
     return out
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory) -> list[archcompiler.Report]:
+    """The valid specs among the first draws, analyzed; specs whose maps collapse are skipped."""
+    return _draw(tmp_path_factory.mktemp("random_specs"), _spec_text, COUNT, "random")
 
 
 def test_the_generator_covers_the_space(reports: list[archcompiler.Report]) -> None:
@@ -258,19 +263,7 @@ def open_reports(tmp_path_factory: pytest.TempPathFactory) -> list[archcompiler.
     folder = tmp_path_factory.mktemp("random_open_specs")
     for block in (specs_dir() / "blocks").glob("*.yaml"):
         shutil.copy(block, folder / block.name)
-    out: list[archcompiler.Report] = []
-    i = 0
-    while len(out) < OPEN_COUNT:
-        path = write_spec(folder, _open_spec_text(i), f"open_{i}.yaml")
-        report = archcompiler.analyze(path)
-        if report.ok:
-            out.append(report)
-        else:
-            assert {d.code for d in report.diagnostics if d.severity.value == "error"} <= \
-                {"ARC201"}, (path.read_text(), report.diagnostics)
-        i += 1
-    assert i < 2 * OPEN_COUNT, "too many draws were invalid: the generator needs fixing"
-    return out
+    return _draw(folder, _open_spec_text, OPEN_COUNT, "open")
 
 
 def test_the_open_generator_covers_the_language(open_reports: list[archcompiler.Report]) -> None:
