@@ -432,8 +432,8 @@ def registered(block: type[BlockType[Any]] | None) -> Iterator[None]:
 
 
 def _relative(text: str, *folders: Path) -> str:
-    """Show paths relative to the repo root (the zoo as specs/), whatever machine ran this."""
-    replacements = [(str(specs_dir()), "specs"), *((str(f), ".") for f in folders)]
+    """Show paths relative to the repo root (the zoo as archcompiler/specs/), whatever machine ran this."""
+    replacements = [(str(specs_dir()), "archcompiler/specs"), *((str(f), ".") for f in folders)]
     for old, new in replacements:
         text = text.replace(old + os.sep, "" if new == "." else new + "/").replace(old, new)
     return text

@@ -49,14 +49,14 @@ pytest_add_cli_args =
 timeout_multiplier = 3.0
 timeout_constant = 5.0
 also_copy =
-    specs
-    schema
+    archcompiler/specs
+    archcompiler/schema
     docs
     scripts
     benchmarks
     examples
 EOF
-# The zoo (archcompiler.specs) is the top-level specs/ folder; inside mutants/ it is found the
+# The zoo and the schema are package data under archcompiler/; inside mutants/ they are found the
 # same way, through the editable install's mapping.
 OMP_NUM_THREADS=1 "$ROOT/.venv/bin/mutmut" run --max-children "${JOBS:-2}" || true
 "$ROOT/.venv/bin/mutmut" results --all true 2>/dev/null | tee "$WORK/results.txt" | tail -60 || \

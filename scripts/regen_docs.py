@@ -19,7 +19,7 @@ PAGES = ["README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").
 
 def main() -> None:
     """Rewrite schema/archcompiler.schema.json and the field table of docs/spec-language.md."""
-    (ROOT / "schema" / "archcompiler.schema.json").write_text(
+    (ROOT / "archcompiler" / "schema" / "archcompiler.schema.json").write_text(
         json.dumps(json_schema(), indent=2) + "\n", encoding="utf-8")
     doc = ROOT / "docs" / "spec-language.md"
     text = doc.read_text(encoding="utf-8")

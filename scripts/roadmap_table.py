@@ -12,7 +12,7 @@ from pathlib import Path
 
 import archcompiler
 
-ROOT = Path(__file__).resolve().parent.parent / "specs" / "convnext_roadmap"
+ROOT = Path(__file__).resolve().parent.parent / "archcompiler" / "specs" / "convnext_roadmap"
 # Liu et al. 2022, Table 10 (the ResNet-50 regime), one figure per step, in GFLOPs (fvcore).
 PAPER = [4.09, 4.53, 4.42, 2.35, 5.27, 4.64, 4.07, 4.15, 4.15, 4.15, 4.15, 4.46, 4.49]
 

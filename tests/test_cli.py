@@ -206,7 +206,7 @@ def test_schema_prints_the_json_schema(capsys: Capsys) -> None:
     rc, out, _ = run(capsys, "schema")
     assert rc == 0
     assert json.loads(out) == json_schema()
-    assert out == (ROOT / "schema" / "archcompiler.schema.json").read_text(encoding="utf-8")
+    assert out == (ROOT / "archcompiler" / "schema" / "archcompiler.schema.json").read_text(encoding="utf-8")
 
 
 def test_schema_to_a_file(tmp_path: Path, capsys: Capsys) -> None:
@@ -312,7 +312,7 @@ def test_non_editable_install_ships_the_zoo(tmp_path: Path) -> None:
         shutil.copy2(ROOT / name, src / name)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(ROOT / "archcompiler", src / "archcompiler", ignore=ignore)
-    shutil.copytree(ROOT / "specs", src / "specs", ignore=ignore)
+    shutil.copytree(ROOT / "archcompiler" / "specs", src / "specs", ignore=ignore)
     target = tmp_path / "site"
     pip = subprocess.run([sys.executable, "-m", "pip", "install", str(src), "--no-deps",
                           "--no-build-isolation", "--target", str(target), "-q"],

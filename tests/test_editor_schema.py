@@ -28,7 +28,7 @@ from archcompiler.language.zoo import builtin_names, builtin_path
 
 from .conftest import ROOT, TINY
 
-SCHEMA_FILE = ROOT / "schema" / "archcompiler.schema.json"
+SCHEMA_FILE = ROOT / "archcompiler" / "schema" / "archcompiler.schema.json"
 SERVER_VERSION = "1.25.0"  # pinned, so the test does not change under us
 CACHE = ROOT / ".cache" / f"yaml-language-server-{SERVER_VERSION}"
 
@@ -213,7 +213,7 @@ def test_yaml_language_server_accepts_every_builtin(lsp: Lsp, tmp_path_factory: 
     folder = tmp_path_factory.mktemp("lsp")
     modeline = f"# yaml-language-server: $schema={SCHEMA_FILE.as_uri()}\n"
     docs = {path.as_uri(): path.read_text(encoding="utf-8")
-            for path in sorted((ROOT / "specs").glob("*.yaml"))}
+            for path in sorted((ROOT / "archcompiler" / "specs").glob("*.yaml"))}
     readme = [folder / f"readme{i}.yaml" for i in range(len(readme_variants()))]
     for path, text in zip(readme, readme_variants()):
         docs[path.as_uri()] = modeline + text

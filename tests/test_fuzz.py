@@ -59,8 +59,8 @@ from .conftest import TINY, write_spec
 torch = pytest.importorskip("torch")
 
 ROOT = Path(__file__).resolve().parents[1]
-SPECS = ROOT / "specs"
-SCHEMA: dict[str, Any] = json.loads((ROOT / "schema" / "archcompiler.schema.json")
+SPECS = ROOT / "archcompiler" / "specs"
+SCHEMA: dict[str, Any] = json.loads((ROOT / "archcompiler" / "schema" / "archcompiler.schema.json")
                                     .read_text(encoding="utf-8"))
 
 LONG = os.environ.get("ARCHC_FUZZ_LONG") == "1"

@@ -17,7 +17,7 @@ from archcompiler.lsp.settings import Settings
 
 from .conftest import ROOT
 
-ZOO = sorted((ROOT / "specs").glob("*.yaml"))
+ZOO = sorted((ROOT / "archcompiler" / "specs").glob("*.yaml"))
 
 
 def test_every_prefix_of_every_zoo_spec_gives_diagnostics_not_a_crash() -> None:

@@ -21,11 +21,11 @@ from .conftest import ROOT
 from .lsp_client import Session
 from .test_lsp import BASE, CHILD, codes, run
 
-ZOO = sorted((ROOT / "specs").glob("*.yaml"))
+ZOO = sorted((ROOT / "archcompiler" / "specs").glob("*.yaml"))
 
 
 def test_typing_each_zoo_spec_one_character_at_a_time(tmp_path: Path) -> None:
-    shutil.copytree(ROOT / "specs" / "blocks", tmp_path / "blocks")  # the zoo's block files
+    shutil.copytree(ROOT / "archcompiler" / "specs" / "blocks", tmp_path / "blocks")  # the zoo's block files
 
     async def go() -> None:
         s = Session(cwd=tmp_path)

@@ -23,7 +23,7 @@ from .conftest import ROOT, TINY
 # (the CLI checks the same in two passes: the spec, then each block against its own type).
 Spec = schema_model()
 
-SCHEMA_FILE = ROOT / "schema" / "archcompiler.schema.json"
+SCHEMA_FILE = ROOT / "archcompiler" / "schema" / "archcompiler.schema.json"
 MODELINE = "# yaml-language-server: $schema="
 NAMES = builtin_names()
 
@@ -64,7 +64,7 @@ def test_zoo_spec_has_the_modeline(name: str) -> None:
     assert path is not None
     first = path.read_text(encoding="utf-8").splitlines()[0]
     assert first.startswith(MODELINE), f"{path} must start with `{MODELINE}...`"
-    target = (ROOT / "specs" / first[len(MODELINE):].strip()).resolve()
+    target = (ROOT / "archcompiler" / "specs" / first[len(MODELINE):].strip()).resolve()
     assert target == SCHEMA_FILE.resolve()
 
 
