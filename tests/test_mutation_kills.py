@@ -5,9 +5,16 @@ Each names its outside reference: a count from torchvision, timm or pycls, or a 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 import archcompiler
+from archcompiler import SpecError
+from archcompiler.core.diagnostics import Diagnostic, Span
+
+from .conftest import write_spec
 
 # torchvision's resnet18: 11,689,512 params and 1,814,073,344 MACs at 3x224x224 (torchvision's
 # model card; tests/test_analysis.py pins both).
@@ -44,3 +51,33 @@ def test_arc116_is_checked_at_a_width_multiplier_of_two() -> None:
     (diag,) = _diags(spec, "ARC116")
     assert diag.message == ("width_multiplier 2 rounds layer1 to 24 and layer2 to 40 (multiples "
                             "of 8), which breaks the 10 -> 20 ratio of the widths (rule ii)")
+
+
+def _errors(path: Path) -> list[Diagnostic]:
+    with pytest.raises(SpecError) as exc:
+        archcompiler.analyze(path)
+    return list(exc.value.diagnostics)
+
+
+def test_regnet_rule_over_the_width_bound_is_located(tmp_path: Path) -> None:
+    # pycls's generate_regnet(wa=4096, w0=4096, wm=3, depth=30): the last block's width
+    # 4096 + 4096 x 29 = 122,880 quantizes to 4096 x 3^3 = 110,592 channels, over the schema's
+    # 65,536. The error points at the rule (line 3, col 11), in the user's file.
+    path = write_spec(tmp_path, "extends: regnetx_002\nname: r\nstages:\n"
+                                "  widths: {w0: 4096, wa: 4096.0, depth: 30, wm: 3.0}\n")
+    (d,) = _errors(path)
+    assert (d.code, d.message, d.hint) == (
+        "ARC117", "the regnet rule makes a stage 110592 channels wide, over the limit of 65536",
+        "use a smaller w0, wa or depth")
+    assert d.span == Span(str(path), 4, 11)
+
+
+def test_regnet_rule_with_depths_is_located(tmp_path: Path) -> None:
+    # pycls's RegNet generates its depths (RegNetX-200MF: [1, 1, 4, 7]); a spec that also gives
+    # depths is refused at the depths it gave.
+    path = write_spec(tmp_path, "extends: regnetx_002\nname: r\nstages:\n  depths: [1, 2]\n")
+    (d,) = _errors(path)
+    assert (d.code, d.message, d.hint) == (
+        "ARC111", "stages.depths does not go with the regnet rule, which generates the depths",
+        "remove depths (or set `depths: null` over an inherited one)")
+    assert d.span == Span(str(path), 4, 11)
