@@ -4,6 +4,10 @@
 #
 #   bash scripts/mutation.sh [FILE ...]        e.g. archcompiler/ir/ops.py archcompiler/blocks/*.py
 #   TESTS="tests/test_x.py ..." bash scripts/mutation.sh FILE   to choose the tests
+#   SAMPLE=150 SEED=23 bash scripts/mutation.sh FILE ...   a seeded random sample of at most 150
+#       mutants per file instead of all of them (the score is then an estimate; say so)
+#   WORK=.cache/mutation-ops bash scripts/mutation.sh ...      another work folder
+#   KEEP=1 bash scripts/mutation.sh ...   reuse the work folder: mutmut resumes, keeping results
 #
 # It works in a copy of the checkout (under .cache/mutation), so the working tree is never
 # mutated, and prints mutmut's results: every surviving mutant with its id; `mutmut show ID`
@@ -26,11 +30,12 @@ TESTS=${TESTS:-"tests/test_analysis.py tests/test_families.py tests/test_variant
 # tests, and a fork after torch ran deadlocks (mutmut's forkserver isolation avoids that, but
 # re-imports torch per mutant, which turns mutants into timeouts). None of them pins a count.
 DESELECT=${DESELECT:-"not state_dict and not drop_path_is_a_no_op_in_eval and not build_and_render_take_overrides and not ARC501 and not ARC502 and not rules_md_is_current and not timm_convnext_layout"}
-WORK=$ROOT/.cache/mutation
-rm -rf "$WORK"
+WORK=$(realpath -m "${WORK:-$ROOT/.cache/mutation}")
+[ -n "${KEEP:-}" ] || rm -rf "$WORK"
 mkdir -p "$WORK"
-# A copy of the working tree, without the venvs and caches.
-git ls-files -z --cached --others --exclude-standard | (cd "$ROOT" && xargs -0 cp --parents -t "$WORK")
+# A copy of the working tree, without the venvs and caches (with KEEP, the tests are refreshed).
+git ls-files -z --cached --others --exclude-standard | (cd "$ROOT" && xargs -0 cp -f --parents -t "$WORK")
+[ -z "${KEEP:-}" ] || [ ! -d "$WORK/mutants/tests" ] || cp -rf "$ROOT/tests/." "$WORK/mutants/tests/"
 cd "$WORK"
 only=$(printf '    %s\n' "${FILES[@]}")
 tests=$(for t in $TESTS; do printf '    %s\n' "$t"; done)
@@ -60,6 +65,28 @@ also_copy =
 EOF
 # The zoo and the schema are package data under archcompiler/; inside mutants/ they are found the
 # same way, through the editable install's mapping.
-OMP_NUM_THREADS=1 "$ROOT/.venv/bin/mutmut" run --max-children "${JOBS:-2}" || true
+MUTMUT=("$ROOT/.venv/bin/mutmut")
+if [ -n "${SAMPLE:-}" ]; then
+  # Generate the mutants and the test stats only (a name that matches nothing stops mutmut
+  # there), then draw the sample per file with SEED and run those mutants by name.
+  OMP_NUM_THREADS=1 "${MUTMUT[@]}" run --max-children 1 'no.such.mutant' >/dev/null 2>&1 || true
+  "${MUTMUT[@]}" results --all true 2>/dev/null | sed 's/^ *//; s/: .*//' > all-mutants.txt
+  python3 - "$SAMPLE" "${SEED:-23}" <<'PY' > sample.txt
+import random, sys
+size, seed = int(sys.argv[1]), int(sys.argv[2])
+by_file: dict[str, list[str]] = {}
+for name in open("all-mutants.txt").read().split():
+    by_file.setdefault(name.split(".x_")[0], []).append(name)
+for module, names in sorted(by_file.items()):
+    names = sorted(names)
+    for name in sorted(random.Random(f"{seed}:{module}").sample(names, min(size, len(names)))):
+        print(name)
+PY
+  echo "sample: $(wc -l < sample.txt) of $(wc -l < all-mutants.txt) mutants (seed ${SEED:-23})"
+  # xargs would split a long list into several runs; one run per 200 names is fine.
+  xargs -n 200 "${MUTMUT[@]}" run --max-children "${JOBS:-2}" < sample.txt || true
+else
+  OMP_NUM_THREADS=1 "${MUTMUT[@]}" run --max-children "${JOBS:-2}" || true
+fi
 "$ROOT/.venv/bin/mutmut" results --all true 2>/dev/null | tee "$WORK/results.txt" | tail -60 || \
   "$ROOT/.venv/bin/mutmut" results | tee "$WORK/results.txt" | tail -60

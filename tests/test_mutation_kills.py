@@ -81,3 +81,109 @@ def test_regnet_rule_with_depths_is_located(tmp_path: Path) -> None:
         "ARC111", "stages.depths does not go with the regnet rule, which generates the depths",
         "remove depths (or set `depths: null` over an inherited one)")
     assert d.span == Span(str(path), 4, 11)
+
+
+# Diagnostics of the resolution, each checked whole: code, severity, message, hint, location
+# and notes. A location is ("spec" or a zoo name, text): the first place the text appears in
+# that file, so the expected spans come from the YAML, not from the code under test.
+ZOO = Path(archcompiler.__file__).resolve().parent / "specs"
+Where = tuple[str, str]
+Expected = tuple[str, str, str, str, Where, tuple[tuple[str, Where], ...]]
+
+
+def _at(path: Path, needle: str) -> Span:
+    """The span of the first `needle` in `path`'s text (1-based line and column)."""
+    text = path.read_text(encoding="utf-8")
+    i = text.index(needle)
+    return Span(str(path), text.count("\n", 0, i) + 1, i - text.rfind("\n", 0, i))
+
+
+def _where(spec: Path, w: Where) -> Span:
+    return _at(spec if w[0] == "spec" else ZOO / f"{w[0]}.yaml", w[1])
+
+
+def _lines(*lines: str) -> str:
+    return "".join(f"{line}\n" for line in lines)
+
+
+PER_STAGE = ("stages:", "  depths: null", "  widths: null", "  strides: null", "  per_stage:")
+DIAGNOSED: dict[str, tuple[str, list[Expected]]] = {
+    "strides_vs_depths": (_lines("stages: {strides: [1, 2]}"), [(
+        "ARC110", "ERROR", "stages.strides has 2 entries but depths has 4",
+        "give one stride per stage", ("spec", "[1, 2]"),
+        (("stages.depths inherited from", ("resnet18", "[2, 2, 2, 2]")),))]),
+    "widths_vs_depths": (_lines("stages: {widths: [64, 128]}"), [(
+        "ARC110", "ERROR", "stages.widths has 2 entries but depths has 4",
+        "give one width per stage", ("spec", "[64, 128]"),
+        (("stages.depths inherited from", ("resnet18", "[2, 2, 2, 2]")),))]),
+    "no_widths": (_lines("stages: {widths: null}"), [(
+        "ARC112", "ERROR", "stages.widths is required with stages.depths",
+        "add `widths: {base: 64, rule: double}`", ("spec", "{widths"),
+        (("stages.depths inherited from", ("resnet18", "[2, 2, 2, 2]")),))]),
+    "both_forms": (_lines("stages:", "  per_stage: [{depth: 1, width: 64, stride: 1}]"), [(
+        "ARC111", "ERROR", "give exactly one of stages.depths and stages.per_stage",
+        "to switch an inherited spec to per_stage, also set `depths: null, widths: null, "
+        "strides: null`", ("spec", "per_stage"),  # the stages mapping: its first key
+        (("stages.depths inherited from", ("resnet18", "[2, 2, 2, 2]")),))]),
+    "neither_form": (_lines("stages: {depths: null}"), [(
+        "ARC111", "ERROR", "give exactly one of stages.depths and stages.per_stage",
+        "use depths+widths+strides, or a per_stage list", ("spec", "{depths"), ())]),
+    "per_stage_with_widths": (_lines("stages:", "  depths: null", "  strides: null",
+                                     "  per_stage: [{depth: 1, width: 64, stride: 1}]"), [(
+        "ARC111", "ERROR", "stages.widths does not go with per_stage",
+        "set width and stride on each per_stage entry", ("spec", "[{depth"),
+        (("stages.widths inherited from", ("resnet18", "{base: 64")),))]),
+    "per_stage_with_strides": (_lines("stages:", "  depths: null", "  widths: null",
+                                      "  per_stage: [{depth: 1, width: 64, stride: 1}]"), [(
+        "ARC111", "ERROR", "stages.strides does not go with per_stage",
+        "set width and stride on each per_stage entry", ("spec", "[{depth"),
+        (("stages.strides inherited from", ("resnet18", "[1, 2, 2, 2]")),))]),
+    "width_and_out_channels": (_lines(*PER_STAGE,
+                                      "    - {depth: 1, width: 64, out_channels: 64, stride: 1}"), [(
+        "ARC112", "ERROR", "give exactly one of width and out_channels",
+        "width is the block width; out_channels = width x expansion", ("spec", "64, out"), ())]),
+    "out_channels_not_a_multiple": (_lines(*PER_STAGE, "    - {depth: 1, width: 64, stride: 1}",
+                                           "    - {depth: 1, out_channels: 250, stride: 2}"), [(
+        "ARC113", "ERROR", "out_channels 250 is not a multiple of the expansion 4",
+        "use a multiple of 4, or give width instead", ("spec", "250"), ())]),
+    "too_many_blocks": (_lines("stages: {depths: [3000, 3000, 3000, 3000]}"), [(
+        "ARC115", "ERROR", "the stages hold 12000 blocks, over the 5000 limit",
+        "use fewer blocks per stage, or raise the bound (--max-blocks, "
+        "limits=Limits(max_blocks=...))", ("spec", "{depths"), ())]),
+    "doubled_past_the_bound": (_lines("stages: {widths: {base: 40000, rule: double}}"), [(
+        "ARC117", "ERROR", "the width rule doubles layer2 to 80000, over the limit of 65536",
+        "use a smaller base or fewer stride-2 stages", ("spec", "{base"), ())]),
+    "arc116": (_lines("stages: {width_multiplier: 0.3, width_divisor: 8}"), [(
+        # timm's make_divisible: 64 x 0.3 = 19.2 -> 16, 128 x 0.3 = 38.4 -> 40.
+        "ARC116", "ERROR", "width_multiplier 0.3 rounds layer1 to 16 and layer2 to 40 "
+        "(multiples of 8), which breaks the 64 -> 128 ratio of the widths (rule ii)",
+        "use width_multiplier 0.25, which keeps every ratio, or change width_divisor",
+        ("spec", "0.3"), ())]),
+    "arc118": (_lines("stem: {conv: {kernel: 3}}"), [(
+        "ARC118", "NOTE", "stem.conv.padding follows the kernel 3 written here: 1, not the 3 "
+        "inherited for the base's kernel", "write `padding: 3` beside the kernel to keep it",
+        ("spec", "3}"), (("the padding inherited from", ("resnet18", "3}")),))]),
+    "arc118_pool": (_lines("stem: {pool: {kernel: 5}}"), [(
+        "ARC118", "NOTE", "stem.pool.padding follows the kernel 5 written here: 2, not the 1 "
+        "inherited for the base's kernel", "write `padding: 1` beside the kernel to keep it",
+        ("spec", "5}"), (("the padding inherited from", ("resnet18", "1}")),))]),
+    "arc119": (_lines("stem: {conv: {kernel: 3, padding: 2}}"), [(
+        "ARC119", "WARNING", "stem.conv.padding 2 is over half the kernel 3: the map grows by "
+        "2 px", "use padding 1 (kernel // 2), or leave it out", ("spec", "2}"), ())]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DIAGNOSED))
+def test_resolution_diagnostics_are_exact(case: str, tmp_path: Path) -> None:
+    text, expected = DIAGNOSED[case]
+    base = "resnet50" if "out_channels" in case else "resnet18"
+    path = write_spec(tmp_path, f"extends: {base}\nname: r\n{text}")
+    try:
+        got = list(archcompiler.analyze(path).diagnostics)
+    except SpecError as exc:
+        got = list(exc.diagnostics)
+    got = [d for d in got if d.code.startswith("ARC1")]
+    want = [(code, sev, msg, hint, _where(path, span),
+             tuple((label, _where(path, w)) for label, w in notes))
+            for code, sev, msg, hint, span, notes in expected]
+    assert [(d.code, d.severity.name, d.message, d.hint, d.span, d.notes) for d in got] == want
