@@ -98,6 +98,12 @@ def _at(path: Path, needle: str) -> Span:
     return Span(str(path), text.count("\n", 0, i) + 1, i - text.rfind("\n", 0, i))
 
 
+def _value(path: Path, key: str) -> Span:
+    """The span of the value of the first `key: value` in `path`'s text."""
+    span = _at(path, f"{key}: ")
+    return Span(span.file, span.line, span.col + len(key) + 2)
+
+
 def _where(spec: Path, w: Where) -> Span:
     return _at(spec if w[0] == "spec" else ZOO / f"{w[0]}.yaml", w[1])
 
@@ -187,3 +193,44 @@ def test_resolution_diagnostics_are_exact(case: str, tmp_path: Path) -> None:
              tuple((label, _where(path, w)) for label, w in notes))
             for code, sev, msg, hint, span, notes in expected]
     assert [(d.code, d.severity.name, d.message, d.hint, d.span, d.notes) for d in got] == want
+
+
+def test_resolved_spans_point_at_the_values(tmp_path: Path) -> None:
+    # Every stage, block and stem field keeps where it was written: in the user's file, or in
+    # the zoo spec it came from (hovers, `diff` and notes read these).
+    path = write_spec(tmp_path, _lines(
+        "extends: resnet50", "name: r", "stem: {pool: null}", *PER_STAGE,
+        "    - {depth: 1, width: 64, stride: 1}",
+        "    - {depth: 2, out_channels: 512, stride: 2, shortcut: A, block: {type: basic}}"))
+    spec = archcompiler.analyze(path).spec
+    zoo = ZOO / "resnet18.yaml"  # resnet50 extends resnet34, which extends resnet18
+    s0, s1 = spec.stages
+    assert (s0.depth_span, s0.width_span, s0.stride_span, s0.shortcut_span) == (
+        _at(path, "1, width"), _at(path, "64, stride"), _at(path, "1}"),
+        _value(zoo, "shortcut"))
+    assert (s1.depth_span, s1.width_span, s1.stride_span, s1.shortcut_span) == (
+        _at(path, "2, out"), _at(path, "512"), _at(path, "2, shortcut"), _at(path, "A,"))
+    assert [(b.name, b.span, b.shortcut_span) for b in spec.blocks] == [
+        ("layer1.0", _at(ZOO / "resnet50.yaml", "{type: bottleneck"),
+         _value(zoo, "shortcut")),
+        ("layer2.0", _at(path, "{type: basic"), _at(path, "A,")),
+        ("layer2.1", _at(path, "{type: basic"), _at(path, "A,"))]
+    assert (spec.stem.conv_span, spec.stem.pool_span) == (_at(zoo, "{out_channels: 64"), None)
+    assert spec.head.span == _at(zoo, "{pool: avg")
+    # The compact form: each list element is its stage's.
+    plain = archcompiler.analyze("resnet18").spec
+    assert [(s.depth_span.col, s.stride_span.col) for s in plain.stages] == [
+        (12, 13), (15, 16), (18, 19), (21, 22)]
+    assert plain.stem.pool_span == _at(zoo, "{kind: max")
+
+
+def test_transition_layers_are_named_per_stage(tmp_path: Path) -> None:
+    # ConvNeXt's separate downsampling layers (timm's stages.N.downsample); with torchvision
+    # naming they are transitionN beside layerN, as DenseNet's torchvision modules are named.
+    path = write_spec(tmp_path, "extends: convnext_tiny\nname: c\nstages: {naming: torchvision}\n")
+    spec = archcompiler.analyze(path).spec
+    assert [s.transition for s in spec.stages] == [None, "transition2", "transition3",
+                                                    "transition4"]
+    timm = archcompiler.analyze("convnext_tiny").spec
+    assert [s.transition for s in timm.stages] == [None, "stages.1.downsample",
+                                                   "stages.2.downsample", "stages.3.downsample"]
