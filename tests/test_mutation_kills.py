@@ -234,3 +234,14 @@ def test_transition_layers_are_named_per_stage(tmp_path: Path) -> None:
     timm = archcompiler.analyze("convnext_tiny").spec
     assert [s.transition for s in timm.stages] == [None, "stages.1.downsample",
                                                    "stages.2.downsample", "stages.3.downsample"]
+
+
+def test_arc116_names_the_first_ratio_it_breaks() -> None:
+    # timm's make_divisible(w x 0.5, 8): 16 -> 8, 16 -> 8, 24 -> 16. The 16 -> 16 ratio holds
+    # and the 16 -> 24 one breaks (8 -> 16): the message names layer2 and layer3.
+    spec = {"extends": "resnet18", "name": "scaled", "stages": {
+        "depths": [1, 1, 1], "widths": [16, 16, 24], "strides": [1, 1, 2],
+        "width_multiplier": 0.5, "width_divisor": 8}}
+    (diag,) = _diags(spec, "ARC116")
+    assert diag.message == ("width_multiplier 0.5 rounds layer2 to 8 and layer3 to 16 (multiples "
+                            "of 8), which breaks the 16 -> 24 ratio of the widths (rule ii)")
