@@ -72,11 +72,12 @@ if [ -n "${SAMPLE:-}" ]; then
   OMP_NUM_THREADS=1 "${MUTMUT[@]}" run --max-children 1 'no.such.mutant' >/dev/null 2>&1 || true
   "${MUTMUT[@]}" results --all true 2>/dev/null | sed 's/^ *//; s/: .*//' > all-mutants.txt
   python3 - "$SAMPLE" "${SEED:-23}" <<'PY' > sample.txt
-import random, sys
+import random, re, sys
 size, seed = int(sys.argv[1]), int(sys.argv[2])
 by_file: dict[str, list[str]] = {}
 for name in open("all-mutants.txt").read().split():
-    by_file.setdefault(name.split(".x_")[0], []).append(name)
+    # module.x_function__mutmut_N or module.xǁClassǁmethod__mutmut_N
+    by_file.setdefault(re.sub(r"\.x[_ǁ].*", "", name), []).append(name)
 for module, names in sorted(by_file.items()):
     names = sorted(names)
     for name in sorted(random.Random(f"{seed}:{module}").sample(names, min(size, len(names)))):

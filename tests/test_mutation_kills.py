@@ -5,6 +5,7 @@ Each names its outside reference: a count from torchvision, timm or pycls, or a 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,11 @@ def _value(path: Path, key: str) -> Span:
     """The span of the value of the first `key: value` in `path`'s text."""
     span = _at(path, f"{key}: ")
     return Span(span.file, span.line, span.col + len(key) + 2)
+
+
+def _abs(span: Span) -> Span:
+    """`span` with an absolute file name (a base named by a relative path keeps it)."""
+    return Span(os.path.abspath(span.file), span.line, span.col)
 
 
 def _where(spec: Path, w: Where) -> Span:
@@ -245,3 +251,38 @@ def test_arc116_names_the_first_ratio_it_breaks() -> None:
     (diag,) = _diags(spec, "ARC116")
     assert diag.message == ("width_multiplier 0.5 rounds layer2 to 8 and layer3 to 16 (multiples "
                             "of 8), which breaks the 16 -> 24 ratio of the widths (rule ii)")
+
+
+def test_convnext_drop_path_rates_are_timms() -> None:
+    # timm's ConvNeXt: dp_rates = torch.linspace(0, drop_path_rate, sum(depths)) over the 18
+    # blocks of convnext_tiny; the downsampling layers between stages take no rate and no
+    # place in the ramp.
+    spec = archcompiler.analyze({"extends": "convnext_tiny", "name": "c",
+                                 "stages": {"drop_path": 0.1}}).spec
+    blocks = [b for b in spec.blocks if b.role == "block"]
+    assert [b.drop_path for b in blocks] == pytest.approx([0.1 * i / 17 for i in range(18)])
+    moved = [b for b in spec.blocks if b.role == "transition"]
+    assert [b.name for b in moved] == [f"stages.{i}.downsample" for i in (1, 2, 3)]
+    assert {b.span for b in moved} == {b.shortcut_span for b in moved} == {
+        _at(ZOO / "convnext_tiny.yaml", "{type: convnext_downsample}")}
+
+
+def test_arc111_notes_each_inherited_form(tmp_path: Path) -> None:
+    # per_stage set in one base, depths in resnet18, the stages mapping last written in a
+    # third file: the error is there, with one note for each of the two forms.
+    write_spec(tmp_path, _lines("extends: resnet18", "name: a", "stages:",
+                                "  per_stage: [{depth: 1, width: 64, stride: 1}]"), "a.yaml")
+    write_spec(tmp_path, _lines("extends: a.yaml", "name: m", "stages: {shortcut: A}"), "m.yaml")
+    path = write_spec(tmp_path, _lines("extends: m.yaml", "name: u"), "u.yaml")
+    (d,) = _errors(path)
+    assert d.code == "ARC111" and _abs(d.span) == _at(tmp_path / "m.yaml", "{shortcut")
+    assert tuple((label, _abs(span)) for label, span in d.notes) == (
+        ("stages.per_stage inherited from", _at(tmp_path / "a.yaml", "[{depth")),
+        ("stages.depths inherited from", _at(ZOO / "resnet18.yaml", "[2, 2, 2, 2]")))
+
+
+def test_resolved_spec_keeps_its_sources(tmp_path: Path) -> None:
+    path = write_spec(tmp_path, "extends: resnet18\nname: r\n")
+    spec = archcompiler.analyze(path).spec
+    assert list(spec.sources) == list(spec.files) == [str(path), str(ZOO / "resnet18.yaml")]
+    assert spec.sources[str(path)] == path.read_text(encoding="utf-8")
