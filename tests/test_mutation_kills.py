@@ -275,7 +275,8 @@ def test_arc111_notes_each_inherited_form(tmp_path: Path) -> None:
     write_spec(tmp_path, _lines("extends: a.yaml", "name: m", "stages: {shortcut: A}"), "m.yaml")
     path = write_spec(tmp_path, _lines("extends: m.yaml", "name: u"), "u.yaml")
     (d,) = _errors(path)
-    assert d.code == "ARC111" and _abs(d.span) == _at(tmp_path / "m.yaml", "{shortcut")
+    assert d.code == "ARC111" and d.span is not None
+    assert _abs(d.span) == _at(tmp_path / "m.yaml", "{shortcut")
     assert tuple((label, _abs(span)) for label, span in d.notes) == (
         ("stages.per_stage inherited from", _at(tmp_path / "a.yaml", "[{depth")),
         ("stages.depths inherited from", _at(ZOO / "resnet18.yaml", "[2, 2, 2, 2]")))
