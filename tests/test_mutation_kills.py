@@ -5,6 +5,7 @@ Each names its outside reference: a count from torchvision, timm or pycls, or a 
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 import archcompiler
 from archcompiler import SpecError
 from archcompiler.core.diagnostics import Diagnostic, Span
+from archcompiler.ir.ops import BatchNorm, Conv2d, Dropout, Linear
 
 from .conftest import write_spec
 
@@ -287,3 +289,122 @@ def test_resolved_spec_keeps_its_sources(tmp_path: Path) -> None:
     spec = archcompiler.analyze(path).spec
     assert list(spec.sources) == list(spec.files) == [str(path), str(ZOO / "resnet18.yaml")]
     assert spec.sources[str(path)] == path.read_text(encoding="utf-8")
+
+
+TABLE = json.loads((Path(__file__).resolve().parent / "data" / "outside_reference.json")
+                   .read_text(encoding="utf-8"))["cases"]
+
+
+def _state_dict(graph: Any) -> dict[str, list[int]]:
+    """The state_dict shapes the graph's modules promise, torch-free: conv, linear, BN."""
+    out: dict[str, list[int]] = {}
+    for n in graph.nodes:
+        a, m = n.attrs, n.module
+        if m is None:
+            continue
+        if isinstance(a, Conv2d):
+            out[f"{m}.weight"] = [a.out_channels, a.in_channels // a.groups, a.kernel, a.kernel]
+            if a.bias:
+                out[f"{m}.bias"] = [a.out_channels]
+        elif isinstance(a, Linear):
+            out[f"{m}.weight"] = [a.out_features, a.in_features]
+            if a.bias:
+                out[f"{m}.bias"] = [a.out_features]
+        elif isinstance(a, BatchNorm):
+            out.update({f"{m}.{k}": [a.channels] for k in
+                        ("weight", "bias", "running_mean", "running_var")})
+            out[f"{m}.num_batches_tracked"] = []
+        else:
+            assert not a.params(), f"{n.name}: {a} holds parameters this mirror does not know"
+    return out
+
+
+@pytest.mark.parametrize("case", TABLE, ids=[c["id"] for c in TABLE])
+def test_graph_modules_are_the_references_state_dict(case: dict[str, Any]) -> None:
+    # tests/data/outside_reference.json's state_dict (torchvision's and timm's own modules),
+    # checked against the graph without building torch modules: every module name, every
+    # conv's bias and every shape. (test_outside_reference.py builds the torch module too.)
+    graph = archcompiler.analyze(case["spec"]).graph
+    assert _state_dict(graph) == case["state_dict"], f"{case['id']}: {case['reference']}"
+
+
+# layer2.0's dataflow, as (node, inputs, module), from the references' forward(): torchvision's
+# BasicBlock and Bottleneck (one shared `relu` module; identity = downsample(x)), timm's
+# SEModule (fc1, act, fc2, gate, x * gate before the add), timm's ResNetV2 pre-activation
+# blocks (the projection reads the pre-activated x_preact), He et al.'s option A (a zero-pad).
+ReLU, BLOCK_IN = "relu", "in"
+DATAFLOW: dict[str, list[tuple[str, list[str], str | None]]] = {
+    "resnet18": [
+        ("conv1", [BLOCK_IN], "conv1"), ("bn1", ["conv1"], "bn1"), ("relu1", ["bn1"], ReLU),
+        ("conv2", ["relu1"], "conv2"), ("bn2", ["conv2"], "bn2"),
+        ("downsample.0", [BLOCK_IN], "downsample.0"),
+        ("downsample.1", ["downsample.0"], "downsample.1"),
+        ("add", ["bn2", "downsample.1"], None), ("relu_out", ["add"], ReLU)],
+    "resnet50": [
+        ("conv1", [BLOCK_IN], "conv1"), ("bn1", ["conv1"], "bn1"), ("relu1", ["bn1"], ReLU),
+        ("conv2", ["relu1"], "conv2"), ("bn2", ["conv2"], "bn2"), ("relu2", ["bn2"], ReLU),
+        ("conv3", ["relu2"], "conv3"), ("bn3", ["conv3"], "bn3"),
+        ("downsample.0", [BLOCK_IN], "downsample.0"),
+        ("downsample.1", ["downsample.0"], "downsample.1"),
+        ("add", ["bn3", "downsample.1"], None), ("relu_out", ["add"], ReLU)],
+    "se_resnet50": [
+        ("conv1", [BLOCK_IN], "conv1"), ("bn1", ["conv1"], "bn1"), ("relu1", ["bn1"], ReLU),
+        ("conv2", ["relu1"], "conv2"), ("bn2", ["conv2"], "bn2"), ("relu2", ["bn2"], ReLU),
+        ("conv3", ["relu2"], "conv3"), ("bn3", ["conv3"], "bn3"),
+        ("se.pool", ["bn3"], "se.pool"), ("se.fc1", ["se.pool"], "se.fc1"),
+        ("se.relu", ["se.fc1"], "se.relu"), ("se.fc2", ["se.relu"], "se.fc2"),
+        ("se.gate", ["se.fc2"], "se.gate"), ("se.scale", ["bn3", "se.gate"], None),
+        ("downsample.0", [BLOCK_IN], "downsample.0"),
+        ("downsample.1", ["downsample.0"], "downsample.1"),
+        ("add", ["se.scale", "downsample.1"], None), ("relu_out", ["add"], ReLU)],
+    "preact_resnet50": [
+        ("bn1", [BLOCK_IN], "bn1"), ("relu1", ["bn1"], ReLU), ("conv1", ["relu1"], "conv1"),
+        ("bn2", ["conv1"], "bn2"), ("relu2", ["bn2"], ReLU), ("conv2", ["relu2"], "conv2"),
+        ("bn3", ["conv2"], "bn3"), ("relu3", ["bn3"], ReLU), ("conv3", ["relu3"], "conv3"),
+        ("downsample.0", ["relu1"], "downsample.0"), ("add", ["conv3", "downsample.0"], None)],
+    "wrn28_10": [
+        ("bn1", [BLOCK_IN], "bn1"), ("relu1", ["bn1"], ReLU), ("conv1", ["relu1"], "conv1"),
+        ("bn2", ["conv1"], "bn2"), ("relu2", ["bn2"], ReLU), ("conv2", ["relu2"], "conv2"),
+        ("downsample.0", ["relu1"], "downsample.0"), ("add", ["conv2", "downsample.0"], None)],
+    "resnet20": [
+        ("conv1", [BLOCK_IN], "conv1"), ("bn1", ["conv1"], "bn1"), ("relu1", ["bn1"], ReLU),
+        ("conv2", ["relu1"], "conv2"), ("bn2", ["conv2"], "bn2"),
+        ("shortcut", [BLOCK_IN], "shortcut"), ("add", ["bn2", "shortcut"], None),
+        ("relu_out", ["add"], ReLU)],
+}
+
+
+def _dataflow(spec: Any, block: str) -> list[tuple[str, list[str], str | None]]:
+    graph = archcompiler.analyze(spec).graph
+    nodes = [n for n in graph.nodes if n.block == block]
+    inside = {n.name for n in nodes}
+    short = len(block) + 1
+    return [(n.name[short:], [i[short:] if i in inside else BLOCK_IN for i in n.inputs],
+             n.module[short:] if n.module else None) for n in nodes]
+
+
+@pytest.mark.parametrize("name", sorted(DATAFLOW))
+def test_block_dataflow_is_the_references(name: str) -> None:
+    assert _dataflow(name, "layer2.0") == DATAFLOW[name]
+
+
+def test_wrn_dropout_sits_between_the_convs() -> None:
+    # Zagoruyko and Komodakis's WRN (github.com/szagoruyko/wide-residual-networks, and
+    # xternalz/WideResNet-pytorch): dropout after the second BN-ReLU, before conv2, only when
+    # the rate is above 0.
+    spec = {"extends": "wrn28_10", "name": "w", "stages": {"block": {"dropout": 0.3}}}
+    flow = _dataflow(spec, "layer2.0")
+    assert flow[5:7] == [("dropout", ["relu2"], "dropout"), ("conv2", ["dropout"], "conv2")]
+    (drop,) = [n for n in archcompiler.analyze(spec).graph.nodes if n.name == "layer2.0.dropout"]
+    assert drop.attrs == Dropout(0.3)
+
+
+@pytest.mark.parametrize(("name", "last"), [("resnet18", "bn2"), ("resnet50", "bn3"),
+                                            ("se_resnet50", "bn3")])
+def test_zero_init_residual_zeroes_torchvisions_norms(name: str, last: str) -> None:
+    # torchvision's ResNet(zero_init_residual=True): nn.init.constant_(m.bn2.weight, 0) for each
+    # BasicBlock, m.bn3.weight for each Bottleneck, and nothing else (timm's SE-ResNets too).
+    spec = {"extends": name, "name": "z", "zero_init_residual": True}
+    graph = archcompiler.analyze(spec).graph
+    zeroed = {n.name for n in graph.nodes if isinstance(n.attrs, BatchNorm) and n.attrs.zero_init}
+    assert zeroed == {f"{b.name}.{last}" for b in graph.blocks}
