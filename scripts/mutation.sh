@@ -24,6 +24,7 @@ TESTS=${TESTS:-"tests/test_analysis.py tests/test_families.py tests/test_variant
   tests/test_overrides.py tests/test_schema.py tests/test_loader.py tests/test_sources.py
   tests/test_outside_reference.py tests/test_rough_edges.py tests/test_rules.py
   tests/test_rules_catalogue.py tests/test_descendants.py tests/test_mutation_kills.py
+  tests/test_explain.py tests/test_summary.py
   tests/test_fuzz.py::test_doubled_width_past_bound_is_a_diagnostic
   tests/test_fuzz.py::test_doubled_width_past_bound_cli"}
 # Tests that run torch are left out: mutmut forks each worker from a process that ran the
@@ -65,6 +66,10 @@ also_copy =
 EOF
 # The zoo and the schema are package data under archcompiler/; inside mutants/ they are found the
 # same way, through the editable install's mapping.
+# The analysis memo (analysis/memo.py) lowers and shapes each distinct block once per process:
+# with it on, mutmut's stats would credit a block's lowering only to the first test that
+# reached it, and run too few tests per mutant.
+export ARCHC_MEMO=0
 MUTMUT=("$ROOT/.venv/bin/mutmut")
 if [ -n "${SAMPLE:-}" ]; then
   # Generate the mutants and the test stats only (a name that matches nothing stops mutmut
