@@ -408,3 +408,30 @@ def test_zero_init_residual_zeroes_torchvisions_norms(name: str, last: str) -> N
     graph = archcompiler.analyze(spec).graph
     zeroed = {n.name for n in graph.nodes if isinstance(n.attrs, BatchNorm) and n.attrs.zero_init}
     assert zeroed == {f"{b.name}.{last}" for b in graph.blocks}
+
+
+BOTTLENECKS = [c for c in TABLE if c.get("spec", {}).get("stages", {}).get("block", {}).get(
+    "type") in ("bottleneck", "preact_bottleneck")][::4]
+
+
+@pytest.mark.parametrize("case", BOTTLENECKS, ids=[c["id"] for c in BOTTLENECKS])
+def test_stride_on_the_first_1x1_is_the_references_with_conv1_strided(case: dict[str, Any]
+                                                                       ) -> None:
+    # The paper's v1 layout (downsample_at: 1x1) moves the stride from the 3x3 to the first
+    # 1x1. Against the reference's v1.5 network (torchvision's or timm's, in the table): the
+    # same params and block output shapes (a 1x1 at stride 2, padding 0, and a 3x3 at stride 2,
+    # padding 1, both give ceil(h / 2)), and fewer MACs by conv1 of each strided block now
+    # running at the output map: in x mid x (h_in w_in - h_out w_out), all read off the table.
+    spec = json.loads(json.dumps(case["spec"]))
+    spec["stages"]["block"]["downsample_at"] = "1x1"
+    report = archcompiler.analyze(spec)
+    shapes = {b.name: list(report.shape(b.output) or ()) for b in report.graph.blocks}
+    assert (report.params, shapes) == (case["params"], case["blocks"])
+    names = list(case["blocks"])
+    saved = 0
+    for prev, name in zip(names, names[1:]):
+        (c_in, h_in, w_in), (_, h_out, w_out) = case["blocks"][prev], case["blocks"][name]
+        if (h_in, w_in) != (h_out, w_out):
+            mid = case["state_dict"][f"{name}.conv1.weight"][0]
+            saved += c_in * mid * (h_in * w_in - h_out * w_out)
+    assert report.macs == case["macs"] - saved, case["reference"]
