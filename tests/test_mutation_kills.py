@@ -5,6 +5,7 @@ Each names its outside reference: a count from torchvision, timm or pycls, or a 
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from pathlib import Path
@@ -429,7 +430,7 @@ def test_stride_on_the_first_1x1_is_the_references_with_conv1_strided(case: dict
     assert (report.params, shapes) == (case["params"], case["blocks"])
     names = list(case["blocks"])
     saved = 0
-    for prev, name in zip(names, names[1:]):
+    for prev, name in itertools.pairwise(names):
         (c_in, h_in, w_in), (_, h_out, w_out) = case["blocks"][prev], case["blocks"][name]
         if (h_in, w_in) != (h_out, w_out):
             mid = case["state_dict"][f"{name}.conv1.weight"][0]
