@@ -16,7 +16,7 @@ import pytest
 import archcompiler
 from archcompiler import SpecError
 from archcompiler.core.diagnostics import Diagnostic, Span
-from archcompiler.ir.ops import BatchNorm, Conv2d, Dropout, Linear
+from archcompiler.ir.ops import Activation, BatchNorm, Conv2d, Dropout, Linear
 
 from .conftest import write_spec
 
@@ -436,3 +436,17 @@ def test_stride_on_the_first_1x1_is_the_references_with_conv1_strided(case: dict
             mid = case["state_dict"][f"{name}.conv1.weight"][0]
             saved += c_in * mid * (h_in * w_in - h_out * w_out)
     assert report.macs == case["macs"] - saved, case["reference"]
+
+
+def test_vgg19_classifier_is_torchvisions() -> None:
+    # torchvision's VGG.classifier: Sequential(Linear(512 * 7 * 7, 4096), ReLU(True),
+    # Dropout(p=0.5), Linear(4096, 4096), ReLU(True), Dropout(p=0.5), Linear(4096, 1000)).
+    graph = archcompiler.analyze("vgg19").graph
+    head = [(n.name, n.attrs, n.module) for n in graph.nodes if n.name.startswith("classifier")]
+    relu = Activation("relu")
+    assert head == [
+        ("classifier.0", Linear(25088, 4096), "classifier.0"),
+        ("classifier.1", relu, "classifier.1"), ("classifier.2", Dropout(0.5), "classifier.2"),
+        ("classifier.3", Linear(4096, 4096), "classifier.3"),
+        ("classifier.4", relu, "classifier.4"), ("classifier.5", Dropout(0.5), "classifier.5"),
+        ("classifier.6", Linear(4096, 1000), "classifier.6")]
