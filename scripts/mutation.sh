@@ -8,6 +8,8 @@
 #       mutants per file instead of all of them (the score is then an estimate; say so)
 #   WORK=.cache/mutation-ops bash scripts/mutation.sh ...      another work folder
 #   KEEP=1 bash scripts/mutation.sh ...   reuse the work folder: mutmut resumes, keeping results
+#   KEEP=1 NAMES="mod.x_f__mutmut_3 ..." bash scripts/mutation.sh ...   rerun those mutants only
+#       (after adding tests: the tests are copied again and mutmut finds the new ones)
 #
 # It works in a copy of the checkout (under .cache/mutation), so the working tree is never
 # mutated, and prints mutmut's results: every surviving mutant with its id; `mutmut show ID`
@@ -71,7 +73,10 @@ EOF
 # reached it, and run too few tests per mutant.
 export ARCHC_MEMO=0
 MUTMUT=("$ROOT/.venv/bin/mutmut")
-if [ -n "${SAMPLE:-}" ]; then
+if [ -n "${NAMES:-}" ]; then
+  # shellcheck disable=SC2086  # one word per mutant name
+  OMP_NUM_THREADS=1 "${MUTMUT[@]}" run --max-children "${JOBS:-2}" $NAMES || true
+elif [ -n "${SAMPLE:-}" ]; then
   # Generate the mutants and the test stats only (a name that matches nothing stops mutmut
   # there), then draw the sample per file with SEED and run those mutants by name.
   OMP_NUM_THREADS=1 "${MUTMUT[@]}" run --max-children 1 'no.such.mutant' >/dev/null 2>&1 || true
