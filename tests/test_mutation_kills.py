@@ -16,7 +16,16 @@ import pytest
 import archcompiler
 from archcompiler import SpecError
 from archcompiler.core.diagnostics import Diagnostic, Span
-from archcompiler.ir.ops import Activation, BatchNorm, Conv2d, Dropout, Linear
+from archcompiler.ir.ops import (
+    Activation,
+    Add,
+    BatchNorm,
+    Conv2d,
+    Dropout,
+    LayerNorm,
+    LayerScale,
+    Linear,
+)
 
 from .conftest import write_spec
 
@@ -450,3 +459,100 @@ def test_vgg19_classifier_is_torchvisions() -> None:
         ("classifier.3", Linear(4096, 4096), "classifier.3"),
         ("classifier.4", relu, "classifier.4"), ("classifier.5", Dropout(0.5), "classifier.5"),
         ("classifier.6", Linear(4096, 1000), "classifier.6")]
+
+
+def _flow_attrs(name: str, block: str) -> list[tuple[str, Any, list[str]]]:
+    nodes = [n for n in archcompiler.analyze(name).graph.nodes if n.block == block]
+    inside = {n.name for n in nodes}
+    short = len(block) + 1
+    return [(n.name[short:], n.attrs, [i[short:] if i in inside else BLOCK_IN for i in n.inputs])
+            for n in nodes]
+
+
+def test_data_blocks_dataflow_is_timms() -> None:
+    # timm's ConvNeXtBlock (convnext_tiny, stage 1): conv_dw 7x7 depthwise with bias, norm
+    # (LayerNorm, eps 1e-6), mlp.fc1, mlp.act (GELU), mlp.fc2, gamma (ls_init_value 1e-6),
+    # then x + shortcut.
+    assert _flow_attrs("convnext_tiny", "stages.1.blocks.0") == [
+        ("conv_dw", Conv2d(192, 192, 7, 1, 3, 192, True), [BLOCK_IN]),
+        ("norm", LayerNorm(192, eps=1e-6), ["conv_dw"]),
+        ("mlp.fc1", Conv2d(192, 768, 1, bias=True), ["norm"]),
+        ("mlp.act", Activation("gelu"), ["mlp.fc1"]),
+        ("mlp.fc2", Conv2d(768, 192, 1, bias=True), ["mlp.act"]),
+        ("gamma", LayerScale(192, 1e-6), ["mlp.fc2"]), ("add", Add(), ["gamma", BLOCK_IN])]
+    # timm's RegNet Bottleneck with SEModule (regnety_040, layer2.0): x * gate before conv3.
+    flow = _flow_attrs("regnety_040", "layer2.0")
+    assert [(n, type(a).__name__, i) for n, a, i in flow][6:12] == [
+        ("se.pool", "GlobalAvgPool", ["conv2.act"]), ("se.fc1", "Conv2d", ["se.pool"]),
+        ("se.act", "Activation", ["se.fc1"]), ("se.fc2", "Conv2d", ["se.act"]),
+        ("se.gate", "Activation", ["se.fc2"]), ("se.scale", "Mul", ["conv2.act", "se.gate"])]
+    assert flow[10][1] == Activation("sigmoid") and flow[-2][1] == Add()
+    # timm's InvertedResidual (mobilenetv2_100, stage 1): conv_pw, bn1, ReLU6, conv_dw 3x3
+    # stride 2 padding 1, bn2, ReLU6, conv_pwl, bn3, no shortcut at stride 2.
+    assert _flow_attrs("mobilenetv2_100", "stages.1.blocks.0") == [
+        ("conv_pw", Conv2d(16, 96, 1), [BLOCK_IN]), ("bn1", BatchNorm(96), ["conv_pw"]),
+        ("act1", Activation("relu6"), ["bn1"]), ("conv_dw", Conv2d(96, 96, 3, 2, 1, 96), ["act1"]),
+        ("bn2", BatchNorm(96), ["conv_dw"]), ("act2", Activation("relu6"), ["bn2"]),
+        ("conv_pwl", Conv2d(96, 24, 1), ["act2"]), ("bn3", BatchNorm(24), ["conv_pwl"])]
+
+
+TWIN = _lines(
+    "block: twin",
+    "fields:",
+    "  scale: {type: float, default: 0.5, min: 0.0, max: 1.0, description: A start.}",
+    "ops:",
+    "  - {name: a, op: conv, out: out, kernel: 3, stride: stride}",
+    "  - {name: b, op: conv, out: out, kernel: 1, stride: stride, input: in}",
+    "  - {name: sum, op: add, inputs: [a, b]}",
+    "  - {name: ls, op: layer_scale, init: 0.25}",
+    "  - {name: ls2, op: layer_scale, init: scale}",
+    "  - {name: drop, op: dropout, p: 0.1}",
+    "residual: never")
+
+
+def test_a_block_file_becomes_the_graph_it_describes(tmp_path: Path) -> None:
+    # docs/blocks.md's op table: `add` sums its inputs, `layer_scale` and `dropout` take a
+    # number or a float field, a conv's padding defaults to kernel // 2; each node points at
+    # its op in the block file.
+    block = write_spec(tmp_path, TWIN, "twin.yaml")
+    path = write_spec(tmp_path, _lines("extends: resnet20", "name: t",
+                                       "blocks: {twin: twin.yaml}",
+                                       "stages: {block: {type: twin, scale: 0.75}}"))
+    nodes = [n for n in archcompiler.analyze(path).graph.nodes if n.block == "layer2.0"]
+    assert [(n.name, n.attrs, n.inputs) for n in nodes] == [
+        ("layer2.0.a", Conv2d(16, 32, 3, 2, 1), ("layer1.2.drop",)),
+        ("layer2.0.b", Conv2d(16, 32, 1, 2, 0), ("layer1.2.drop",)),
+        ("layer2.0.sum", Add(), ("layer2.0.a", "layer2.0.b")),
+        ("layer2.0.ls", LayerScale(32, 0.25), ("layer2.0.sum",)),
+        ("layer2.0.ls2", LayerScale(32, 0.75), ("layer2.0.ls",)),
+        ("layer2.0.drop", Dropout(0.1), ("layer2.0.ls2",))]
+    assert [_abs(n.span) for n in nodes] == [
+        _at(block, "{name: a,"), _at(block, "{name: b,"), _at(block, "{name: sum"),
+        _at(block, "{name: ls,"), _at(block, "{name: ls2"), _at(block, "{name: drop")]
+
+
+BAD_BLOCKS: dict[str, tuple[list[str], tuple[str, str, str, str]]] = {
+    "ends_with_other_channels": (["ops:", "  - {name: conv1, op: conv, out: out * 2, kernel: 3}",
+                                  "  - {name: bn1, op: norm}"], (
+        "ARC165", "block 'x' ends with 32 channels but its out_channels is 16 (width 16 x "
+        "expansion)", "make the last op produce `out` channels, or set the block's expansion",
+        "{name: bn1")),
+    "division_by_zero": (["ops:", "  - {name: c, op: conv, out: out // (stride - stride)}"], (
+        "ARC162", "division by zero in '//'", "make sure the divisor cannot be 0", "//")),
+    "negative_expansion": (["fields:",
+                            "  e: {type: int, default: 2, min: 1, max: 8, description: E.}",
+                            "expansion: 1 - e", "ops:", "  - {name: c, op: conv, out: out}"], (
+        "ARC164", "expansion evaluates to -1, outside 1..65536",
+        "check the expression and the block's fields", "1 - e")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_BLOCKS))
+def test_block_file_errors_are_exact(case: str, tmp_path: Path) -> None:
+    lines, (code, message, hint, where) = BAD_BLOCKS[case]
+    block = write_spec(tmp_path, _lines(*lines), "x.yaml")
+    path = write_spec(tmp_path, _lines("extends: resnet20", "name: t", "blocks: {x: x.yaml}",
+                                       "stages: {block: {type: x}}"))
+    (d,) = _errors(path)
+    assert (d.code, d.message, d.hint) == (code, message, hint)
+    assert d.span is not None and _abs(d.span) == _at(block, where)

@@ -10,7 +10,7 @@ from ..blocks import BlockConfig, BlockType, ResolvedBlock
 from ..blocks.head import ResolvedHead
 from ..blocks.scope import GLOBAL_SCOPE, BlockScope
 from ..blocks.shortcut import shape_changes
-from ..core.diagnostics import Diagnostic, Severity, Span, error
+from ..core.diagnostics import Diagnostic, DiagnosticError, Severity, Span, error
 from ..core.limits import DEFAULT_LIMITS
 from ..ir.ops import same_padding
 from .regnet import RegNetParams, rule_stages
@@ -331,12 +331,17 @@ def resolve_spec(spec: Spec, tree: LNode, sources: dict[str, str],
         shortcut = entry.shortcut or spec.stages.shortcut
         kind = scope.get(block.type)
         width_span = _width_span(spec, tree, i)
-        width = _stage_width(entry, block, kind, width_span, diags)
-        if width is None:
+        try:
+            width = _stage_width(entry, block, kind, width_span, diags)
+            if width is None:
+                continue
+            out_channels = width * kind.expansion(block)
+            inner = kind.inner_channels(block, width)
+        except DiagnosticError as exc:  # a block file's expression out of bounds, located
+            if exc.diagnostic not in diags:  # once, though every stage of the block meets it
+                diags.append(exc.diagnostic)
             continue
         block_span = _field_span(spec, tree, i, "block", "block")
-        out_channels = width * kind.expansion(block)
-        inner = kind.inner_channels(block, width)
         if inner < 1:
             diags.append(error(
                 "ARC114", f"the {block.type} blocks of layer{i + 1} get {inner} inner channels "
