@@ -9,12 +9,21 @@ import itertools
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
+from pydantic import Field
 
 import archcompiler
 from archcompiler import SpecError
+from archcompiler.blocks.base import (
+    BLOCKS,
+    BlockConfig,
+    config_tag,
+    register_block,
+    unregister_block,
+)
+from archcompiler.blocks.basic import Basic, BasicBlock
 from archcompiler.core.diagnostics import Diagnostic, Span
 from archcompiler.ir.ops import (
     Activation,
@@ -526,7 +535,7 @@ def test_a_block_file_becomes_the_graph_it_describes(tmp_path: Path) -> None:
         ("layer2.0.ls", LayerScale(32, 0.25), ("layer2.0.sum",)),
         ("layer2.0.ls2", LayerScale(32, 0.75), ("layer2.0.ls",)),
         ("layer2.0.drop", Dropout(0.1), ("layer2.0.ls2",))]
-    assert [_abs(n.span) for n in nodes] == [
+    assert [n.span and _abs(n.span) for n in nodes] == [
         _at(block, "{name: a,"), _at(block, "{name: b,"), _at(block, "{name: sum"),
         _at(block, "{name: ls,"), _at(block, "{name: ls2"), _at(block, "{name: drop")]
 
@@ -556,3 +565,75 @@ def test_block_file_errors_are_exact(case: str, tmp_path: Path) -> None:
     (d,) = _errors(path)
     assert (d.code, d.message, d.hint) == (code, message, hint)
     assert d.span is not None and _abs(d.span) == _at(block, where)
+
+
+class _TwinBasicBlock(BasicBlock):
+    type: Literal["twin_basic"] = Field(description="Block type tag.")  # type: ignore[assignment]
+
+
+class _TwinBasic(Basic):
+    config = _TwinBasicBlock  # type: ignore[assignment]
+
+
+class _NoConfig(Basic):
+    config = int  # type: ignore[assignment]
+
+    @property
+    def name(self) -> str:
+        return "no_config"
+
+
+def _config_with_tag(tag: Any) -> type[BlockConfig]:
+    return type("C", (BlockConfig,), {"__annotations__": {"type": tag}})
+
+
+def test_a_registered_block_type_is_usable_at_once() -> None:
+    # A copy of the basic block under a new tag: resnet18 with it is torchvision's resnet18.
+    register_block(_TwinBasic)
+    try:
+        report = archcompiler.analyze({"extends": "resnet18", "name": "t",
+                                       "stages": {"block": {"type": "twin_basic"}}})
+        assert (report.params, report.macs) == TV_RESNET18
+        with pytest.raises(ValueError):
+            register_block(_TwinBasic)  # the tag is taken
+    finally:
+        unregister_block("twin_basic")
+
+
+@pytest.mark.parametrize(("tag", "ok"), [("twin_basic", True), ("_twin", False),
+                                         ("twin-basic", False), ("twïn", False),
+                                         ("t" * 64, True), ("t" * 65, False)])
+def test_block_tags_are_identifiers(tag: str, ok: bool) -> None:
+    block = type("T", (Basic,), {"config": type("TC", (BasicBlock,), {
+        "__annotations__": {"type": Literal[tag]},
+        "type": Field(description="Block type tag.")})})
+    if ok:
+        register_block(block)
+        unregister_block(tag)
+        return
+    with pytest.raises(ValueError) as exc:
+        register_block(block)
+    assert str(exc.value) == ("a block type's tag must be an identifier (letters, digits and _, "
+                              f"not starting with _), got {tag!r}")
+
+
+def test_register_block_refuses_what_is_not_a_block_type() -> None:
+    with pytest.raises(TypeError) as exc:
+        register_block(object())  # type: ignore[type-var]
+    assert str(exc.value) == "register_block wants a BlockType, got object"
+    with pytest.raises(TypeError) as exc:
+        register_block(_NoConfig)
+    assert str(exc.value) == "_NoConfig.config must be a BlockConfig subclass"
+    no_class = type("NoClass", (_TwinBasic,), {"module_class": "not a class"})
+    with pytest.raises(TypeError) as exc:
+        register_block(no_class)
+    assert str(exc.value) == "NoClass.module_class must be a class name"
+    assert "twin_basic" not in BLOCKS.names()
+
+
+@pytest.mark.parametrize("annotation", [str, Literal["a", "b"], Literal[1]])
+def test_config_tag_wants_one_literal_string(annotation: Any) -> None:
+    with pytest.raises(TypeError) as exc:
+        config_tag(_config_with_tag(annotation))
+    assert str(exc.value) == "C.type must be Literal['<tag>'] with one string"
+    assert config_tag(_TwinBasicBlock) == "twin_basic"
