@@ -631,7 +631,11 @@ def test_register_block_refuses_what_is_not_a_block_type() -> None:
     assert "twin_basic" not in BLOCKS.names()
 
 
-@pytest.mark.parametrize("annotation", [str, Literal["a", "b"], Literal[1]])
+# list["x"]: one string argument, but not a Literal.
+ONE_STRING_NOT_LITERAL = list.__class_getitem__("x")
+
+
+@pytest.mark.parametrize("annotation", [str, Literal["a", "b"], Literal[1], ONE_STRING_NOT_LITERAL])
 def test_config_tag_wants_one_literal_string(annotation: Any) -> None:
     with pytest.raises(TypeError) as exc:
         config_tag(_config_with_tag(annotation))
