@@ -641,3 +641,37 @@ def test_config_tag_wants_one_literal_string(annotation: Any) -> None:
         config_tag(_config_with_tag(annotation))
     assert str(exc.value) == "C.type must be Literal['<tag>'] with one string"
     assert config_tag(_TwinBasicBlock) == "twin_basic"
+
+
+FORMULA_CASES = TABLE[::8]
+
+
+@pytest.mark.parametrize("case", FORMULA_CASES, ids=[c["id"] for c in FORMULA_CASES])
+def test_worked_formulas_add_up_to_the_references_counts(case: dict[str, Any]) -> None:
+    # `archc explain` shows each op's worked formulas. Summed over the nodes, their params and
+    # MACs are the reference's (the table: torchvision's and timm's counts at odd, non-square
+    # inputs), and each output size formula gives the node's shape.
+    report = archcompiler.analyze(case["spec"])
+    params = macs = 0
+    for n in report.graph.nodes:
+        ins = [report.shape(i) for i in n.inputs]
+        out = report.shape(n.name)
+        assert (ins and out) or n.attrs.ARITY == 0
+        formulas = {f.quantity: f for f in n.attrs.formulas(ins, out)}  # type: ignore[arg-type]
+        assert all(name for f in formulas.values() for name, _ in f.expr.terms()), n.name
+        params += formulas["params"].result if "params" in formulas else 0
+        macs += formulas["macs"].result if "macs" in formulas else 0
+        if "height" in formulas and out is not None:
+            assert (formulas["height"].result, formulas["width"].result) == tuple(out[1:]), n.name
+    assert (params, macs) == (case["params"], case["macs"]), case["reference"]
+
+
+def test_conv_formula_terms_are_named() -> None:
+    # torchvision's resnet18 conv1: 64 filters of 3x7x7 over a 112x112 output.
+    report = archcompiler.analyze("resnet18")
+    conv1 = report.graph.by_name()["conv1"]
+    f = {x.quantity: x for x in conv1.attrs.formulas([(3, 224, 224)], (64, 112, 112))}
+    assert f["macs"].expr.terms() == [
+        ("out channels", 64), ("in channels per group", 3), ("kernel", 7), ("kernel", 7),
+        ("output height", 112), ("output width", 112)]
+    assert f["macs"].result == 118_013_952 and f["params"].result == 9_408
