@@ -28,12 +28,20 @@ from archcompiler.core.diagnostics import Diagnostic, Span
 from archcompiler.ir.ops import (
     Activation,
     Add,
+    AvgPool,
     BatchNorm,
     Conv2d,
     Dropout,
+    GlobalAvgPool,
     LayerNorm,
     LayerScale,
     Linear,
+    MaxPool,
+    Mul,
+    OpAttrs,
+    PadChannels,
+    Shape,
+    ShapeError,
 )
 
 from .conftest import write_spec
@@ -675,3 +683,60 @@ def test_conv_formula_terms_are_named() -> None:
         ("out channels", 64), ("in channels per group", 3), ("kernel", 7), ("kernel", 7),
         ("output height", 112), ("output width", 112)]
     assert f["macs"].result == 118_013_952 and f["params"].result == 9_408
+
+
+SHAPE_ERRORS: list[tuple[OpAttrs, list[Shape], tuple[str, str, str]]] = [
+    (Conv2d(4, 8, 3), [(3, 8, 8)], ("ARC202", "conv2d expects 4 input channels but receives 3",
+                                    "make the previous layer's out_channels match")),
+    (Conv2d(6, 8, 3, groups=4), [(6, 8, 8)], (
+        "ARC203", "groups=4 does not divide the channels (6 in, 8 out)",
+        "choose groups that divide both channel counts")),
+    (Conv2d(3, 8, 7), [(3, 4, 4)], (
+        "ARC201", "conv2d collapses the map: 4 px with kernel 7, stride 1, padding 0 leaves "
+        "nothing", "use a larger input, fewer stride-2 stages, or a smaller stride")),
+    (MaxPool(3, 2, 2), [(3, 8, 8)], ("ARC204", "pool padding 2 exceeds half the kernel 3",
+                                     "use padding <= 1")),
+    (PadChannels(8, 4, 1), [(8, 8, 8)], (
+        "ARC206", "an option-A shortcut cannot shrink 8 channels to 4",
+        "use shortcut B or C where channels shrink")),
+    (Add(), [(8, 4, 4), (8, 2, 2)], (
+        "ARC207", "the residual add sees (8, 4, 4) from the body but (8, 2, 2) from the "
+        "shortcut", "use shortcut B (projection) or A (zero-pad) where the block changes "
+        "channels or stride")),
+    (Mul(), [(8, 4, 4), (4, 1, 1)], (
+        "ARC207", "a gate of shape (4, 1, 1) cannot scale a map of shape (8, 4, 4)",
+        "give the gate one value per channel of the map")),
+    (LayerScale(8), [(4, 2, 2)], ("ARC202", "layer_scale expects 8 input channels but receives 4",
+                                  "make the previous layer's out_channels match")),
+    (GlobalAvgPool(), [(8,)], ("ARC205", "global_avg_pool needs a CxHxW feature map, got (8,)",
+                               "place this op before the flatten")),
+    (Linear(4, 3), [(5,)], ("ARC202", "linear expects 4 features but receives (5,)",
+                            "flatten a globally pooled map before the classifier")),
+]
+
+
+@pytest.mark.parametrize(("op", "ins", "want"), SHAPE_ERRORS,
+                         ids=[f"{type(o).__name__}-{w[0]}" for o, _, w in SHAPE_ERRORS])
+def test_shape_errors_are_exact(op: OpAttrs, ins: list[Shape], want: tuple[str, str, str]
+                                ) -> None:
+    with pytest.raises(ShapeError) as exc:
+        op.infer(ins)
+    assert (exc.value.code, exc.value.message, exc.value.hint) == want
+
+
+def test_op_labels_params_and_buffers_are_torchs_and_the_papers() -> None:
+    # Labels in He et al. 2015's Fig. 3 notation ("3x3 conv, 128, /2"); params and buffer
+    # bytes of torch's modules: nn.Conv2d(3, 64, 7) 9,408 (resnet18's conv1), nn.Linear(512,
+    # 1000) 513,000 (its fc), nn.BatchNorm2d(64) 128 params and 64 x 4 x 2 + 8 buffer bytes
+    # (running mean and var in float32, num_batches_tracked in int64), a LayerNorm no buffers.
+    samples: list[tuple[OpAttrs, str, int, int]] = [
+        (Conv2d(64, 128, 3, 2, 1, 32), "3x3 conv, 128, /2, groups 32", 2304, 0),
+        (Conv2d(3, 64, 7, 2, 3), "7x7 conv, 64, /2", 9408, 0),
+        (MaxPool(3, 2, 1), "3x3 max pool, /2", 0, 0), (AvgPool(2, 2, 0), "2x2 avg pool, /2", 0, 0),
+        (PadChannels(16, 32, 2), "zero-pad 16→32, /2", 0, 0), (Add(), "+", 0, 0),
+        (Mul(), "×", 0, 0), (LayerScale(8), "layer scale", 8, 0),
+        (GlobalAvgPool(), "global avg pool", 0, 0), (Linear(512, 1000), "fc 512→1000", 513000, 0),
+        (Dropout(0.5), "dropout 0.5", 0, 0), (BatchNorm(64), "BN", 128, 520),
+        (LayerNorm(64), "LN", 128, 0), (Activation("relu"), "ReLU", 0, 0)]
+    assert [(o.text(), o.params(), o.buffer_bytes(4)) for o, *_ in samples] == [
+        tuple(s[1:]) for s in samples]
