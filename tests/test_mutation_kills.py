@@ -740,3 +740,21 @@ def test_op_labels_params_and_buffers_are_torchs_and_the_papers() -> None:
         (LayerNorm(64), "LN", 128, 0), (Activation("relu"), "ReLU", 0, 0)]
     assert [(o.text(), o.params(), o.buffer_bytes(4)) for o, *_ in samples] == [
         tuple(s[1:]) for s in samples]
+
+
+def test_shortcut_nodes_point_at_the_shortcut_option() -> None:
+    # He et al.'s option A (resnet20's `shortcut: A`): the zero-pad and the add it feeds are
+    # located at the option, so rule ARC303 and hovers point there.
+    graph = archcompiler.analyze("resnet20").graph
+    nodes = {n.name: n for n in graph.nodes}
+    at = _value(ZOO / "resnet20.yaml", "shortcut")
+    assert nodes["layer2.0.shortcut"].attrs == PadChannels(16, 32, 2)
+    assert nodes["layer2.0.shortcut"].span == nodes["layer2.0.add"].span == at
+
+
+def test_an_average_pooled_stem_is_not_named_maxpool() -> None:
+    # torchvision names its stem pool `maxpool`; an average pool there is another module.
+    spec = {"extends": "resnet18", "name": "a", "stem": {"pool": {"kind": "avg"}}}
+    stem = [n for n in archcompiler.analyze(spec).graph.nodes if n.name in
+            ("maxpool", "avgpool_stem")]
+    assert [(n.name, n.attrs) for n in stem] == [("avgpool_stem", AvgPool(3, 2, 1))]
