@@ -24,7 +24,9 @@ from archcompiler.blocks.base import (
     unregister_block,
 )
 from archcompiler.blocks.basic import Basic, BasicBlock
+from archcompiler.blocks.scope import GLOBAL_SCOPE, BlockScope
 from archcompiler.core.diagnostics import Diagnostic, Span
+from archcompiler.core.registry import UnknownNameError
 from archcompiler.ir.ops import (
     Activation,
     Add,
@@ -524,6 +526,7 @@ TWIN = _lines(
     "  - {name: ls, op: layer_scale, init: 0.25}",
     "  - {name: ls2, op: layer_scale, init: scale}",
     "  - {name: drop, op: dropout, p: 0.1}",
+    "  - {name: act, op: act, kind: relu6}",
     "residual: never")
 
 
@@ -542,10 +545,12 @@ def test_a_block_file_becomes_the_graph_it_describes(tmp_path: Path) -> None:
         ("layer2.0.sum", Add(), ("layer2.0.a", "layer2.0.b")),
         ("layer2.0.ls", LayerScale(32, 0.25), ("layer2.0.sum",)),
         ("layer2.0.ls2", LayerScale(32, 0.75), ("layer2.0.ls",)),
-        ("layer2.0.drop", Dropout(0.1), ("layer2.0.ls2",))]
+        ("layer2.0.drop", Dropout(0.1), ("layer2.0.ls2",)),
+        ("layer2.0.act", Activation("relu6"), ("layer2.0.drop",))]
     assert [n.span and _abs(n.span) for n in nodes] == [
         _at(block, "{name: a,"), _at(block, "{name: b,"), _at(block, "{name: sum"),
-        _at(block, "{name: ls,"), _at(block, "{name: ls2"), _at(block, "{name: drop")]
+        _at(block, "{name: ls,"), _at(block, "{name: ls2"), _at(block, "{name: drop"),
+        _at(block, "{name: act")]
 
 
 BAD_BLOCKS: dict[str, tuple[list[str], tuple[str, str, str, str]]] = {
@@ -758,3 +763,19 @@ def test_an_average_pooled_stem_is_not_named_maxpool() -> None:
     stem = [n for n in archcompiler.analyze(spec).graph.nodes if n.name in
             ("maxpool", "avgpool_stem")]
     assert [(n.name, n.attrs) for n in stem] == [("avgpool_stem", AvgPool(3, 2, 1))]
+
+
+def test_block_scope_lists_every_tag_it_knows() -> None:
+    # The five built-in block types (He et al. 2015 and 2016, Hu et al. 2018) plus a load's own.
+    scope = BlockScope({"mine": Basic()})
+    assert "mine" in scope and "basic" in scope and "mine" not in GLOBAL_SCOPE
+    assert isinstance(scope.get("mine"), Basic) and isinstance(scope.get("basic"), Basic)
+    assert scope.names() == ["basic", "bottleneck", "mine", "preact_basic", "preact_bottleneck",
+                             "se_bottleneck"]
+    with pytest.raises(UnknownNameError) as exc:
+        scope.get("basik")
+    assert (exc.value.kind, exc.value.name, exc.value.known) == ("block type", "basik",
+                                                                   scope.names())
+    assert str(exc.value) == ("unknown block type 'basik' (known: basic, bottleneck, mine, "
+                              "preact_basic, preact_bottleneck, se_bottleneck); did you mean "
+                              "'basic'?")
