@@ -540,8 +540,8 @@ def test_a_block_file_becomes_the_graph_it_describes(tmp_path: Path) -> None:
                                        "stages: {block: {type: twin, scale: 0.75}}"))
     nodes = [n for n in archcompiler.analyze(path).graph.nodes if n.block == "layer2.0"]
     assert [(n.name, n.attrs, n.inputs) for n in nodes] == [
-        ("layer2.0.a", Conv2d(16, 32, 3, 2, 1), ("layer1.2.drop",)),
-        ("layer2.0.b", Conv2d(16, 32, 1, 2, 0), ("layer1.2.drop",)),
+        ("layer2.0.a", Conv2d(16, 32, 3, 2, 1), ("layer1.2.act",)),
+        ("layer2.0.b", Conv2d(16, 32, 1, 2, 0), ("layer1.2.act",)),
         ("layer2.0.sum", Add(), ("layer2.0.a", "layer2.0.b")),
         ("layer2.0.ls", LayerScale(32, 0.25), ("layer2.0.sum",)),
         ("layer2.0.ls2", LayerScale(32, 0.75), ("layer2.0.ls",)),
