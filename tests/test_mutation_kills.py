@@ -349,7 +349,7 @@ def _state_dict(graph: Any) -> dict[str, list[int]]:
 
 
 @pytest.mark.parametrize("case", TABLE, ids=[c["id"] for c in TABLE])
-def test_graph_modules_are_the_references_state_dict(case: dict[str, Any]) -> None:
+def test_graph_modules_hold_the_references_tensors(case: dict[str, Any]) -> None:
     # tests/data/outside_reference.json's state_dict (torchvision's and timm's own modules),
     # checked against the graph without building torch modules: every module name, every
     # conv's bias and every shape. (test_outside_reference.py builds the torch module too.)
