@@ -27,6 +27,7 @@ from archcompiler.blocks.basic import Basic, BasicBlock
 from archcompiler.blocks.scope import GLOBAL_SCOPE, BlockScope
 from archcompiler.core.diagnostics import Diagnostic, Span
 from archcompiler.core.registry import UnknownNameError
+from archcompiler.ir.graph import Role
 from archcompiler.ir.ops import (
     Activation,
     Add,
@@ -779,3 +780,54 @@ def test_block_scope_lists_every_tag_it_knows() -> None:
     assert str(exc.value) == ("unknown block type 'basik' (known: basic, bottleneck, mine, "
                               "preact_basic, preact_bottleneck, se_bottleneck); did you mean "
                               "'basic'?")
+
+
+def _plain_bottleneck(case: dict[str, Any]) -> bool:
+    block = case.get("spec", {}).get("stages", {}).get("block", {})
+    return block.get("type") in ("bottleneck", "preact_bottleneck", "se_bottleneck") and \
+        block.get("groups", 1) == 1 and block.get("width_per_group", 64) == 64
+
+
+GROUPED = [c for c in TABLE if _plain_bottleneck(c)][::4]
+
+
+@pytest.mark.parametrize("case", GROUPED, ids=[c["id"] for c in GROUPED])
+def test_grouped_3x3_is_the_references_with_conv2_grouped(case: dict[str, Any]) -> None:
+    # groups=g with width_per_group=64/g keeps torchvision's inner width int(w x (64/g) / 64) x g
+    # where g divides the widths, and only conv2 (the 3x3) becomes grouped, as in torchvision's
+    # and timm's ResNeXt blocks: params and MACs fall by conv2's (1 - 1/g), its weight shape
+    # and output map read off the table's reference network.
+    g = 2
+    spec = json.loads(json.dumps(case["spec"]))
+    spec["stages"]["block"].update(groups=g, width_per_group=64 // g)
+    sd = case["state_dict"]
+    conv2 = {k[: -len(".conv2.weight")]: v for k, v in sd.items() if k.endswith(".conv2.weight")}
+    if any(v[0] % g for v in conv2.values()):
+        pytest.skip("a width that 2 does not divide")
+    weights = {b: v[0] * v[1] * v[2] * v[3] for b, v in conv2.items()}
+    saved_params = sum(w - w // g for w in weights.values())
+    saved_macs = sum((w - w // g) * case["blocks"][b][1] * case["blocks"][b][2]
+                     for b, w in weights.items())
+    report = archcompiler.analyze(spec)
+    assert (report.params, report.macs) == (case["params"] - saved_params,
+                                            case["macs"] - saved_macs), case["reference"]
+
+
+def test_roles_of_the_add_and_of_a_branch_norm(tmp_path: Path) -> None:
+    # The add is the merge (rule ARC306 counts layers without it); an op of a block file with
+    # `role: branch` is a side branch, its norm too (docs/blocks.md).
+    nodes = archcompiler.analyze("resnet18").graph.by_name()
+    assert nodes["layer2.0.add"].role == Role.MERGE
+    assert nodes["layer2.0.bn1"].role == Role.MAIN
+    write_spec(tmp_path, _lines("ops:", "  - {name: c, op: conv, out: out, kernel: 3, "
+                                "stride: stride}", "  - {name: n, op: norm, role: branch}"),
+               "x.yaml")
+    path = write_spec(tmp_path, _lines("extends: resnet20", "name: t", "blocks: {x: x.yaml}",
+                                       "stages: {block: {type: x}}"))
+    roles = {n.name: n.role for n in archcompiler.analyze(path).graph.nodes}
+    assert (roles["layer2.0.c"], roles["layer2.0.n"]) == (Role.MAIN, Role.BRANCH)
+
+
+def test_layer_scale_formula_names_its_channels() -> None:
+    (f,) = LayerScale(8).formulas([(8, 4, 4)], (8, 4, 4))
+    assert (f.quantity, f.expr.terms(), f.result) == ("params", [("channels", 8)], 8)
