@@ -831,3 +831,13 @@ def test_roles_of_the_add_and_of_a_branch_norm(tmp_path: Path) -> None:
 def test_layer_scale_formula_names_its_channels() -> None:
     (f,) = LayerScale(8).formulas([(8, 4, 4)], (8, 4, 4))
     assert (f.quantity, f.expr.terms(), f.result) == ("params", [("channels", 8)], 8)
+
+
+def test_every_written_value_keeps_its_span() -> None:
+    # `diff`, hovers and notes ask the resolved spec where each value was written.
+    spec = archcompiler.analyze("resnet18").spec
+    zoo = ZOO / "resnet18.yaml"
+    assert spec.span_of("stem.conv.kernel") == _value(zoo, "kernel")
+    assert spec.span_of("stages.depths") == _value(zoo, "depths")
+    assert spec.span_of("head.classes") == _value(zoo, "classes")
+    assert spec.span_of("no.such.field") is None
