@@ -841,3 +841,21 @@ def test_every_written_value_keeps_its_span() -> None:
     assert spec.span_of("stages.depths") == _value(zoo, "depths")
     assert spec.span_of("head.classes") == _value(zoo, "classes")
     assert spec.span_of("no.such.field") is None
+
+
+def test_a_derived_padding_is_located_at_its_kernel(tmp_path: Path) -> None:
+    # resnet18's stem padding 3 was for its 7x7 kernel: with a 3x3 written here the padding is
+    # derived (1), and located at the kernel that set it.
+    path = write_spec(tmp_path, "extends: resnet18\nname: r\nstem: {conv: {kernel: 3}}\n")
+    spec = archcompiler.analyze(path).spec
+    assert spec.stem.padding == 1
+    assert spec.span_of("stem.conv.padding") == _at(path, "3}")
+
+
+def test_a_stem_without_pool_has_the_identity_pool_fields() -> None:
+    # torchvision's CIFAR-style stems have no max-pool: the resolved stem says kernel 1,
+    # stride 1, padding 0 (no pool), as `archc diff` reads it.
+    spec = archcompiler.analyze("resnet20").spec
+    st = spec.stem
+    assert (st.pool_kind, st.pool_kernel, st.pool_stride, st.pool_padding, st.pool_span) == (
+        None, 1, 1, 0, None)
