@@ -859,3 +859,21 @@ def test_a_stem_without_pool_has_the_identity_pool_fields() -> None:
     st = spec.stem
     assert (st.pool_kind, st.pool_kernel, st.pool_stride, st.pool_padding, st.pool_span) == (
         None, 1, 1, 0, None)
+
+
+def test_arc114_names_each_stage_without_inner_channels() -> None:
+    # torchvision's Bottleneck: width = int(planes * (base_width / 64.)) * groups, 0 for
+    # planes 16 and 32 at base_width 1: those stages have no 3x3 to build.
+    spec = {"extends": "resnet50", "name": "r",
+            "stages": {"widths": [16, 32, 64, 128], "block": {"width_per_group": 1}}}
+    assert [(d.message, d.hint) for d in _diags(spec, "ARC114")] == [
+        (f"the bottleneck blocks of layer{i} get 0 inner channels from width {w}",
+         "raise the width or width_per_group so width x width_per_group >= 64")
+        for i, w in ((1, 16), (2, 32))]
+
+
+def test_transitions_and_the_activation_are_placed() -> None:
+    spec = archcompiler.analyze("convnext_tiny").spec
+    assert [(b.stage, b.index) for b in spec.blocks if b.role == "transition"] == [
+        (1, -1), (2, -1), (3, -1)]
+    assert spec.activation_span == _value(ZOO / "convnext_tiny.yaml", "activation")
