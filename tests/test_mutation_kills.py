@@ -877,3 +877,17 @@ def test_transitions_and_the_activation_are_placed() -> None:
     assert [(b.stage, b.index) for b in spec.blocks if b.role == "transition"] == [
         (1, -1), (2, -1), (3, -1)]
     assert spec.activation_span == _value(ZOO / "convnext_tiny.yaml", "activation")
+
+
+def test_arc116_checks_the_out_channels_form() -> None:
+    # timm's make_divisible(256 x 0.3, 8) = 80 and make_divisible(512 x 0.3, 8) = 152: the
+    # outputs' 1:2 ratio breaks, in the out_channels form as in the widths form.
+    spec = {"extends": "resnet50", "name": "r", "stages": {
+        "depths": None, "widths": None, "strides": None,
+        "per_stage": [{"depth": 1, "out_channels": 256, "stride": 1},
+                      {"depth": 1, "out_channels": 512, "stride": 2}],
+        "width_multiplier": 0.3, "width_divisor": 8}}
+    (diag,) = _diags(spec, "ARC116")
+    assert diag.message == ("width_multiplier 0.3 rounds layer1 to 80 and layer2 to 152 "
+                            "(multiples of 8), which breaks the 256 -> 512 ratio of the widths "
+                            "(rule ii)")
