@@ -562,6 +562,9 @@ BAD_BLOCKS: dict[str, tuple[list[str], tuple[str, str, str, str]]] = {
         "{name: bn1")),
     "division_by_zero": (["ops:", "  - {name: c, op: conv, out: out // (stride - stride)}"], (
         "ARC162", "division by zero in '//'", "make sure the divisor cannot be 0", "//")),
+    "negative_out": (["ops:", "  - {name: c, op: conv, out: 0 - out, kernel: 3}"], (
+        "ARC164", "c.out evaluates to -16, outside 1..65536",
+        "check the expression and the block's fields", "0 - out")),
     "negative_expansion": (["fields:",
                             "  e: {type: int, default: 2, min: 1, max: 8, description: E.}",
                             "expansion: 1 - e", "ops:", "  - {name: c, op: conv, out: out}"], (
@@ -891,3 +894,21 @@ def test_arc116_checks_the_out_channels_form() -> None:
     assert diag.message == ("width_multiplier 0.3 rounds layer1 to 80 and layer2 to 152 "
                             "(multiples of 8), which breaks the 256 -> 512 ratio of the widths "
                             "(rule ii)")
+
+
+def test_block_file_op_defaults(tmp_path: Path) -> None:
+    # docs/blocks.md: a layer scale starts at 1e-6 (timm's ls_init_value), a dropout's p is 0,
+    # a pool's padding 0, unless written.
+    write_spec(tmp_path, _lines(
+        "ops:", "  - {name: c, op: conv, out: out, kernel: 3, stride: stride}",
+        "  - {name: ls, op: layer_scale}", "  - {name: d, op: dropout}",
+        "  - {name: p, op: max_pool, kernel: 1, stride: 1}", "residual: never"), "x.yaml")
+    path = write_spec(tmp_path, _lines("extends: resnet20", "name: t", "blocks: {x: x.yaml}",
+                                       "stages: {block: {type: x}}"))
+    nodes = [n for n in archcompiler.analyze(path).graph.nodes if n.block == "layer2.0"]
+    assert [n.attrs for n in nodes][1:] == [LayerScale(32, 1e-6), Dropout(0.0), MaxPool(1, 1, 0)]
+
+
+def test_wrn_identity_blocks_add_their_input() -> None:
+    # timm's PreActBasic (and WRN): out = conv2(...) + x where the shape is kept.
+    assert _dataflow("wrn28_10", "layer2.1")[-1] == ("add", ["conv2", BLOCK_IN], None)
