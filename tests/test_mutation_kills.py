@@ -18,6 +18,7 @@ import archcompiler
 from archcompiler import SpecError
 from archcompiler.blocks.base import (
     BLOCKS,
+    BlockBuilder,
     BlockConfig,
     config_tag,
     register_block,
@@ -500,6 +501,9 @@ def test_data_blocks_dataflow_is_timms() -> None:
         ("mlp.act", Activation("gelu"), ["mlp.fc1"]),
         ("mlp.fc2", Conv2d(768, 192, 1, bias=True), ["mlp.act"]),
         ("gamma", LayerScale(192, 1e-6), ["mlp.fc2"]), ("add", Add(), ["gamma", BLOCK_IN])]
+    # timm's state_dict key stages.1.blocks.0.gamma: the layer scale is a module.
+    gamma = archcompiler.analyze("convnext_tiny").graph.by_name()["stages.1.blocks.0.gamma"]
+    assert gamma.module == "stages.1.blocks.0.gamma"
     # timm's RegNet Bottleneck with SEModule (regnety_040, layer2.0): x * gate before conv3.
     flow = _flow_attrs("regnety_040", "layer2.0")
     assert [(n, type(a).__name__, i) for n, a, i in flow][6:12] == [
@@ -827,8 +831,10 @@ def test_roles_of_the_add_and_of_a_branch_norm(tmp_path: Path) -> None:
                "x.yaml")
     path = write_spec(tmp_path, _lines("extends: resnet20", "name: t", "blocks: {x: x.yaml}",
                                        "stages: {block: {type: x}}"))
-    roles = {n.name: n.role for n in archcompiler.analyze(path).graph.nodes}
-    assert (roles["layer2.0.c"], roles["layer2.0.n"]) == (Role.MAIN, Role.BRANCH)
+    nodes = archcompiler.analyze(path).graph.by_name()
+    assert (nodes["layer2.0.c"].role, nodes["layer2.0.n"].role) == (Role.MAIN, Role.BRANCH)
+    span = nodes["layer2.0.n"].span
+    assert span is not None and _abs(span) == _at(tmp_path / "x.yaml", "{name: n")
 
 
 def test_layer_scale_formula_names_its_channels() -> None:
@@ -912,3 +918,38 @@ def test_block_file_op_defaults(tmp_path: Path) -> None:
 def test_wrn_identity_blocks_add_their_input() -> None:
     # timm's PreActBasic (and WRN): out = conv2(...) + x where the shape is kept.
     assert _dataflow("wrn28_10", "layer2.1")[-1] == ("add", ["conv2", BLOCK_IN], None)
+
+
+def test_head_modules_are_named() -> None:
+    # torchvision's resnet head (avgpool, fc; a Dropout before fc where asked), vgg19's
+    # pool before the classifier, and MobileNetV2's 1x1 conv head with its BN (timm's
+    # conv_head and bn2, which the key map reaches from bn_head).
+    def head(spec: Any) -> list[tuple[str, str | None]]:
+        g = archcompiler.analyze(spec).graph
+        return [(n.name, n.module) for n in g.nodes if n.role == Role.HEAD]
+    assert head("mobilenetv2_100") == [
+        ("conv_head", "conv_head"), ("bn_head", "bn_head"), ("act_head", "relu6"),
+        ("avgpool", "avgpool"), ("flatten", None), ("fc", "fc")]
+    assert head("vgg19")[:2] == [("pool_head", "pool_head"), ("flatten", None)]
+    assert head({"extends": "resnet18", "name": "d", "head": {"dropout": 0.2}}) == [
+        ("avgpool", "avgpool"), ("flatten", None), ("dropout", "dropout"), ("fc", "fc")]
+
+
+class _BadArity(Basic):
+    config = _TwinBasicBlock  # type: ignore[assignment]
+
+    def lower(self, cfg: BasicBlock, x: str, g: BlockBuilder) -> str:
+        return g.op("add", Add(), (x,))
+
+
+def test_an_op_with_the_wrong_inputs_is_a_plugin_error() -> None:
+    register_block(_BadArity)
+    try:
+        with pytest.raises(SpecError) as exc:
+            archcompiler.analyze({"extends": "resnet18", "name": "t",
+                                  "stages": {"block": {"type": "twin_basic"}}})
+        (d,) = exc.value.diagnostics
+        assert d.code == "ARC170" and d.message.endswith(
+            "failed to lower layer1.0: ValueError: layer1.0.add: add takes 2 inputs, got 1")
+    finally:
+        unregister_block("twin_basic")
