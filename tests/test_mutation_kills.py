@@ -953,3 +953,14 @@ def test_an_op_with_the_wrong_inputs_is_a_plugin_error() -> None:
             "failed to lower layer1.0: ValueError: layer1.0.add: add takes 2 inputs, got 1")
     finally:
         unregister_block("twin_basic")
+
+
+def test_a_block_file_expansion_may_reach_the_channel_bound(tmp_path: Path) -> None:
+    # The schema's bound on a channel count, 65,536, is inclusive: an expansion that reaches it
+    # exactly is no ARC164 (the rules may still object to the design).
+    write_spec(tmp_path, _lines("expansion: 65536", "ops:",
+                                "  - {name: c, op: conv, out: out, kernel: 1, stride: stride}",
+                                "residual: never"), "e.yaml")
+    path = write_spec(tmp_path, _lines("extends: resnet20", "name: t", "blocks: {e: e.yaml}",
+                                       "stages: {block: {type: e}, widths: [1, 1, 1]}"))
+    assert not [d for d in archcompiler.validate(path) if d.code == "ARC164"]
