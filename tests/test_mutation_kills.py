@@ -964,3 +964,27 @@ def test_a_block_file_expansion_may_reach_the_channel_bound(tmp_path: Path) -> N
     path = write_spec(tmp_path, _lines("extends: resnet20", "name: t", "blocks: {e: e.yaml}",
                                        "stages: {block: {type: e}, widths: [1, 1, 1]}"))
     assert not [d for d in archcompiler.validate(path) if d.code == "ARC164"]
+
+
+def test_stem_modules_are_timms_and_torchvisions() -> None:
+    # timm's resnet50d deep stem: conv1 = Sequential(conv, bn, act, conv, bn, act, conv), so
+    # its modules are conv1.0 ... conv1.6, then bn1, act1 (our relu) and maxpool. The pool is
+    # located at the stem's pool mapping.
+    g = archcompiler.analyze("resnet50d").graph
+    stem = [(n.name, n.module) for n in g.nodes if n.role == Role.STEM and n.module]
+    assert stem == [(f"conv1.{i}", f"conv1.{i}") for i in range(7)] + [
+        ("bn1", "bn1"), ("relu", "relu"), ("maxpool", "maxpool")]
+    pool = archcompiler.analyze("resnet18").graph.by_name()["maxpool"]
+    assert pool.span == _at(ZOO / "resnet18.yaml", "{kind: max")
+
+
+def test_more_formula_terms_and_torchs_pool_padding() -> None:
+    # nn.Conv2d(4, 8, 1, bias=True): 8·4·1·1 + 8; nn.Linear(4, 3): 4·3 + 3. torch's pools
+    # allow padding up to half the kernel: a 2x2 pool with padding 1 is valid (8 -> 5).
+    (f,) = [x for x in Conv2d(4, 8, 1, bias=True).formulas([(4, 2, 2)], (8, 2, 2))
+            if x.quantity == "params"]
+    assert f.expr.terms()[-1] == ("bias", 8) and f.result == 40
+    lin = {x.quantity: x.expr.terms() for x in Linear(4, 3).formulas([(4,)], (3,))}
+    assert lin == {"params": [("in features", 4), ("out features", 3), ("bias", 3)],
+                   "macs": [("in features", 4), ("out features", 3)]}
+    assert MaxPool(2, 2, 1).infer([(3, 8, 8)]) == (3, 5, 5)
