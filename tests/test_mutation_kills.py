@@ -26,6 +26,7 @@ from archcompiler.blocks.base import (
 )
 from archcompiler.blocks.basic import Basic, BasicBlock
 from archcompiler.blocks.scope import GLOBAL_SCOPE, BlockScope
+from archcompiler.blocks.se_bottleneck import squeezed_channels
 from archcompiler.core.diagnostics import Diagnostic, Span
 from archcompiler.core.registry import UnknownNameError
 from archcompiler.ir.graph import Role
@@ -725,6 +726,11 @@ SHAPE_ERRORS: list[tuple[OpAttrs, list[Shape], tuple[str, str, str]]] = [
                                "place this op before the flatten")),
     (Linear(4, 3), [(5,)], ("ARC202", "linear expects 4 features but receives (5,)",
                             "flatten a globally pooled map before the classifier")),
+    (Mul(), [(8,), (8, 1, 1)], ("ARC205", "mul needs a CxHxW feature map, got (8,)",
+                                "place this op before the flatten")),
+    (PadChannels(8, 16, 2), [(4, 8, 8)], (
+        "ARC202", "zero-pad shortcut expects 8 input channels but receives 4",
+        "make the previous layer's out_channels match")),
 ]
 
 
@@ -988,3 +994,28 @@ def test_more_formula_terms_and_torchs_pool_padding() -> None:
     assert lin == {"params": [("in features", 4), ("out features", 3), ("bias", 3)],
                    "macs": [("in features", 4), ("out features", 3)]}
     assert MaxPool(2, 2, 1).infer([(3, 8, 8)]) == (3, 5, 5)
+
+
+def test_se_squeeze_rounds_half_up_as_timm() -> None:
+    # timm's make_divisible(192 / 16, 8) = int(12 + 4) // 8 * 8 = 16 (12 is nearer 16 than 8
+    # only by timm's round-half-up); 56 / 16 = 3.5 rounds to the floor of 8.
+    assert squeezed_channels(192, 16, 8) == 16
+    assert squeezed_channels(56, 16, 8) == 8
+    assert Conv2d(4, 4, 3, groups=2).text() == "3x3 conv, 4, groups 2"
+
+
+def test_resnet_d_projection_pools_as_timm() -> None:
+    # timm's resnet50d downsample: AvgPool2d(2, 2, ceil_mode=True, count_include_pad=False),
+    # then the 1x1 conv; located at the shortcut option, as the add is.
+    g = archcompiler.analyze("resnet50d").graph.by_name()
+    pool = g["layer2.0.downsample.0"]
+    assert pool.attrs == AvgPool(2, 2, 0, ceil_mode=True, count_include_pad=False)
+    assert pool.span == g["layer2.0.add"].span == _value(ZOO / "resnet18.yaml", "shortcut")
+
+
+def test_regnet_zero_init_last_is_timms() -> None:
+    # timm's RegNet(zero_init_last=True) zeroes each block's conv3.bn (the file's `last: true`).
+    g = archcompiler.analyze({"extends": "regnetx_002", "name": "z",
+                              "zero_init_residual": True}).graph
+    zeroed = {n.name for n in g.nodes if isinstance(n.attrs, BatchNorm) and n.attrs.zero_init}
+    assert zeroed == {f"{b.name}.conv3.bn" for b in g.blocks}
