@@ -20,6 +20,7 @@ from archcompiler.blocks.base import (
     BLOCKS,
     BlockBuilder,
     BlockConfig,
+    BlockType,
     config_tag,
     register_block,
     unregister_block,
@@ -914,11 +915,13 @@ def test_block_file_op_defaults(tmp_path: Path) -> None:
     write_spec(tmp_path, _lines(
         "ops:", "  - {name: c, op: conv, out: out, kernel: 3, stride: stride}",
         "  - {name: ls, op: layer_scale}", "  - {name: d, op: dropout}",
-        "  - {name: p, op: max_pool, kernel: 1, stride: 1}", "residual: never"), "x.yaml")
+        "  - {name: p, op: max_pool, kernel: 1, stride: 1}", "  - {name: q, op: avg_pool}",
+        "residual: never"), "x.yaml")
     path = write_spec(tmp_path, _lines("extends: resnet20", "name: t", "blocks: {x: x.yaml}",
                                        "stages: {block: {type: x}}"))
     nodes = [n for n in archcompiler.analyze(path).graph.nodes if n.block == "layer2.0"]
-    assert [n.attrs for n in nodes][1:] == [LayerScale(32, 1e-6), Dropout(0.0), MaxPool(1, 1, 0)]
+    assert [n.attrs for n in nodes][1:] == [LayerScale(32, 1e-6), Dropout(0.0), MaxPool(1, 1, 0),
+                                            AvgPool(2, 2, 0)]
 
 
 def test_wrn_identity_blocks_add_their_input() -> None:
@@ -1019,3 +1022,23 @@ def test_regnet_zero_init_last_is_timms() -> None:
                               "zero_init_residual": True}).graph
     zeroed = {n.name for n in g.nodes if isinstance(n.attrs, BatchNorm) and n.attrs.zero_init}
     assert zeroed == {f"{b.name}.conv3.bn" for b in g.blocks}
+
+
+class _NoModuleClass(BlockType[_TwinBasicBlock]):
+    config = _TwinBasicBlock
+
+    def lower(self, cfg: _TwinBasicBlock, x: str, g: BlockBuilder) -> str:
+        return x
+
+
+def test_register_block_wants_a_module_class() -> None:
+    with pytest.raises(TypeError) as exc:
+        register_block(_NoModuleClass)
+    assert str(exc.value) == "_NoModuleClass.module_class must be a class name"
+
+
+def test_regnet_y_se_activation_is_a_branch() -> None:
+    # timm's RegNetY: the SE module (fc1, act, fc2, gate) is a side branch of the block.
+    g = archcompiler.analyze("regnety_040").graph.by_name()
+    assert [g[f"layer2.0.se.{k}"].role for k in ("fc1", "act", "fc2", "gate")] == [
+        Role.BRANCH] * 4
