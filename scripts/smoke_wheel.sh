@@ -16,7 +16,7 @@ say "build the sdist and the wheel"
 "$DEV" -m build -q --outdir "$TMP/dist" . >/dev/null
 WHEEL=$(ls "$TMP"/dist/archcompiler-*.whl)
 SDIST=$(ls "$TMP"/dist/archcompiler-*.tar.gz)
-"$DEV" scripts/check_dist.py "$WHEEL" "$SDIST"
+"$DEV" -m tests.support.dist "$WHEEL" "$SDIST"
 
 say "install the wheel into a fresh venv outside the checkout"
 PY=${PYTHON:-python3}
@@ -77,5 +77,5 @@ say "the sdist's tests run from the unpacked sdist"
 mkdir sdist && tar -xzf "$SDIST" -C sdist
 cd sdist/archcompiler-*
 "$V/python" -m pip install -q -c "$REPO/constraints/torch-cpu.txt" pytest hypothesis jsonschema
-"$V/python" -m pytest -q -p no:cacheprovider tests/test_schema.py tests/test_packaging.py tests/test_analysis.py
+"$V/python" -m pytest -q -p no:cacheprovider tests/language/test_schema.py tests/project/test_packaging.py tests/analysis/test_analysis.py
 say "smoke test passed"
