@@ -4,24 +4,31 @@
 # to run again; it skips what is already there.
 #   PYTHON=python3.12 bash scripts/setup.sh   # another interpreter (see the README's table)
 #   VENV=.venv-312 bash scripts/setup.sh      # another venv folder
+#   TORCH_VARIANT=cu128 bash scripts/setup.sh # a CUDA build of the same torch, from its index
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 VENV=${VENV:-.venv}
 # The CPU build of the pinned torch: `+cpu` is a version only PyTorch's CPU index (or a local copy
 # of its wheel) has, so pip can never fall back to PyPI's CUDA build of the same version.
-TORCH=$(grep -v '^#' constraints/torch-cpu.txt | grep '^torch==')
-CPU_INDEX=${TORCH_INDEX_URL:-https://download.pytorch.org/whl/cpu}
+VERSION=$(sed -n 's/^torch==\([0-9.]*\)+cpu$/\1/p' constraints/torch-cpu.txt)
+VARIANT=${TORCH_VARIANT:-cpu}
+TORCH="torch==$VERSION+$VARIANT"
+CONSTRAINTS=constraints/torch-cpu.txt
+if [ "$VARIANT" != cpu ]; then
+  CONSTRAINTS=$(mktemp); echo "$TORCH" > "$CONSTRAINTS"
+fi
+INDEX=${TORCH_INDEX_URL:-https://download.pytorch.org/whl/$VARIANT}
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip "setuptools>=77"
 if ! "$VENV/bin/python" -c "import sys, torch; sys.exit(torch.__version__ != '${TORCH#torch==}')" 2>/dev/null; then
   # A local wheel first (pip's find-links, as on this project's build machines), then the index.
   "$VENV/bin/python" -m pip install -q "$TORCH" 2>/dev/null \
-    || "$VENV/bin/python" -m pip install -q --index-url "$CPU_INDEX" --extra-index-url https://pypi.org/simple "$TORCH"
+    || "$VENV/bin/python" -m pip install -q --index-url "$INDEX" --extra-index-url https://pypi.org/simple "$TORCH"
 fi
 # Every later call holds the pin: a dependency asking for another torch fails instead of
 # replacing the CPU build.
-"$VENV/bin/python" -m pip install -q -c constraints/torch-cpu.txt -e ".[dev]"
+"$VENV/bin/python" -m pip install -q -c "$CONSTRAINTS" -e ".[dev]"
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 if ! command -v dot >/dev/null 2>&1; then
   $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null

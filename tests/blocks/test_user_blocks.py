@@ -75,6 +75,7 @@ def test_a_registered_block_is_analysed(registered: None, tmp_path: Path) -> Non
     assert not [d for d in report.diagnostics if d.code == "ARC306"]
 
 
+@pytest.mark.slow
 def test_a_registered_block_builds_what_the_analysis_says(registered: None,
                                                           tmp_path: Path) -> None:
     torch = pytest.importorskip("torch")

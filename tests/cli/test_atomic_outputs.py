@@ -13,6 +13,7 @@ intact byte for byte, no temporary file is left in the folder, the CLI returns 2
 from __future__ import annotations
 
 import errno
+import importlib.util
 import io
 import os
 import shutil
@@ -31,6 +32,8 @@ BUDGET = 100  # bytes a failing file accepts before its write raises
 
 HAS_DOT = shutil.which("dot") is not None
 needs_dot = pytest.mark.skipif(not HAS_DOT, reason="graphviz `dot` is not installed")
+needs_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None,
+                                 reason="archc build needs torch")
 
 
 class ExitCodeMismatch(AssertionError):
@@ -142,6 +145,11 @@ EXPECTED_RC = {"oserror": 2, "interrupt": 130}
 # OSError or KeyboardInterrupt: archc build now serialises in memory and then writes atomically.
 
 
+def _marks(output: str) -> list[pytest.MarkDecorator]:
+    """What an output needs: `dot` for SVG, torch for the built modules."""
+    return [needs_dot] if output == "svg" else [needs_torch] if output in ("pt", "pt2") else []
+
+
 def _cases() -> list[Any]:
     """(output, where, kind) for every output and fault, with the known bug marked."""
     cases = []
@@ -152,14 +160,12 @@ def _cases() -> list[Any]:
                 if output == "pt2" and (where, kind) in (("fsync", "interrupt"),
                                                          ("replace", "oserror")):
                     continue  # each export costs ~1 s: cover each fault point once per kind
-                marks = [needs_dot] if output == "svg" else []
-                cases.append(pytest.param(output, where, kind, marks=marks,
+                cases.append(pytest.param(output, where, kind, marks=_marks(output),
                                           id=f"{output}-{where}-{kind}"))
     return cases
 
 
-@pytest.mark.parametrize("output", [pytest.param(o, marks=[needs_dot] if o == "svg" else [])
-                                    for o in OUTPUTS])
+@pytest.mark.parametrize("output", [pytest.param(o, marks=_marks(o)) for o in OUTPUTS])
 def test_a_clean_run_replaces_the_old_file(output: str, spec: Path, out_dir: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     argv = OUTPUTS[output](spec, out_dir)

@@ -222,6 +222,7 @@ def fuzz_env(sandbox: Path, capsys: pytest.CaptureFixture[str],
         n: (sandbox / n).read_bytes() for n in ("tiny.yaml", "net.yaml", "evil.yaml", "w.pth")})
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("fuzz_env")
 def test_every_command_under_random_argv() -> None:
     _run(N_SHORT)

@@ -17,6 +17,8 @@ from archcompiler.cli import main
 from archcompiler.language.zoo import builtin_names
 from tests.conftest import BAD, ROOT
 
+pytestmark = pytest.mark.slow  # new processes and a pip install
+
 Capsys = pytest.CaptureFixture[str]
 
 def python_m(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -495,6 +495,7 @@ SNIPPETS = ["{", "}", "[", "]", ": ", ":", "- ", "&a ", "*a", "&b [1, 2]", "!!py
             "type: bottleneck", "per_stage: [{depth: 1, width: 8}]", "\u00e9", "\ufeff", "\r\n"]
 
 
+@pytest.mark.slow
 @hypothesis.settings(max_examples=100, deadline=None, derandomize=True,
                      suppress_health_check=[hypothesis.HealthCheck.too_slow])
 @hypothesis.given(edits=st.lists(st.tuples(st.integers(0, len(SEED_SPEC)),

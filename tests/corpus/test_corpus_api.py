@@ -101,6 +101,7 @@ def test_api_malformed_overrides(name: str) -> None:
     str(info.value).encode("utf-8")  # the message itself is UTF-8 text
 
 
+@pytest.mark.slow
 def test_a_2000_file_extends_chain(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_spec(tmp_path, TINY, "f0.yaml")
     for i in range(1, 2000):
@@ -140,6 +141,7 @@ def test_argv_bytes_that_are_not_utf8(case: str, tmp_path: Path) -> None:
     assert not list(tmp_path.iterdir())  # nothing written
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_start_up_exits_130_quietly(tmp_path: Path) -> None:
     """SIGINT at several moments of start-up (imports, parsing): exit 130, never a traceback.
 
@@ -168,6 +170,7 @@ def test_ctrl_c_during_start_up_exits_130_quietly(tmp_path: Path) -> None:
     assert interrupted >= 1
 
 
+@pytest.mark.slow
 def test_sweep_cost_bound(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     big = write_spec(tmp_path, """
         extends: resnet20

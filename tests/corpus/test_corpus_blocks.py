@@ -137,6 +137,7 @@ def _check(folder: Path, text: str) -> None:
     assert "Traceback" not in err and "internal error" not in err, err
 
 
+@pytest.mark.slow
 @hypothesis.settings(max_examples=150, deadline=None,
                      suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture])
 @hypothesis.given(which=st.integers(0, 2), edits=st.lists(
@@ -179,6 +180,7 @@ def _declaration(draw: st.DrawFn) -> str:
             f"residual: {residual}\n")
 
 
+@pytest.mark.slow
 @hypothesis.settings(max_examples=150, deadline=None)
 @hypothesis.given(text=_declaration())
 def test_random_declarations_never_crash(text: str,

@@ -84,6 +84,7 @@ def test_refused_before_any_work(case: str, work: Path, capsys: Capsys) -> None:
     assert _snapshot(work) == before  # nothing written, nothing replaced
 
 
+@pytest.mark.slow
 def test_unsafe_names_never_write_outside(work: Path, capsys: Capsys) -> None:
     for name in ("/tmp/x", "../../x", "a/b", ".hidden", "-dash", "x" * 101, ""):
         write_spec(work, f"extends: ./base.yaml\nname: {json.dumps(name)}\n", "evil.yaml")

@@ -235,6 +235,7 @@ def test_max_memory_bounds_what_a_file_may_inflate_to(corpus: dict[str, Path]) -
         read_state_dict(corpus["float64_weights"], bound)
 
 
+@pytest.mark.slow
 def test_zip_bomb_is_refused_fast_and_small(corpus: dict[str, Path]) -> None:
     """Read in a fresh process: under 1 s, and the allocation it would have made never happens."""
     code = ("import resource, sys, time\n"

@@ -57,6 +57,8 @@ from tests.conftest import TINY, write_spec
 
 torch = pytest.importorskip("torch")
 
+pytestmark = pytest.mark.slow  # property-based sweeps of the whole pipeline
+
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "archcompiler" / "specs"
 SCHEMA: dict[str, Any] = json.loads((ROOT / "archcompiler" / "schema" / "archcompiler.schema.json")

@@ -95,6 +95,7 @@ def test_usage_errors(capsys: Capsys, argv: list[str], word: str) -> None:
     assert rc == 2 and word in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_regnetx_400mf(capsys: Capsys, tmp_path: Path) -> None:
     """The RegNetX space as pycls draws it, under the 400MF constraint, with its EDF plot.
     Golden: RegNetX-400MF (Radosavovic et al. 2020, Table 4) is 5.2M params, 0.4 GF."""

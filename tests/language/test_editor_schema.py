@@ -208,6 +208,7 @@ def lsp() -> Iterator[Lsp]:
         client.proc.wait()
 
 
+@pytest.mark.slow
 def test_yaml_language_server_accepts_every_builtin(lsp: Lsp, tmp_path_factory: Any) -> None:
     folder = tmp_path_factory.mktemp("lsp")
     modeline = f"# yaml-language-server: $schema={SCHEMA_FILE.as_uri()}\n"

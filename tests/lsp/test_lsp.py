@@ -24,6 +24,9 @@ from lsprotocol import types as lsp
 from tests.conftest import ROOT
 from tests.support.lsp_client import Session, apply_edit, uri_of
 
+pytestmark = pytest.mark.slow  # the server runs as a subprocess over stdio
+pytestmark = pytest.mark.slow  # the server runs as a subprocess over stdio
+
 T = TypeVar("T")
 
 BASE = """\

@@ -16,6 +16,8 @@ from archcompiler.lsp.convert import diagnostics_of
 from archcompiler.lsp.settings import Settings
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.slow  # every prefix of every zoo spec
+
 ZOO = sorted((ROOT / "archcompiler" / "specs").glob("*.yaml"))
 
 

@@ -21,6 +21,8 @@ from tests.conftest import ROOT
 from tests.lsp.test_lsp import BASE, CHILD, codes, run
 from tests.support.lsp_client import Session
 
+pytestmark = pytest.mark.slow  # the server runs as a subprocess over stdio
+
 ZOO = sorted((ROOT / "archcompiler" / "specs").glob("*.yaml"))
 
 

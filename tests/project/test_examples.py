@@ -11,6 +11,8 @@ from types import ModuleType
 
 import pytest
 
+pytestmark = pytest.mark.slow  # trains the example
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 

@@ -3,6 +3,7 @@ claims what is tested, and every runtime dependency is imported at run time."""
 
 from __future__ import annotations
 
+import posixpath
 import re
 import shutil
 import subprocess
@@ -100,4 +101,19 @@ def test_the_torch_pin_names_the_cpu_build() -> None:
     # Every pip install after torch's holds the pin.
     for line in setup.splitlines():
         if "pip install" in line and "-e " in line:
-            assert "-c constraints/torch-cpu.txt" in line, line
+            assert '-c "$CONSTRAINTS"' in line, line
+    assert "CONSTRAINTS=constraints/torch-cpu.txt" in setup
+
+
+def test_every_modeline_in_the_wheel_points_at_a_file_in_the_wheel(wheel: Path) -> None:
+    """Installed, a zoo spec's `$schema=` modeline still names the schema beside it."""
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+        specs = [n for n in names if n.startswith("archcompiler/specs/") and n.endswith(".yaml")]
+        assert len(specs) > 40
+        for name in specs:
+            match = re.search(r"\$schema=(\S+)", zf.read(name).decode("utf-8"))
+            if match is None:
+                continue
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(name), match.group(1)))
+            assert target in names, f"{name}: $schema={match.group(1)} is not in the wheel"

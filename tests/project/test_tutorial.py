@@ -17,6 +17,8 @@ import pytest
 
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.slow  # runs every command of the tutorial in a new process
+
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.S | re.M)
 FILE_LINE = re.compile(r"^# file: (\S+)\n")
 

@@ -9,6 +9,8 @@ import pytest
 from archcompiler.cli import main
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.slow  # builds and runs ResNet-34 and ResNet-50
+
 pytest.importorskip("torch")
 NOTE = ROOT / "tests" / "data" / "note" / "resnet_note.py"
 R34 = ["resnet34", "--set", "conv_bias=true", "--set", "head.classes=10"]

@@ -17,6 +17,8 @@ import archcompiler  # noqa: E402
 from archcompiler.backends.pytorch import onnx as onnx_backend  # noqa: E402
 from archcompiler.cli import main  # noqa: E402
 
+pytestmark = pytest.mark.slow  # ONNX export and onnxruntime
+
 Capsys = pytest.CaptureFixture[str]
 
 

@@ -351,6 +351,7 @@ def test_torch_export_with_dynamic_batch() -> None:
             assert torch.allclose(program.module()(x), model(x), atol=1e-5)
 
 
+@pytest.mark.slow
 def test_torch_compile_fullgraph_has_no_graph_breaks() -> None:
     model = archcompiler.build_module("resnet20", seed=0)
     x = torch.randn(2, 3, 32, 32)
@@ -443,6 +444,7 @@ def test_cli_build_state_dict_with_check(tmp_path: Path, capsys: pytest.CaptureF
     assert "input 2x3x64x64" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_cli_build_exported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from archcompiler.cli import main
 

@@ -117,6 +117,7 @@ def test_pickle_and_deepcopy_of_the_whole_model() -> None:
             assert clone.layer1[0].conv1.weight is not model.layer1[0].conv1.weight
 
 
+@pytest.mark.slow
 def test_a_pickle_loads_in_a_fresh_process(tmp_path: Path) -> None:
     path = tmp_path / "model.pkl"
     path.write_bytes(pickle.dumps(archcompiler.build_module("resnet18", seed=0, input_shape=64)))

@@ -10,6 +10,8 @@ import pytest
 torch = pytest.importorskip("torch")
 dist = pytest.importorskip("torch.distributed")
 
+pytestmark = pytest.mark.slow  # two processes train
+
 STEPS = 3
 
 

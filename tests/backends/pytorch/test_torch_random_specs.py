@@ -23,7 +23,8 @@ from archcompiler.language.zoo import specs_dir  # noqa: E402
 from tests.backends.pytorch.test_torch_backend import measure  # noqa: E402
 from tests.conftest import write_spec  # noqa: E402
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")  # many small builds: see the fixture
+# slow: hundreds of built modules; one torch thread for many small builds (see the fixture)
+pytestmark = [pytest.mark.usefixtures("one_torch_thread"), pytest.mark.slow]
 
 COUNT = 240
 RULES_OFF = ("{same_map_same_width: off, double_on_halve: off, complexity_preserved: off, "

@@ -20,7 +20,9 @@ from archcompiler.report.summary import fmt_shape
 from tests.conftest import write_spec
 from tests.support.browser import browser_fixture, open_page, wait_js
 
-pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="needs graphviz `dot`")
+# slow: a real headless browser
+pytestmark = [pytest.mark.skipif(shutil.which("dot") is None, reason="needs graphviz `dot`"),
+              pytest.mark.slow]
 HOSTILE = Path(__file__).resolve().parents[3] / "tests" / "data" / "hostile_pages"
 
 

@@ -19,7 +19,9 @@ import pytest
 
 from tests.support.browser import browser_fixture, open_page, wait_js
 
-pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="needs graphviz `dot`")
+# slow: a real headless browser and a watcher
+pytestmark = [pytest.mark.skipif(shutil.which("dot") is None, reason="needs graphviz `dot`"),
+              pytest.mark.slow]
 pytest.importorskip("watchfiles", reason="pip install watchfiles (the dev extra has it)")
 
 SPEC = "spec_version: 1\nextends: resnet20\nname: watched\n"
