@@ -25,7 +25,6 @@ from tests.conftest import ROOT
 from tests.support.lsp_client import Session, apply_edit, uri_of
 
 pytestmark = pytest.mark.slow  # the server runs as a subprocess over stdio
-pytestmark = pytest.mark.slow  # the server runs as a subprocess over stdio
 
 T = TypeVar("T")
 
