@@ -51,6 +51,7 @@ def test_the_last_step_is_convnext_tiny() -> None:
     assert (last.params, last.macs) == (tiny.params, tiny.macs) == (28_589_128, 4_455_531_264)
 
 
+@pytest.mark.slow  # thirteen ConvNeXt-sized torch builds
 @pytest.mark.parametrize("step", range(1, 14))
 def test_steps_build(step: int) -> None:
     torch = pytest.importorskip("torch")
