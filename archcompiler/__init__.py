@@ -5,7 +5,17 @@ from __future__ import annotations
 from ._version import __version__ as __version__
 from .analysis.report import MAC_CONVENTION, Report
 from .analysis.table import Row
-from .api import analyze, build_module, load_spec, render, summary, to_dot, validate
+from .api import (
+    analyze,
+    build_module,
+    create_model,
+    list_models,
+    load_spec,
+    render,
+    summary,
+    to_dot,
+    validate,
+)
 from .blocks import BlockBuilder, BlockConfig, BlockType, register_block, unregister_block
 from .core.diagnostics import Diagnostic, Severity, Span, SpecError
 from .core.limits import Limits
@@ -27,6 +37,8 @@ __all__ = [
     "SpecError",
     "analyze",
     "build_module",
+    "create_model",
+    "list_models",
     "load_spec",
     "register_block",
     "render",
