@@ -19,6 +19,7 @@ from .api import (
 from .blocks import BlockBuilder, BlockConfig, BlockType, register_block, unregister_block
 from .core.diagnostics import Diagnostic, Severity, Span, SpecError
 from .core.limits import Limits
+from .interop.timm import timm_register
 from .language.load import resolve
 from .language.resolved import ResolvedSpec
 
@@ -44,6 +45,7 @@ __all__ = [
     "render",
     "resolve",
     "summary",
+    "timm_register",
     "to_dot",
     "unregister_block",
     "validate",

@@ -37,8 +37,8 @@ SpecLike = Union[str, "os.PathLike[str]", Mapping[str, object], ResolvedSpec]
 InputShape = Union[int, tuple[int, int], tuple[int, int, int]]  # size, HxW or CxHxW
 
 __all__ = ["TIMM_KEYWORDS", "InputShape", "Overrides", "Row", "SpecLike", "analyze",
-           "build_module", "create_model", "full_input_shape", "list_models", "load_spec",
-           "render", "summary", "to_dot", "validate"]
+           "build_module", "create_model", "full_input_shape", "keyword_overrides", "list_models",
+           "load_spec", "render", "summary", "to_dot", "validate"]
 
 # timm's model keywords and the spec field each one sets (a located override, see
 # `language.sources.KeywordOverrides`).
@@ -127,11 +127,11 @@ def summary(ref: SpecLike | Report, depth: str = "stage", *,
     return report.rows(depth)
 
 
-def _keyword_overrides(call: str, timm_keywords: Mapping[str, object],
+def keyword_overrides(call: str, timm_keywords: Mapping[str, object],
                        fields: Mapping[str, object], overrides: Overrides | None
                        ) -> Overrides | None:
     """timm's keywords (those not None) and spec-field keywords (`stages__depths`) as overrides
-    located in the call's text, applied over `overrides`."""
+    located in the text of `call` (one of sources.KEYWORD_CALLS), applied over `overrides`."""
     entries = [(k, TIMM_KEYWORDS[k], v) for k, v in timm_keywords.items() if v is not None]
     entries += [(k, k.replace("__", "."), v) for k, v in fields.items()]
     return KeywordOverrides(call, tuple(entries), overrides) if entries else overrides
@@ -162,7 +162,7 @@ def build_module(ref: SpecLike | Report, *, seed: int | None = None,
     from .backends.pytorch.build import check_seed, module_from_report
 
     check_seed(seed)
-    overrides = _keyword_overrides("build_module", {
+    overrides = keyword_overrides("build_module", {
         "num_classes": num_classes, "in_chans": in_chans, "drop_rate": drop_rate,
         "drop_path_rate": drop_path_rate}, {}, overrides)
     report = analyze(ref, input_shape, limits=limits, allow_outside=allow_outside,
@@ -198,7 +198,7 @@ def create_model(name_or_spec: SpecLike | Report, *, num_classes: int | None = N
     return build_module(name_or_spec, seed=seed, device=device, dtype=dtype,
                         input_shape=input_shape, limits=limits, allow_outside=allow_outside,
                         weights=weights if weights is not None else pretrained_weights,
-                        overrides=_keyword_overrides("create_model", {
+                        overrides=keyword_overrides("create_model", {
                             "num_classes": num_classes, "in_chans": in_chans,
                             "drop_rate": drop_rate, "drop_path_rate": drop_path_rate},
                             fields, overrides))

@@ -24,6 +24,9 @@ __all__ = ["NetworkMixin", "describe", "head_start"]
 
 Line = tuple[str, ...]  # one line of a generated forward, as codegen.structure gives it
 _POOLS = {"avg": nn.AdaptiveAvgPool2d, "max": nn.AdaptiveMaxPool2d}
+# timm's defaults for what a spec does not say: how its images are resized and normalised.
+DATA_DEFAULTS = {"crop_pct": 0.875, "crop_mode": "center", "interpolation": "bilinear",
+                 "mean": (0.485, 0.456, 0.406), "std": (0.229, 0.224, 0.225)}
 
 
 def head_start(graph: Graph) -> Node | None:
@@ -49,21 +52,35 @@ def _feature_info(report: Report) -> list[dict[str, Any]]:
     return list(last.values())
 
 
+def _pretrained_cfg(report: Report, classifier: str | None, features: tuple[int, ...] | None
+                    ) -> dict[str, Any]:
+    """timm's pretrained_cfg for a spec, for timm's data helpers (resolve_data_config): its
+    input size, final map and module names, and timm's ImageNet defaults for the rest."""
+    first_conv = next((n.module for n in report.graph.nodes if n.op == Op.CONV), None)
+    return {"url": "", "hf_hub_id": None, "file": None, "architecture": report.spec.name,
+            "num_classes": report.spec.classes, "input_size": tuple(report.input_shape),
+            "fixed_input_size": False,
+            "pool_size": tuple(features[1:]) if features and len(features) == 3 else None,
+            **DATA_DEFAULTS, "first_conv": first_conv, "classifier": classifier}
+
+
 def describe(model: nn.Module, report: Report, head_at: int | None) -> None:
     """Record on a built network what timm's interface needs: classes, feature widths, where
-    the head begins (`head_at`, a line of the forward) and the classifier's module path."""
+    the head begins (`head_at`, a line of the forward), the classifier's module path and a
+    pretrained_cfg."""
     graph, by_name = report.graph, report.graph.by_name()
     start, out = head_start(graph), graph.nodes[-1]
     classifier = out.module if out.op == Op.LINEAR else None
     pre_logits = report.shape(out.inputs[0]) if classifier is not None else None
     features = report.shape(start.inputs[0]) if start is not None else None
     num_features = features[0] if features else 0
+    cfg = _pretrained_cfg(report, classifier, features)
     # Plain instance attributes (no parameters or modules among them), so nn.Module's
     # __setattr__ has nothing to do; not class annotations, which TorchScript reads as types.
     model.__dict__.update({
         "num_classes": report.spec.classes, "num_features": num_features,
         "head_hidden_size": pre_logits[0] if pre_logits else num_features,
-        "feature_info": _feature_info(report),
+        "feature_info": _feature_info(report), "pretrained_cfg": cfg, "default_cfg": cfg,
         "_archc_head_at": head_at if start is not None else None,
         "_archc_classifier": classifier,
         "_archc_pool": start.module if start is not None and
@@ -78,6 +95,8 @@ class NetworkMixin(nn.Module):
         num_features: int
         head_hidden_size: int
         feature_info: list[dict[str, Any]]
+        pretrained_cfg: dict[str, Any]
+        default_cfg: dict[str, Any]
 
     def _archc_split(self) -> tuple[tuple[Line, ...], tuple[Line, ...], str]:
         """The forward's lines before the head, the head's (without the return), and the
