@@ -88,6 +88,7 @@ def test_reset_classifier() -> None:
         pooled = model.forward_head(model.forward_features(x), pre_logits=True)
     model.reset_classifier(0)
     assert isinstance(model.fc, nn.Identity) and model.num_classes == 0
+    assert not model.fc.training  # the new head is in the mode of the net (eval here)
     with torch.no_grad():
         assert torch.equal(model(x), pooled)  # the pooled features, 64 of them
     model.train()
