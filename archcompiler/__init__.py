@@ -5,10 +5,21 @@ from __future__ import annotations
 from ._version import __version__ as __version__
 from .analysis.report import MAC_CONVENTION, Report
 from .analysis.table import Row
-from .api import analyze, build_module, load_spec, render, summary, to_dot, validate
+from .api import (
+    analyze,
+    build_module,
+    create_model,
+    list_models,
+    load_spec,
+    render,
+    summary,
+    to_dot,
+    validate,
+)
 from .blocks import BlockBuilder, BlockConfig, BlockType, register_block, unregister_block
 from .core.diagnostics import Diagnostic, Severity, Span, SpecError
 from .core.limits import Limits
+from .interop.timm import timm_register
 from .language.load import resolve
 from .language.resolved import ResolvedSpec
 
@@ -27,11 +38,14 @@ __all__ = [
     "SpecError",
     "analyze",
     "build_module",
+    "create_model",
+    "list_models",
     "load_spec",
     "register_block",
     "render",
     "resolve",
     "summary",
+    "timm_register",
     "to_dot",
     "unregister_block",
     "validate",

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # The comparisons with torchvision and timm, in the comparison venv (.venv-ref: torch 2.14.1,
 # torchvision 0.29.1, timm, this package installed without its own torch): the torchvision- and
-# timm-marked tests (bitwise equal outputs after loading their weights, the families' counts),
-# the inductor test, and a live re-measurement of tests/data/outside_reference.json.
+# timm-marked tests (bitwise equal outputs after loading their weights, the families' counts,
+# the zoo through timm.create_model), the inductor test, and a live re-measurement of
+# tests/data/outside_reference.json.
 # What it adds to CI is the figure tests.ref_step of benchmarks/results.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup_ref.sh
 PY=.venv-ref/bin/python
 "$PY" -m pytest -q -p no:cacheprovider -m torchvision tests/test_timm.py tests/test_timm_descendants.py \
+  tests/test_timm_interop.py \
   tests/test_torch_backend.py \
   tests/test_families.py tests/test_vgg.py
 ARCHC_TEST_INDUCTOR=1 "$PY" -m pytest -q -p no:cacheprovider tests/test_torch_backend.py -k inductor
