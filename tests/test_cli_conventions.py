@@ -1,0 +1,112 @@
+"""The command line's conventions (issue 21): colour, start-up cost and what it imports.
+
+--json, stdin and table widths are in test_cli_json.py, test_cli_stdin.py and
+test_cli_width.py; all use the `cli` fixture of conftest.py.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.metadata
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import archcompiler
+
+from .conftest import BAD, ROOT
+
+RULE_II = str(BAD / "rule_ii_width_not_doubled.yaml")  # errors and warnings, exit 1
+ESC = "\033["
+
+
+def _env(**extra: str) -> dict[str, str]:
+    """The environment of a child `archc`: this checkout first, no colour settings inherited."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("NO_COLOR", "FORCE_COLOR", "TERM", "PYTHONWARNINGS", "COLUMNS")}
+    return {**env, "PYTHONPATH": str(ROOT), **extra}
+
+
+# Start-up: `archc --version` and `import archcompiler` import nothing of the compiler
+
+
+def _child(code: str) -> str:
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, cwd="/", env=_env())
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+LOADED = ("sorted(m for m in sys.modules if m.split('.')[0] in ('archcompiler', 'pydantic', "
+          "'yaml', 'typing') or m == 'importlib.metadata')")
+
+
+def test_version_is_answered_without_importing_the_compiler() -> None:
+    out = _child("import sys; sys.argv = ['archc', '--version']\n"
+                 "import archc_launch\nrc = archc_launch.main()\n"
+                 f"print(rc, {LOADED})")
+    assert out == f"archc {archcompiler.__version__}\n0 ['archcompiler', 'archcompiler._version']\n"
+
+
+def test_the_launcher_answers_as_argparse_does(capsys: pytest.CaptureFixture[str]) -> None:
+    from archcompiler.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    said = capsys.readouterr().out
+    assert said == _child("import sys; sys.argv = ['archc', '--version']\n"
+                          "import archc_launch; sys.exit(archc_launch.main())")
+
+
+def test_import_archcompiler_is_lazy() -> None:
+    out = _child(f"import sys, archcompiler\nprint({LOADED})\n"
+                 "archcompiler.analyze\n"
+                 "print('archcompiler.api' in sys.modules, 'torch' in sys.modules)")
+    before, after = out.strip().splitlines()
+    assert "'archcompiler.api'" not in before and "'pydantic'" not in before, before
+    assert after == "True False"
+
+
+def test_the_lazy_exports_agree_with_all_and_the_type_checking_imports() -> None:
+    """Exporting a name means three edits in __init__.py; a missed one fails here."""
+    tree = ast.parse(Path(archcompiler.__file__).read_text(encoding="utf-8"))
+    typed: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and \
+                node.test.id == "TYPE_CHECKING":
+            typed |= {a.asname or a.name for stmt in node.body
+                      if isinstance(stmt, ast.ImportFrom) and stmt.level == 1
+                      for a in stmt.names}
+    exports = archcompiler._EXPORTS
+    assert set(archcompiler.__all__) == set(exports) == typed
+    for name, module in exports.items():
+        value = getattr(archcompiler, name)
+        assert value is getattr(importlib.import_module(module, "archcompiler"), name), name
+    assert set(archcompiler.__all__) <= set(dir(archcompiler))
+    with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
+        archcompiler.no_such_name  # noqa: B018
+    namespace: dict[str, object] = {}
+    exec("from archcompiler import *", namespace)  # the test's own constant code
+    assert set(archcompiler.__all__) <= set(namespace)
+
+
+def test_the_version_has_one_source() -> None:
+    assert archcompiler.__version__ == importlib.metadata.version("archcompiler")
+
+
+def test_summary_imports_only_what_it_uses() -> None:
+    out = _child("import contextlib, io, sys\nfrom archcompiler.cli import main\n"
+                 "with contextlib.redirect_stdout(io.StringIO()):\n"
+                 "    assert main(['summary', 'resnet18']) == 0\n"
+                 "print(sorted(sys.modules))")
+    loaded = set(ast.literal_eval(out.strip()))
+    for module in ("archcompiler.cli.sweep", "archcompiler.cli.sample",
+                   "archcompiler.cli.explain", "archcompiler.cli.table",
+                   "archcompiler.cli.compare", "archcompiler.cli.completion",
+                   "archcompiler.explore.diff", "concurrent.futures", "multiprocessing",
+                   "torch", "graphviz"):
+        assert module not in loaded, module
