@@ -1,10 +1,16 @@
-"""Shared test paths, the one spec writer, the one tiny spec, and the golden-file helper."""
+"""Shared test paths, the one spec writer, the one tiny spec, the golden-file helper, and the
+`cli` fixture that runs `archc` in-process."""
 
 from __future__ import annotations
 
+import io
 import os
+import sys
 import textwrap
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
@@ -51,3 +57,53 @@ def assert_golden(path: Path, text: str) -> None:
 def tiny(tmp_path: Path) -> Path:
     """The tiny spec, written to a temporary folder."""
     return write_spec(tmp_path, TINY, "tiny.yaml")
+
+
+@pytest.fixture(autouse=True)
+def _no_forced_colour(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A FORCE_COLOR in the developer's environment would colour every captured diagnostic."""
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+
+
+@dataclass(frozen=True)
+class CliResult:
+    """What one `archc` run gave: its exit code, stdout and stderr."""
+
+    rc: int
+    out: str
+    err: str
+
+
+class Cli(Protocol):
+    """The `cli` fixture's signature."""
+
+    def __call__(self, *argv: str, stdin: str | bytes | None = None,
+                 env: Mapping[str, str | None] | None = None) -> CliResult: ...
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """Run `archc ARGV...` in-process: `cli("summary", "resnet18", "--json").out`.
+
+    `stdin` (text or bytes) is what the command reads from standard input; `env` sets variables
+    for the run (None removes one). Both are undone after the run.
+    """
+    from archcompiler.cli import main
+
+    def run(*argv: str, stdin: str | bytes | None = None,
+            env: Mapping[str, str | None] | None = None) -> CliResult:
+        with monkeypatch.context() as patch:
+            for key, value in (env or {}).items():
+                if value is None:
+                    patch.delenv(key, raising=False)
+                else:
+                    patch.setenv(key, value)
+            if stdin is not None:
+                data = stdin.encode("utf-8") if isinstance(stdin, str) else stdin
+                patch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+            capsys.readouterr()  # what earlier code printed is not this run's
+            rc = main(list(argv))
+            captured = capsys.readouterr()
+        return CliResult(rc, captured.out, captured.err)
+
+    return run

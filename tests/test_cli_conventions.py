@@ -9,6 +9,8 @@ from __future__ import annotations
 import ast
 import importlib.metadata
 import os
+import pty
+import select
 import subprocess
 import sys
 from pathlib import Path
@@ -16,8 +18,10 @@ from pathlib import Path
 import pytest
 
 import archcompiler
+from archcompiler.cli import term
+from archcompiler.core.diagnostics import Span, SpecError, error
 
-from .conftest import BAD, ROOT
+from .conftest import BAD, ROOT, Cli
 
 RULE_II = str(BAD / "rule_ii_width_not_doubled.yaml")  # errors and warnings, exit 1
 ESC = "\033["
@@ -28,6 +32,96 @@ def _env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if k not in ("NO_COLOR", "FORCE_COLOR", "TERM", "PYTHONWARNINGS", "COLUMNS")}
     return {**env, "PYTHONPATH": str(ROOT), **extra}
+
+
+# Colour: one decision (cli/term.py)
+
+
+@pytest.mark.parametrize(("mode", "tty", "env", "want"), [
+    ("auto", True, {}, True),
+    ("auto", False, {}, False),
+    ("auto", True, {"NO_COLOR": "1"}, False),
+    ("auto", True, {"NO_COLOR": "0"}, False),  # any value that is not empty
+    ("auto", True, {"NO_COLOR": ""}, True),  # an empty NO_COLOR is unset (no-color.org)
+    ("auto", False, {"FORCE_COLOR": "1"}, True),
+    ("auto", False, {"FORCE_COLOR": ""}, False),
+    ("auto", True, {"NO_COLOR": "1", "FORCE_COLOR": "1"}, False),  # NO_COLOR first
+    ("auto", True, {"TERM": "dumb"}, False),
+    ("auto", False, {"TERM": "dumb", "FORCE_COLOR": "1"}, True),
+    ("always", False, {"NO_COLOR": "1", "TERM": "dumb"}, True),  # the flag wins over all
+    ("never", True, {"FORCE_COLOR": "1"}, False),
+])
+def test_the_colour_decision(mode: str, tty: bool, env: dict[str, str], want: bool) -> None:
+    assert term.wants_color(mode, tty, env) is want
+
+
+@pytest.mark.parametrize(("argv", "env", "coloured"), [
+    (["validate", RULE_II], {}, False),  # captured stderr is no terminal
+    (["validate", RULE_II, "--color", "always"], {}, True),
+    (["--color", "always", "validate", RULE_II], {}, True),  # before the command too
+    (["validate", RULE_II, "--colour", "always"], {"NO_COLOR": "1"}, True),
+    (["validate", RULE_II], {"FORCE_COLOR": "1"}, True),
+    (["validate", RULE_II], {"FORCE_COLOR": "1", "NO_COLOR": "x"}, False),
+    (["validate", RULE_II, "--color", "never"], {"FORCE_COLOR": "1"}, False),
+    (["summary", RULE_II, "--color=always"], {}, True),
+])
+def test_every_diagnostic_follows_the_decision(cli: Cli, argv: list[str], env: dict[str, str],
+                                               coloured: bool) -> None:
+    res = cli(*argv, env=env)
+    assert res.rc == 1
+    assert "ARC302" in res.err
+    assert (ESC in res.err) is coloured
+    assert ESC not in res.out  # colour is for diagnostics on stderr, never for data
+
+
+def test_the_colour_flag_does_not_outlive_its_run(cli: Cli) -> None:
+    assert ESC in cli("validate", RULE_II, "--color", "always").err
+    assert ESC not in cli("validate", RULE_II).err
+
+
+def test_a_spec_error_past_a_command_is_coloured_by_the_same_decision(
+        cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    from archcompiler import cli as cli_module
+
+    def lowering_fails(args: object) -> int:
+        raise SpecError([error("ARC201", "a block failed to lower", Span("x.yaml", 1, 1))],
+                        {"x.yaml": "name: x\n"})
+
+    monkeypatch.setitem(cli_module.HANDLERS, "summary", lowering_fails)
+    assert ESC in cli("summary", "resnet18", "--color", "always").err
+    res = cli("summary", "resnet18")
+    assert res.rc == 1 and "error[ARC201]" in res.err and ESC not in res.err
+
+
+def _on_a_terminal(argv: list[str], env: dict[str, str]) -> str:
+    """Run `archc ARGV` with stderr on a pseudo-terminal; return what it wrote there."""
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "archcompiler", *argv], cwd=ROOT,
+                                env=env, stdout=subprocess.DEVNULL, stderr=follower)
+        os.close(follower)
+        chunks = []
+        while True:
+            ready, _, _ = select.select([leader], [], [], 60)
+            if not ready:
+                break
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        proc.wait(timeout=60)
+    finally:
+        os.close(leader)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_a_real_terminal_is_coloured_unless_no_color_is_set() -> None:
+    assert ESC in _on_a_terminal(["validate", RULE_II], _env(TERM="xterm"))
+    plain = _on_a_terminal(["validate", RULE_II], _env(TERM="xterm", NO_COLOR="1"))
+    assert "error[ARC302]" in plain and ESC not in plain
 
 
 # Start-up: `archc --version` and `import archcompiler` import nothing of the compiler

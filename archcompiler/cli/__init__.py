@@ -21,6 +21,7 @@ from .common import UsageError, parse_input
 from .parser import Handler
 from .parser import build_parser as _build_parser
 from .plugins import load_plugins
+from .term import set_color_mode, use_color
 
 __all__ = ["EXIT_INTERNAL", "EXIT_NO_DOT", "EXIT_OK", "EXIT_SPEC", "EXIT_USAGE", "UsageError",
            "build_parser", "main", "parse_input"]
@@ -93,6 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     try:
+        set_color_mode(getattr(args, "color", "auto"))
         load_plugins(getattr(args, "plugin", None))
         return int(args.func(args))
     except (UsageError, OutputError) as exc:
@@ -108,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               file=sys.stderr)
         return EXIT_USAGE
     except SpecError as exc:  # a spec error raised past a command (a block type's lowering)
-        sys.stderr.write(format_text(exc.diagnostics, exc.sources, color=False) + "\n")
+        sys.stderr.write(format_text(exc.diagnostics, exc.sources, use_color()) + "\n")
         return EXIT_SPEC
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

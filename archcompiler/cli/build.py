@@ -18,6 +18,7 @@ from ..core.fileio import atomic_write_bytes
 from ..core.limits import DEFAULT_LIMITS, Limits
 from .codes import EXIT_OK, EXIT_SPEC, EXIT_USAGE
 from .common import UsageError
+from .term import use_color
 
 
 def run_build(report: Report, output: Path, fmt: str, check: bool, seed: int,
@@ -26,14 +27,14 @@ def run_build(report: Report, output: Path, fmt: str, check: bool, seed: int,
     try:
         model = module_from_report(report, seed=seed, limits=limits)
     except SpecError as exc:  # a resource bound: refused before anything was allocated
-        print(format_text(exc.diagnostics, exc.sources, sys.stderr.isatty()), file=sys.stderr)
+        print(format_text(exc.diagnostics, exc.sources, use_color()), file=sys.stderr)
         print(f"refused: {report.spec.name}: nothing was built or written")
         return EXIT_SPEC
     if weights is not None:
         try:
             load_weights(model, report, weights, limits)
         except WeightsError as exc:
-            print(format_text(exc.diagnostics, exc.sources, sys.stderr.isatty()), file=sys.stderr)
+            print(format_text(exc.diagnostics, exc.sources, use_color()), file=sys.stderr)
             print(f"refused: {weights} does not load into {report.spec.name}: nothing was "
                   "written")
             # An unreadable file is an I/O problem; keys that do not fit are the spec's.

@@ -21,6 +21,7 @@ from ..core.outputs import OutputError, check_not_input, check_output, input_pat
 from ..language import load as language_load
 from ..language.load import Resolution
 from .codes import EXIT_OK, EXIT_SPEC, EXIT_USAGE
+from .term import use_color
 
 Shape3 = tuple[int, int, int]
 
@@ -97,10 +98,10 @@ BOUNDS = {
 
 
 def print_diags(diags: Sequence[dg.Diagnostic], sources: dict[str, str]) -> None:
-    """Print diagnostics to stderr, sorted by place, in colour on a terminal."""
+    """Print diagnostics to stderr, sorted by place, in colour as --color decides (cli/term.py)."""
     if diags:
-        color = sys.stderr.isatty()
-        print(dg.format_text(sorted(diags, key=dg.sort_key), sources, color), file=sys.stderr)
+        print(dg.format_text(sorted(diags, key=dg.sort_key), sources, use_color()),
+              file=sys.stderr)
 
 
 def limits_of(args: argparse.Namespace) -> Limits:
