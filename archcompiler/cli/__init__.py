@@ -17,7 +17,7 @@ from .._version import __version__
 from ..core.diagnostics import SpecError, format_text
 from ..core.outputs import OutputError, shown
 from .codes import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_NO_DOT, EXIT_OK, EXIT_SPEC, EXIT_USAGE
-from .common import UsageError, parse_input
+from .common import UsageError, check_stdin_once, parse_input
 from .parser import Handler
 from .parser import build_parser as _build_parser
 from .plugins import load_plugins
@@ -95,6 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     try:
         set_color_mode(getattr(args, "color", "auto"))
+        check_stdin_once(args)
         load_plugins(getattr(args, "plugin", None))
         return int(args.func(args))
     except (UsageError, OutputError) as exc:

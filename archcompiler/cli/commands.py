@@ -15,6 +15,7 @@ from ..core.outputs import input_paths, shown
 from ..core.outputs import to_json as strict_json
 from .codes import EXIT_OK, EXIT_SPEC, EXIT_USAGE
 from .common import (
+    STDIN,
     UsageError,
     analyze_one,
     limits_of,
@@ -23,6 +24,7 @@ from .common import (
     output_path,
     parse_input,
     print_diags,
+    shown_ref,
 )
 
 # The build formats, and the file suffix each one is written with.
@@ -40,7 +42,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         code = EXIT_USAGE if res.not_found else (EXIT_SPEC if dg.has_errors(diags) else EXIT_OK)
         worst = max(worst, code)
         if args.format == "json":
-            results.append({"spec": shown(ref), "valid": code == EXIT_OK,
+            results.append({"spec": shown_ref(ref), "valid": code == EXIT_OK,
                             "params": report.params if report else None,
                             "macs": report.macs if report else None,
                             "diagnostics": [d.to_dict() for d in sorted(diags, key=dg.sort_key)]})
@@ -49,11 +51,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if code == EXIT_OK and report is not None:
             warn = sum(d.severity is dg.Severity.WARNING for d in diags)
             extra = f", {warn} warning{'s' * (warn != 1)}" if warn else ""
-            print(f"ok: {report.spec.name} ({shown(ref)}): {report.params:,} params, "
+            print(f"ok: {report.spec.name} ({shown_ref(ref)}): {report.params:,} params, "
                   f"{report.macs / 1e9:.3f} GMACs{extra}")
         else:
             errors = sum(d.severity is dg.Severity.ERROR for d in diags)
-            print(f"invalid: {shown(ref)}: {errors} error{'s' * (errors != 1)}")
+            print(f"invalid: {shown_ref(ref)}: {errors} error{'s' * (errors != 1)}")
     if args.format == "json":
         print(strict_json(results))
     return worst
@@ -206,6 +208,9 @@ def cmd_render(args: argparse.Namespace) -> int:
 
         return run_figure(specs, args, output)
     args.spec = specs[0]
+    if args.watch and args.spec == STDIN:
+        raise UsageError("--watch redraws when the spec file is saved, so it needs a file, not "
+                         "- (standard input)")
     if args.watch:
         from .watch import run_watch
 

@@ -35,7 +35,8 @@ def set_color_mode(mode: str) -> None:
     _mode = mode
 
 
-def _isatty(stream: TextIO | None) -> bool:
+def is_terminal(stream: TextIO | None) -> bool:
+    """Whether `stream` is a terminal (a closed or missing stream is not)."""
     try:
         return stream is not None and stream.isatty()
     except (ValueError, OSError):  # a closed or detached stream is no terminal
@@ -58,13 +59,13 @@ def wants_color(mode: str, isatty: bool, env: Mapping[str, str]) -> bool:
 def use_color(stream: TextIO | None = None) -> bool:
     """Whether to colour what goes to `stream` (default stderr, where diagnostics go)."""
     stream = sys.stderr if stream is None else stream
-    return wants_color(_mode, _isatty(stream), os.environ)
+    return wants_color(_mode, is_terminal(stream), os.environ)
 
 
 def table_width(stream: TextIO | None = None) -> int | None:
     """The width to fit a table to: the terminal's when `stream` (stdout) is one, else None."""
     stream = sys.stdout if stream is None else stream
-    if not _isatty(stream):
+    if not is_terminal(stream):
         return None
     return max(20, shutil.get_terminal_size().columns)
 

@@ -50,6 +50,28 @@ KEYWORD_CALLS = ("build_module", "create_model", "timm.create_model")
 _SET_HINT = "write KEY=VALUE with a dotted KEY and a YAML VALUE, e.g. head.classes=10"
 
 
+@dataclass(frozen=True)
+class SpecText:
+    """A whole spec held in memory under a display name, such as the CLI's `<stdin>`.
+
+    Bytes are checked as a file's are (the size bound, UTF-8, a BOM), then parsed. Relative
+    `extends` and block-file paths in it resolve against the working directory, which also
+    bounds them unless `allow_outside` is given: in-memory text is a file in the current folder.
+    """
+
+    data: bytes | str
+    name: str = TEXT_SOURCE
+
+    def __post_init__(self) -> None:
+        # A name in angle brackets is what marks a source as no file (core/outputs.input_paths).
+        if not (self.name.startswith("<") and self.name.endswith(">")):
+            raise ValueError(f"a SpecText's name is written in angle brackets, like <stdin>; "
+                             f"got {self.name!r}")
+
+    def __str__(self) -> str:
+        return self.name
+
+
 def is_yaml_text(ref: str) -> bool:
     """Tell YAML text from a path or name: text holds a line break, or `: ` or starts with `{`.
 
