@@ -49,7 +49,7 @@ def test_the_json_of_stdin_is_the_json_of_the_same_file(cli: Cli, here: Path) ->
     from_file = json.loads(cli("summary", "tiny.yaml", "--json").out)
     from_stdin = json.loads(cli("summary", "-", "--json", stdin=TINY).out)
     assert from_stdin == from_file
-    rows = json.loads(cli("validate", "-", "tiny.yaml", "--format", "json", stdin=TINY).out)
+    rows = json.loads(cli("validate", "-", "tiny.yaml", "--json", stdin=TINY).out)
     assert [r["spec"] for r in rows] == ["<stdin>", "tiny.yaml"]
     assert rows[0]["params"] == rows[1]["params"]
 

@@ -35,13 +35,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """Validate each spec: schema, variants, shapes and design rules."""
     worst = EXIT_OK
     results = []
+    as_json = args.json or args.format == "json"
     input_shape = parse_input(args.input)
     for ref in args.specs:
         res, report = load(ref, args, input_shape)
         diags = list(res.diagnostics) + (report.diagnostics if report is not None else [])
         code = EXIT_USAGE if res.not_found else (EXIT_SPEC if dg.has_errors(diags) else EXIT_OK)
         worst = max(worst, code)
-        if args.format == "json":
+        if as_json:
             results.append({"spec": shown_ref(ref), "valid": code == EXIT_OK,
                             "params": report.params if report else None,
                             "macs": report.macs if report else None,
@@ -56,7 +57,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         else:
             errors = sum(d.severity is dg.Severity.ERROR for d in diags)
             print(f"invalid: {shown_ref(ref)}: {errors} error{'s' * (errors != 1)}")
-    if args.format == "json":
+    if as_json:
         print(strict_json(results))
     return worst
 

@@ -71,7 +71,10 @@ def build_parser(handlers: dict[str, Handler], version: str) -> argparse.Argumen
     p = command("validate", "check specs: schema, variants, shapes and design rules")
     spec_arg(p, "specs", nargs="+", help="YAML paths or built-in names")
     _spec_options(p)
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--json", action="store_true",
+                   help="print JSON (a list: each spec's validity, params, MACs, diagnostics)")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="--format json is --json (kept for the scripts that use it)")
     p = command("summary", "print shapes, parameters and MACs")
     spec_arg(p)
     _spec_options(p)
@@ -92,6 +95,8 @@ def build_parser(handlers: dict[str, Handler], version: str) -> argparse.Argumen
     spec_arg(p, "specs", nargs="+", help="YAML paths or built-in names, one column each")
     _spec_options(p)
     p.add_argument("--format", choices=("text", "markdown", "latex"), default="text")
+    p.add_argument("--json", action="store_true",
+                   help="print JSON: each row's cells, one per spec, and FLOPs as integers")
     p = command("compare", "check your own nn.Module against a spec, by structure: the first "
                            "divergence in the spec's words, or weights mapped and outputs "
                            "compared", epilog="MODULE runs your Python file, as --plugin does")
@@ -105,6 +110,7 @@ def build_parser(handlers: dict[str, Handler], version: str) -> argparse.Argumen
     p.add_argument("--weights", metavar="FILE.pth",
                    help="the module's own saved state_dict: loaded into MODULE, mapped onto the "
                         "spec by structure, and its keys reported as differing only in names")
+    p.add_argument("--json", action="store_true", help="print the comparison as JSON")
     p = command("build", "compile to a torch module and save it")
     spec_arg(p)
     _spec_options(p)

@@ -117,6 +117,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
     grid = [(k, [backend.flow(v)]) for k, v in first_values.items()]
     code, first = _check_keys(args, grid)
     if code is not None:
+        if args.json and first.not_found:  # a spec was looked for: --json still answers
+            print("[]")
         return code
     plan = None
     if args.write is not None:
@@ -138,6 +140,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
               f"fewer than --count {args.count:,}; widen the bounds, or raise --max-draws "
               f"(now {limit:,})", file=sys.stderr)
         if not kept:
+            if args.json:  # --json promises one JSON document on stdout
+                print("[]")
             return EXIT_SPEC
     kept = unique(kept)
     if args.json:

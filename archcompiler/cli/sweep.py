@@ -343,6 +343,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     parse_input(args.input)  # a bad --input fails before the sweep, not once per variant
     code, first = _check_keys(args, grid)
     if code is not None:
+        if args.json and first.not_found:  # a spec was looked for: --json still answers
+            print("[]")
         return code
     if plot_path is not None:
         not_an_input(plot_path, "--plot", first.sources)
@@ -365,6 +367,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
           f"{len(kept):,} kept", file=sys.stderr)
     if not kept:
         print(f"archc: error: no variant is left: {_why_empty(args, rows)}", file=sys.stderr)
+        if args.json:  # --json promises one JSON document on stdout
+            print("[]")
         return EXIT_SPEC
     if goal is not None:
         _print_best(goal, kept)
