@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import os
+import select
+import subprocess
 import sys
 import textwrap
 from collections.abc import Mapping
@@ -107,3 +109,29 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
         return CliResult(rc, captured.out, captured.err)
 
     return run
+
+
+def on_a_terminal(argv: list[str], env: Mapping[str, str], which: str) -> str:
+    """Run `archc ARGV` with its stdout or stderr (`which`) on a pseudo-terminal; return what it
+    wrote there (a terminal writes line ends as \\r\\n; they are given back as \\n)."""
+    import pty
+
+    leader, follower = pty.openpty()
+    streams = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, which: follower}
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "archcompiler", *argv], cwd=ROOT,
+                                env=dict(env), stdin=subprocess.DEVNULL, **streams)
+        os.close(follower)
+        chunks = []
+        while select.select([leader], [], [], 60)[0]:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the child closed the terminal (EIO)
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        proc.wait(timeout=60)
+    finally:
+        os.close(leader)
+    return b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")

@@ -9,8 +9,6 @@ from __future__ import annotations
 import ast
 import importlib.metadata
 import os
-import pty
-import select
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +19,7 @@ import archcompiler
 from archcompiler.cli import term
 from archcompiler.core.diagnostics import Span, SpecError, error
 
-from .conftest import BAD, ROOT, Cli
+from .conftest import BAD, ROOT, Cli, on_a_terminal
 
 RULE_II = str(BAD / "rule_ii_width_not_doubled.yaml")  # errors and warnings, exit 1
 ESC = "\033["
@@ -93,34 +91,9 @@ def test_a_spec_error_past_a_command_is_coloured_by_the_same_decision(
     assert res.rc == 1 and "error[ARC201]" in res.err and ESC not in res.err
 
 
-def _on_a_terminal(argv: list[str], env: dict[str, str]) -> str:
-    """Run `archc ARGV` with stderr on a pseudo-terminal; return what it wrote there."""
-    leader, follower = pty.openpty()
-    try:
-        proc = subprocess.Popen([sys.executable, "-m", "archcompiler", *argv], cwd=ROOT,
-                                env=env, stdout=subprocess.DEVNULL, stderr=follower)
-        os.close(follower)
-        chunks = []
-        while True:
-            ready, _, _ = select.select([leader], [], [], 60)
-            if not ready:
-                break
-            try:
-                chunk = os.read(leader, 4096)
-            except OSError:  # the child closed the terminal
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        proc.wait(timeout=60)
-    finally:
-        os.close(leader)
-    return b"".join(chunks).decode("utf-8", "replace")
-
-
 def test_a_real_terminal_is_coloured_unless_no_color_is_set() -> None:
-    assert ESC in _on_a_terminal(["validate", RULE_II], _env(TERM="xterm"))
-    plain = _on_a_terminal(["validate", RULE_II], _env(TERM="xterm", NO_COLOR="1"))
+    assert ESC in on_a_terminal(["validate", RULE_II], _env(TERM="xterm"), "stderr")
+    plain = on_a_terminal(["validate", RULE_II], _env(TERM="xterm", NO_COLOR="1"), "stderr")
     assert "error[ARC302]" in plain and ESC not in plain
 
 

@@ -26,6 +26,7 @@ from .common import (
     print_diags,
     shown_ref,
 )
+from .term import Column, ellipsis, fit_table, table_width
 
 # The build formats, and the file suffix each one is written with.
 BUILD_FORMATS = {"state_dict": (".pt", ".pth"), "exported": (".pt2",), "onnx": (".onnx",)}
@@ -96,12 +97,11 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         print(strict_json(records))
         return EXIT_OK
-    header = ["name", "params", "MACs", "family", "description"]
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
-    for row in [header, *rows]:
-        cells = [row[0].ljust(widths[0]), row[1].rjust(widths[1]), row[2].rjust(widths[2]),
-                 row[3].ljust(widths[3]), row[4]]
-        print("  ".join(cells).rstrip())
+    # On a narrow terminal the description is cut first, then the family dropped (cli/term.py);
+    # piped, the table is printed whole.
+    columns = [Column("name"), Column("params", right=True), Column("MACs", right=True),
+               Column("family", optional=True), Column("description", free=True, optional=True)]
+    print("\n".join(fit_table(columns, rows, table_width(), ellipsis())))
     return EXIT_OK
 
 
