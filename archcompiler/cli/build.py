@@ -6,6 +6,10 @@ import io
 import sys
 from pathlib import Path
 
+# The backend's package first: it silences torch's import-time NumPy warning before torch loads.
+from ..backends import pytorch as _backend  # noqa: F401
+
+# isort: split
 import torch
 from torch import nn
 

@@ -77,11 +77,11 @@ def _load_user_weights(user: Any, path: str) -> None:
 def cmd_compare(args: argparse.Namespace) -> int:
     """Trace the module, match it to the spec, and check the outputs where they agree."""
     try:
-        import torch
-
+        # The backend before torch: its package silences torch's import-time NumPy warning.
         from ..backends.pytorch.compare import compare, map_state_dict
     except ImportError as exc:
         raise UsageError(f"`archc compare` needs torch ({exc})") from exc
+    import torch  # loaded by the backend by now
     make = load_user_module(args.module, _yaml_arg(args.args, "--args", list),
                             _yaml_arg(args.kwargs, "--kwargs", dict))
     report, code = analyze_one(args.spec, args)
