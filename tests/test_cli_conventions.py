@@ -177,3 +177,13 @@ def test_summary_imports_only_what_it_uses() -> None:
                    "archcompiler.explore.diff", "concurrent.futures", "multiprocessing",
                    "torch", "graphviz"):
         assert module not in loaded, module
+
+
+def test_the_completion_script_offers_the_new_options(cli: Cli) -> None:
+    pytest.importorskip("shtab")
+    script = cli("completion", "bash").out
+    for command in ("validate", "table", "compare", "list"):
+        line = next(x for x in script.splitlines()
+                    if x.startswith(f"_shtab_archc_{command}_option_strings="))
+        assert "--json" in line.split() or "--json)" in line, command
+        assert "--color" in line.split(), command
