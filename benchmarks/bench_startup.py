@@ -7,6 +7,7 @@ so both see the same load on a shared machine. Three figures per command and tre
 - instructions: callgrind's count for the whole process (--instructions; load-independent).
 
 Usage: python benchmarks/bench_startup.py --before /path/to/worktree/of/main [--instructions]
+[--record]   (--record writes the wall times to benchmarks/results.json, for docs/benchmarks.md)
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ COMMANDS = {
     "archc --version": ["-c", LAUNCH, "--version"],
     "archc summary resnet152": ["-c", LAUNCH, "summary", "resnet152"],
 }
+FIGURE_IDS = {"python -c pass": "pass", "archc --version": "version",
+              "archc summary resnet152": "summary"}
 
 
 def _env(tree: Path) -> dict[str, str]:
@@ -70,6 +73,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--instructions", action="store_true")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--record", action="store_true",
+                        help="write the wall times to benchmarks/results.json")
     args = parser.parse_args()
     trees = {"before": args.before.resolve(), "now": HERE}
     results: dict[str, dict[str, dict[str, float]]] = {}
@@ -92,6 +97,26 @@ def main() -> None:
                   flush=True)
     if args.out is not None:
         args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    if args.record:
+        _record(results, args)
+
+
+def _record(results: dict[str, dict[str, dict[str, float]]], args: argparse.Namespace) -> None:
+    """Write every wall time as a figure `startup.COMMAND.TREE.best|median`."""
+    sys.path.insert(0, str(HERE / "benchmarks"))
+    from results import record  # type: ignore[import-not-found]
+
+    figures = {}
+    for label, trees in results.items():
+        for tree, fig in trees.items():
+            for stat in ("best", "median"):
+                figures[f"startup.{FIGURE_IDS[label]}.{tree}.{stat}"] = (
+                    fig[f"wall_{stat}"], "s", 3,
+                    f"`{label}`, whole process, {stat} of {args.repeat} runs, "
+                    f"{'before' if tree == 'before' else 'after'} issue 21's start-up change")
+    command = "python benchmarks/bench_startup.py --before <worktree of main> " + \
+        f"--repeat {args.repeat}" + (" --instructions" if args.instructions else "")
+    record(command, figures)
 
 
 if __name__ == "__main__":
