@@ -1,7 +1,7 @@
 """The command line's conventions (issue 21): colour, start-up cost and what it imports.
 
---json, stdin and table widths are in test_cli_json.py, test_cli_stdin.py and
-test_cli_width.py; all use the `cli` fixture of conftest.py.
+--json, stdin, table widths and warnings are in test_cli_json.py, test_cli_stdin.py (with
+test_corpus_stdin.py), test_cli_width.py and test_cli_warnings.py; they use conftest's `cli`.
 """
 
 from __future__ import annotations

@@ -23,8 +23,9 @@ from ..explore.sample import SPACES, Dist, draw, parse_dist, plot_edf
 from ..language.sources import SpecText
 from .codes import EXIT_OK, EXIT_SPEC
 from .common import UsageError, analyze_source, output_path, parse_input, shown_ref
-from .sweep import Progress, _check_keys, _context, base_of
+from .sweep import _check_keys, _context, base_of
 from .sweep_write import check_write, plan_write, write_variants
+from .term import Progress
 
 MAX_COUNT = 100_000
 MAX_DRAWS = 2_000_000

@@ -50,6 +50,7 @@ from .common import (
     spec_source,
 )
 from .sweep_write import WritePlan, check_write, plan_write, write_variants
+from .term import Progress
 
 MAX_VARIANTS = 100_000  # about five minutes of analysis: a larger grid is more likely a typo
 # The cost bound: blocks analysed in all variants. An analysis costs about 0.1 ms a block, so the
@@ -57,7 +58,6 @@ MAX_VARIANTS = 100_000  # about five minutes of analysis: a larger grid is more 
 MAX_WORK = 6_000_000
 _SECONDS_PER_BLOCK = 1e-4
 _ESTIMATE_TRIES = 64
-_PROGRESS_MIN = 20  # variants before a progress line is worth drawing
 _SLICE = 256  # variants a process analyses between progress updates
 _PER_JOB_MIN = 64  # fewer variants per process than this are not worth a process
 _OPEN, _CLOSE = "[{(", "]})"
@@ -210,27 +210,6 @@ def _check_work(args: argparse.Namespace, grid: Grid, first: Resolution) -> None
                          f"of up to {blocks:,} blocks), more than --max-work {bound:,} (about "
                          f"{bound * _SECONDS_PER_BLOCK / 60:.0f} minutes); coarsen a --grid, or "
                          "raise --max-work")
-
-
-class Progress:
-    """A one-line progress count on stderr, redrawn in place; only on a terminal."""
-
-    def __init__(self, total: int) -> None:
-        self.total, self.start, self.last = total, time.perf_counter(), 0.0
-        self.on = total >= _PROGRESS_MIN and sys.stderr.isatty()
-
-    def update(self, done: int) -> None:
-        """Redraw the count at most ten times a second."""
-        now = time.perf_counter()
-        if self.on and (now - self.last > 0.1 or done == self.total):
-            self.last = now
-            print(f"\rsweep: {done:,}/{self.total:,} variants ({100 * done // self.total}%), "
-                  f"{now - self.start:.1f} s", end="", file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        """Clear the line so what follows starts clean."""
-        if self.on:
-            print("\r\033[K", end="", file=sys.stderr, flush=True)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TextIO
@@ -23,6 +24,7 @@ from typing import TextIO
 COLOR_MODES = ("auto", "always", "never")
 _GAP = "  "  # between table columns
 MIN_FREE = 16  # a free-text column is cut to no fewer characters before a column is dropped
+_PROGRESS_MIN = 20  # variants before a progress line is worth drawing
 
 _mode = "auto"
 
@@ -130,3 +132,24 @@ def fit_table(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: i
             cells.append(text.rjust(widths[i]) if columns[i].right else text.ljust(widths[i]))
         lines.append(_GAP.join(cells).rstrip())
     return lines
+
+
+class Progress:
+    """A one-line progress count on stderr, redrawn in place; only on a terminal."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.start, self.last = total, time.perf_counter(), 0.0
+        self.on = total >= _PROGRESS_MIN and is_terminal(sys.stderr)
+
+    def update(self, done: int) -> None:
+        """Redraw the count at most ten times a second."""
+        now = time.perf_counter()
+        if self.on and (now - self.last > 0.1 or done == self.total):
+            self.last = now
+            print(f"\rsweep: {done:,}/{self.total:,} variants ({100 * done // self.total}%), "
+                  f"{now - self.start:.1f} s", end="", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        """Clear the line so what follows starts clean."""
+        if self.on:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
