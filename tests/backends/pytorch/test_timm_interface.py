@@ -1,6 +1,7 @@
 """timm's model interface on built networks (issue 21): num_classes, num_features,
 forward_features, forward_head, get_classifier, reset_classifier and feature_info, with the
-state_dict keys unchanged. The comparison with timm's own resnet50 is tests/backends/pytorch/test_timm_interop.py."""
+state_dict keys unchanged. The comparison with timm's own resnet50 is
+tests/backends/pytorch/test_timm_interop.py."""
 
 from __future__ import annotations
 
