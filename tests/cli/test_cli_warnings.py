@@ -38,6 +38,7 @@ def _run(args: list[str], cwd: Path, code: str = WITHOUT_NUMPY) -> subprocess.Co
                           stdin=subprocess.DEVNULL)
 
 
+@pytest.mark.slow  # a build in a new process
 def test_build_prints_no_warning_without_numpy(tmp_path: Path) -> None:
     pytest.importorskip("torch")
     control = _run([], tmp_path, 'import sys; sys.modules["numpy"] = None; import torch')
@@ -50,6 +51,7 @@ def test_build_prints_no_warning_without_numpy(tmp_path: Path) -> None:
     assert proc.stderr == ""
 
 
+@pytest.mark.slow  # each main command in a new process
 def test_the_main_paths_print_no_warning(tmp_path: Path) -> None:
     """validate, summary, explain, diff, list, sweep, render (image and page), build with a
     check, and the language server's start, all in one process."""
