@@ -82,9 +82,9 @@ def _renamed(hit: Lowered, b: ResolvedBlock, x: str) -> tuple[tuple[Node, ...], 
     names = {rec.input: x}
     for n in hit.nodes:
         names[n.name] = new + n.name[cut:]
-    nodes = tuple(n.renamed(names[n.name], tuple([names[i] for i in n.inputs]),
-                            None if n.module is None else new + n.module[cut:], b.name)
-                  for n in hit.nodes)
+    nodes = tuple(Node(names[n.name], n.attrs, tuple(names[i] for i in n.inputs), n.span,
+                       None if n.module is None else new + n.module[cut:], b.name, n.stage,
+                       n.role) for n in hit.nodes)
     return nodes, replace(rec, name=b.name, index=b.index, input=x, output=names[rec.output],
                           nodes=tuple(n.name for n in nodes))
 

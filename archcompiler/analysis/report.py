@@ -30,15 +30,6 @@ class NodeInfo:
     macs: int
 
 
-def _info(name: str, op: str, shape: Shape | None, params: int, macs: int) -> NodeInfo:
-    """NodeInfo(name, op, shape, params, macs), made in one dict update."""
-    # The frozen dataclass's __init__ sets each field through object.__setattr__: three times
-    # slower, and analysis makes one a node (hundreds a net, millions in a sample).
-    info = object.__new__(NodeInfo)
-    info.__dict__.update(name=name, op=op, shape=shape, params=params, macs=macs)
-    return info
-
-
 @dataclass
 class Report:
     """The result of `analyze`: the graph, every node's shape and cost, and the diagnostics."""
@@ -159,8 +150,8 @@ def infer(graph: Graph, segments: Sequence[Segment] = ()
                 continue
             local.setdefault(key, hit)
             if hit[0].name != block[0].name:
-                hit = tuple([_info(n.name, i.op, i.shape, i.params, i.macs)
-                             for n, i in zip(block, hit)])
+                hit = tuple(NodeInfo(n.name, i.op, i.shape, i.params, i.macs)
+                            for n, i in zip(block, hit))
                 _SHAPED.put(at, hit)
         for info in hit:
             infos[info.name] = info
@@ -187,7 +178,7 @@ def _infer_nodes(nodes: Sequence[Node], shapes: dict[str, Shape], infos: dict[st
             except ShapeError as exc:
                 diags.append(error(exc.code, f"{node.name}: {exc.message}", node.span,
                                    hint=exc.hint, node=node.name))
-        infos[node.name] = _info(node.name, node.op, shape, op.params(), macs)
+        infos[node.name] = NodeInfo(node.name, node.op, shape, op.params(), macs)
 
 
 def check_input_shape(shape: Shape) -> tuple[int, int, int]:

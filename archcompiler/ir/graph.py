@@ -45,17 +45,6 @@ class Node:
         """The op's name, e.g. 'conv2d' (an `Op` member)."""
         return self.attrs.OP
 
-    def renamed(self, name: str, inputs: tuple[str, ...], module: str | None,
-                block: str | None) -> Node:
-        """This node under other names (a memoised block reused under another prefix)."""
-        # Filled in one dict update: the frozen dataclass's __init__ sets each of the eight
-        # fields through object.__setattr__, three times slower, and the memo renames
-        # hundreds of nodes a net. The result equals Node(...) with the same fields.
-        new = object.__new__(Node)
-        new.__dict__.update(name=name, attrs=self.attrs, inputs=inputs, span=self.span,
-                            module=module, block=block, stage=self.stage, role=self.role)
-        return new
-
 
 @dataclass(frozen=True)
 class BlockRecord:
@@ -151,9 +140,6 @@ class Builder:
         """Append a node and return its name; `module` defaults to the node's own name."""
         if len(inputs) != attrs.ARITY:
             raise ValueError(f"{name}: {attrs.OP} takes {attrs.ARITY} inputs, got {len(inputs)}")
-        node = object.__new__(Node)  # Node(...) without its per-field setattr: see `renamed`
-        node.__dict__.update(name=name, attrs=attrs, inputs=inputs, span=span,
-                             module=name if module == "" else module, block=self.block,
-                             stage=self.stage, role=self.role)
-        self.nodes.append(node)
+        self.nodes.append(Node(name, attrs, inputs, span, name if module == "" else module,
+                               self.block, self.stage, self.role))
         return name
