@@ -6,12 +6,13 @@ after a variant whose blocks differ; graphs, shapes, costs and diagnostics must 
 
 from __future__ import annotations
 
+import random
 import threading
 
 import pytest
 
 import archcompiler
-from archcompiler.analysis.lower import _LOWERED
+from archcompiler.analysis.lower import _LOWERED, _LOWERED_AT
 from archcompiler.analysis.memo import LRU, clear_memo, memo_enabled
 from archcompiler.analysis.report import Report
 from archcompiler.language.zoo import builtin_names
@@ -75,3 +76,39 @@ def test_lru_is_bounded_and_thread_safe() -> None:
     table.put(1, 1)
     table.put(2, 2)
     assert table.get(1) == 1 and table.get(-5) is None
+
+
+def test_sampled_regnets_agree_with_and_without_memo() -> None:
+    """Sampled RegNetX nets (distinct nets, blocks repeating within a stage) analysed with the
+    memo off, then on three times (offered, admitted, read): the same every time."""
+    from archcompiler.explore.sample import SPACES, draw, parse_dist
+
+    dists = [parse_dist(e) for e in SPACES["regnetx"]]
+    rng = random.Random(3)
+    overrides = [draw(dists, rng) for _ in range(12)]
+    with memo_enabled(False):
+        off = [_facts(archcompiler.analyze("regnetx_002", overrides=o)) for o in overrides]
+    clear_memo()
+    for _ in range(3):
+        on = [_facts(archcompiler.analyze("regnetx_002", overrides=o)) for o in overrides]
+        assert on == off
+
+
+def test_the_doorkeeper_keeps_a_key_on_its_second_offer() -> None:
+    """A block seen in one net only is never kept in the shared tables; a second offer keeps it."""
+    table: LRU[str, int] = LRU(size=4, doorkeeper=True)
+    table.put("a", 1)
+    assert table.get("a") is None and len(table) == 0
+    table.put("a", 1)
+    assert table.get("a") == 1
+    for i in range(100):  # the offers are bounded as well as the entries
+        table.put(str(i), i)
+        table.put(str(i), i)
+    assert len(table) == 4 and len(table._seen or ()) <= 16
+    clear_memo()
+    with memo_enabled(True):
+        archcompiler.analyze("resnet50")
+    assert len(_LOWERED) == 0 and len(_LOWERED_AT) == 0  # within one net: the local table
+    with memo_enabled(True):
+        archcompiler.analyze("resnet50")
+    assert 0 < len(_LOWERED) <= 8

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import archcompiler
-from archcompiler.explore.sample import SPACES, Dist, parse_dist
+from archcompiler.explore.sample import SPACES, Dist, draw, parse_dist
 from tests.conftest import run_cli
 
 Capsys = pytest.CaptureFixture[str]
@@ -113,3 +113,23 @@ def test_regnetx_400mf(capsys: Capsys, tmp_path: Path) -> None:
     rows = json.loads(out)
     assert len(rows) == 5 and all(380e6 <= r["macs"] <= 420e6 for r in rows)
     assert plot.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_regnet_draws_keep_pycls_four_stages() -> None:
+    """As pycls's check_regnet_constraints (NUM_STAGES [4, 4]): a draw of the regnet rule that
+    makes another number of stages, or skips one, is drawn again; other spaces are untouched."""
+    from archcompiler.explore.sample import regnet_kept
+    from archcompiler.language.regnet import pycls_stages
+
+    assert pycls_stages(36.44, 24, 2.49, 13) == (4, 4)  # RegNetX-200MF
+    assert pycls_stages(24.48, 24, 2.54, 22) == (4, 4)  # RegNetX-400MF
+    assert pycls_stages(256.0, 8, 1.5, 28)[0] > 4
+    key = "stages.widths."
+    assert not regnet_kept({key + "depth": 28, key + "w0": 8, key + "wa": 256.0, key + "wm": 1.5})
+    assert regnet_kept({"stages.depths.0": 3}) and regnet_kept({key + "depth": 13})
+    dists = [parse_dist(e) for e in SPACES["regnetx"]]
+    rng = random.Random(0)
+    for _ in range(200):
+        v = draw(dists, rng)
+        assert pycls_stages(float(v[key + "wa"]), int(v[key + "w0"]), float(v[key + "wm"]),
+                            int(v[key + "depth"])) == (4, 4)

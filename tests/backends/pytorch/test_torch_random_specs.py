@@ -312,3 +312,7 @@ def test_memo_on_and_off_agree(which: str, request: pytest.FixtureRequest) -> No
     clear_memo()  # and cold, with the memo on again: the first lowering of each block
     assert [_facts(analyze_resolved(r.spec)) for r in drawn] == \
         [_facts(r) for r in off]
+    # the shared tables admit a block on its second offer: the third pass reads them
+    for _ in range(2):
+        assert [_facts(analyze_resolved(r.spec)) for r in drawn] == \
+            [_facts(r) for r in off]
