@@ -5,6 +5,7 @@
 # PyTorch's CPU index is out of reach), the torch tests skip and the script says so.
 #   bash scripts/check_pythons.sh               # 3.10 3.11 3.12 3.13
 #   bash scripts/check_pythons.sh 3.12          # one of them
+#   FAST=1 bash scripts/check_pythons.sh        # the fast lane only (-m "not slow")
 set -uo pipefail
 cd "$(dirname "$0")/.."
 VERSIONS=${*:-3.10 3.11 3.12 3.13}
@@ -32,7 +33,8 @@ for v in $VERSIONS; do
       -e ".[render,watch,onnx,plot,completion,lsp,dev]" 2> >(grep -v "^WARNING: Location" >&2) || { echo "   install FAILED"; status=1; continue; }
   "$VENV/bin/archc" validate resnet50 && "$VENV/bin/archc" summary resnet50 --depth stage >/dev/null \
     && "$VENV/bin/archc" render resnet50 -o "$VENV/resnet50.svg" >/dev/null || { echo "   main commands FAILED"; status=1; }
-  "$VENV/bin/python" -m pytest -q -p no:cacheprovider ${PYTEST_ARGS:-} 2>&1 | grep -E "^(FAILED|ERROR)|passed|failed"
+  LANE=(); [ -n "${FAST:-}" ] && LANE=(-m "not slow")
+  "$VENV/bin/python" -m pytest -q -p no:cacheprovider "${LANE[@]}" 2>&1 | grep -E "^(FAILED|ERROR)|passed|failed"
   [ "${PIPESTATUS[0]}" = 0 ] || status=1
   # The editable install points at this checkout; leave it pointing at the main venv's again.
   rm -rf "$VENV"

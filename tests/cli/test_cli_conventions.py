@@ -116,6 +116,16 @@ def test_version_is_answered_without_importing_the_compiler() -> None:
                    "0 ['archc_launch', 'archcompiler', 'archcompiler._version']\n")
 
 
+def test_python_m_answers_version_without_importing_the_compiler() -> None:
+    out = _child("import runpy, sys; sys.argv = ['archcompiler', '--version']\n"
+                 "before = set(sys.modules)\n"
+                 "try:\n    runpy.run_module('archcompiler', run_name='__main__')\n"
+                 "except SystemExit as stop:\n    code = stop.code\n"
+                 "print(code, sorted(m for m in set(sys.modules) - before if 'archc' in m))")
+    assert out == (f"archc {archcompiler.__version__}\n"
+                   "0 ['archcompiler', 'archcompiler._version']\n")
+
+
 def test_the_launcher_answers_as_argparse_does(capsys: pytest.CaptureFixture[str]) -> None:
     from archcompiler.cli import main
 
