@@ -1,10 +1,7 @@
-"""The package version, read from the installed metadata so that it has one source: pyproject."""
+"""The package version: the one source (pyproject reads it as `attr:`, without importing it).
 
-from __future__ import annotations
+A literal, not importlib.metadata: reading installed metadata costs more than the rest of
+`archc --version`, which archc_launch answers from this module alone.
+"""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("archcompiler")
-except PackageNotFoundError:  # run from a checkout that was never installed
-    __version__ = "0.0.0+unknown"
+__version__ = "0.1.0"

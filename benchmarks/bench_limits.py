@@ -2,16 +2,16 @@
 
 The test suite keeps no stopwatch readings: a shared or loaded machine makes them flaky, and a
 passing one says little. The hostile corpus keeps its bounds as resource limits in
-tests/test_corpus.py (CPU seconds and address space, set with setrlimit); this script measures the
-same work on the wall clock, and the speed checks of tests/test_analysis.py, against the limits
+tests/corpus/test_corpus.py (CPU seconds and address space, set with setrlimit); this script measures the
+same work on the wall clock, and the speed checks of tests/analysis/test_analysis.py, against the limits
 those tests used to assert:
 
 1. `archcompiler.analyze("resnet1202")` in-process, from the name (load + analysis): < 2.0 s.
    (The tighter < 0.3 s goal, for analysing an already-resolved spec, is bench_analysis.py's.)
 2. the block-depth summary table of resnet1202 (`format_text(report, "block")`): < 1.0 s.
-3. the slowest file of the hostile corpus (tests/data/bad, plus the files tests/test_corpus.py
+3. the slowest file of the hostile corpus (tests/data/bad, plus the files tests/corpus/test_corpus.py
    generates), validated in-process: < 2.0 s.
-4. the slowest of the hostile cases that tests/test_corpus.py also runs as a fresh
+4. the slowest of the hostile cases that tests/corpus/test_corpus.py also runs as a fresh
    `python -m archcompiler validate` process: < 3.0 s (2 s plus interpreter start-up and imports).
 
 Each figure is the best of `--repeat` runs. Prints each figure with its target and exits 1 if any
@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BAD = ROOT / "tests" / "data" / "bad"
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
-# The corpus cases tests/test_corpus.py also refuses in a fresh process (its SUBPROCESS_CASES).
+# The corpus cases tests/corpus/test_corpus.py also refuses in a fresh process (its SUBPROCESS_CASES).
 FRESH_PROCESS_CASES = ["tag_python_object_apply", "tag_python_object_apply_top",
                        "tag_python_object_new", "alias_bomb", "alias_bomb_wide",
                        "nesting_too_deep", "not_utf8_latin1", "huge_integer_literal"]
@@ -75,7 +75,7 @@ def best_of(run: Callable[[], object], repeat: int) -> float:
 
 
 def generated_hostile_files(folder: Path) -> list[Path]:
-    """Write the hostile files tests/test_corpus.py generates at test time; return their paths."""
+    """Write the hostile files tests/corpus/test_corpus.py generates at test time; return their paths."""
     files = {
         "over_size_bound.yaml": ("spec_version: 1\nname: big\ndescription: |\n"
                                  + "  padding padding padding padding\n" * 40_000).encode(),

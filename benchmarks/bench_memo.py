@@ -11,7 +11,10 @@ load on a shared machine:
 
 Usage: python benchmarks/bench_memo.py --before /tmp/before17 [--regnets N] [--torch-python P]
 `--before` is a worktree of the code before this change (main's 2c355f2); it is put first on
-PYTHONPATH. `--instructions` counts instructions with callgrind instead (a small count each).
+PYTHONPATH. `--instructions` counts instructions with callgrind instead (a small count each),
+for before, now, and now with the memo off (ARCHC_MEMO=0). `--ab R` times R interleaved rounds
+of the three in fresh processes (CPU time a model, medians): on a machine shared with other
+jobs, the load hits all three alike. `--record` writes what was measured to results.json.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -60,9 +64,10 @@ print(json.dumps({"wall": time.perf_counter() - start, "cpu": time.process_time(
 """
 
 
-def run(tree: Path, what: str, n: int, instructions: bool = False) -> dict[str, float]:
+def run(tree: Path, what: str, n: int, instructions: bool = False,
+        memo: bool = True) -> dict[str, float]:
     """One measurement in a fresh process with `tree` first on the path."""
-    env = {**os.environ, "PYTHONPATH": str(tree)}
+    env = {**os.environ, "PYTHONPATH": str(tree), "ARCHC_MEMO": "1" if memo else "0"}
     cmd = [sys.executable, "-c", WORK, what, str(n)]
     if instructions:
         out = Path(f"/tmp/callgrind.memo.{os.getpid()}")
@@ -105,20 +110,42 @@ def main() -> None:
     parser.add_argument("--torch-python", default=sys.executable)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--instructions", action="store_true")
+    parser.add_argument("--ab", type=int, metavar="ROUNDS",
+                        help="interleaved rounds of before, now and now without the memo")
+    parser.add_argument("--record", action="store_true", help="write to results.json")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     trees = {"before": args.before.resolve(), "now": HERE}
     results: dict[str, dict[str, object]] = {}
+    sides = {"before": (trees["before"], True), "now": (HERE, True), "now_off": (HERE, False)}
+    figures: dict[str, tuple[float, str, int, str]] = {}
     if args.instructions:
-        # Start-up (imports, the first analysis) is counted once per tree and taken off.
-        base = {name: run(tree, "classes", 0, instructions=True)["instructions"]
-                for name, tree in trees.items()}
+        # Start-up (imports, the first analysis) is counted once per side and taken off.
+        base = {name: run(tree, "classes", 0, True, memo)["instructions"]
+                for name, (tree, memo) in sides.items()}
         for what, n in (("classes", 200), ("regnet", 200)):
-            for name, tree in trees.items():
-                counted = run(tree, what, n, instructions=True)["instructions"] - base[name]
+            for name, (tree, memo) in sides.items():
+                counted = run(tree, what, n, True, memo)["instructions"] - base[name]
                 results.setdefault(what, {})[name] = counted / n
+                figures[f"memo.instr.{what}.{name}"] = (
+                    counted / n / 1e6, "M", 2, f"instructions a model ({what} x{n}, callgrind, "
+                    f"start-up taken off), {name.replace('_', ' with the memo ')}")
                 print(f"{what} x{n}, {name}: {counted / n:,.0f} instructions a model "
                       "(start-up taken off)", flush=True)
+    elif args.ab:
+        for what, n in (("regnet", args.regnets), ("classes", args.variants)):
+            cpu: dict[str, list[float]] = {name: [] for name in sides}
+            for _ in range(args.ab):
+                for name, (tree, memo) in sides.items():
+                    cpu[name].append(run(tree, what, n, memo=memo)["cpu"] / n)
+            for name, times in cpu.items():
+                ms = statistics.median(times) * 1e3
+                results.setdefault(what, {})[name] = ms
+                figures[f"memo.ab.{what}.{name}"] = (
+                    ms, "ms", 3, f"CPU a model ({what} x{n:,}, median of {args.ab} interleaved "
+                    f"rounds), {name.replace('_', ' with the memo ')}")
+                print(f"{what} x{n:,}, {name}: {ms:.3f} ms CPU a model (rounds: "
+                      f"{', '.join(f'{t * 1e3:.3f}' for t in times)})", flush=True)
     else:
         for what, n in (("classes", args.variants), ("depths", args.variants)):
             for name, tree in trees.items():
@@ -140,6 +167,15 @@ def main() -> None:
                                                                  "ratio": t / a}
             print(f"archc summary resnet152, {name}: {a:.3f} s; torch route {t:.3f} s; "
                   f"{t / a:.1f}x", flush=True)
+    if args.record and figures:
+        sys.path.insert(0, str(HERE / "benchmarks"))
+        from results import record
+
+        argv = sys.argv[1:]
+        if "--before" in argv:  # a local path: say what it holds
+            argv[argv.index("--before") + 1] = "<worktree of 2c355f2>"
+        record("python benchmarks/bench_memo.py " + " ".join(argv), figures)
+        print("recorded in benchmarks/results.json")
     if args.out is not None:
         args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 

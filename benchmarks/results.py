@@ -4,7 +4,7 @@ benchmarks/results.json maps a figure id to {value, unit, decimals, what, date, 
 command}. Benchmarks update their figures with `record`; pages quote a figure between
 `<!--fig ID-->` and `<!--/fig-->` (or `<!--fig ID num-->` for the number without its unit),
 `scripts/regen_docs.py` rewrites the text between the markers with `render_page`, and
-tests/test_docs.py fails when a page and the file disagree.
+tests/project/test_docs.py fails when a page and the file disagree.
 """
 
 from __future__ import annotations

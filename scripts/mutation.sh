@@ -22,13 +22,13 @@ FILES=("$@")
 [ ${#FILES[@]} -gt 0 ] || FILES=(archcompiler/language/resolve.py archcompiler/language/scaling.py)
 # The fast tests that reach the spec language, the lowering, the ops and the blocks, with the
 # outside references (the torchvision/timm table, the zoo's published counts).
-TESTS=${TESTS:-"tests/test_analysis.py tests/test_families.py tests/test_variants.py
-  tests/test_overrides.py tests/test_schema.py tests/test_loader.py tests/test_sources.py
-  tests/test_outside_reference.py tests/test_rough_edges.py tests/test_rules.py
-  tests/test_rules_catalogue.py tests/test_descendants.py tests/test_mutation_kills.py
-  tests/test_explain.py tests/test_summary.py
-  tests/test_fuzz.py::test_doubled_width_past_bound_is_a_diagnostic
-  tests/test_fuzz.py::test_doubled_width_past_bound_cli"}
+TESTS=${TESTS:-"tests/analysis/test_analysis.py tests/analysis/test_families.py tests/language/test_variants.py
+  tests/language/test_overrides.py tests/language/test_schema.py tests/language/test_loader.py tests/language/test_sources.py
+  tests/analysis/test_outside_reference.py tests/language/test_rough_edges.py tests/analysis/test_rules.py
+  tests/project/test_rules_catalogue.py tests/analysis/test_descendants.py
+  tests/analysis/test_mutation_kills.py tests/analysis/test_explain.py tests/report/test_summary.py
+  tests/corpus/test_fuzz.py::test_doubled_width_past_bound_is_a_diagnostic
+  tests/corpus/test_fuzz.py::test_doubled_width_past_bound_cli"}
 # Tests that run torch are left out: mutmut forks each worker from a process that ran the
 # tests, and a fork after torch ran deadlocks (mutmut's forkserver isolation avoids that, but
 # re-imports torch per mutant, which turns mutants into timeouts). None of them pins a count.

@@ -5,7 +5,7 @@ the default test run re-draws them and checks the table holds the same set), bui
 the library's own code, and records params, MACs (FlopCounterMode total // 2, batch 1), every
 stage's and block's output shape and the state_dict key -> shape table in
 tests/data/outside_reference.json. Each case also holds the archcompiler spec (a mapping for
-`archcompiler.analyze`) that should describe the same network; tests/test_outside_reference.py
+`archcompiler.analyze`) that should describe the same network; tests/analysis/test_outside_reference.py
 checks the analysis and the built module against the table.
 
 Run it in the comparison venv (scripts/setup_ref.sh):

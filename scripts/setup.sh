@@ -1,14 +1,34 @@
 #!/usr/bin/env bash
-# Set up a development environment on a fresh machine: a venv with pinned torch, the package with
-# its dev tools, graphviz's `dot` binary and Chromium (for the page tests). Safe to run again; it skips what is already there.
+# Set up a development environment on a fresh machine: a venv with the pinned CPU build of torch,
+# the package with its dev tools, graphviz's `dot` binary and Chromium (for the page tests). Safe
+# to run again; it skips what is already there.
+#   PYTHON=python3.12 bash scripts/setup.sh   # another interpreter (see the README's table)
+#   VENV=.venv-312 bash scripts/setup.sh      # another venv folder
+#   TORCH_VARIANT=cu128 bash scripts/setup.sh # a CUDA build of the same torch, from its index
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
-[ -x .venv/bin/python ] || "$PY" -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip "setuptools>=77"
-# Pinned on purpose: an unpinned torch would resolve to a multi-GB CUDA build.
-.venv/bin/python -c "import torch" 2>/dev/null || .venv/bin/python -m pip install -q "torch==2.13.0"
-.venv/bin/python -m pip install -q -e ".[dev]"
+VENV=${VENV:-.venv}
+# The CPU build of the pinned torch: `+cpu` is a version only PyTorch's CPU index (or a local copy
+# of its wheel) has, so pip can never fall back to PyPI's CUDA build of the same version.
+VERSION=$(sed -n 's/^torch==\([0-9.]*\)+cpu$/\1/p' constraints/torch-cpu.txt)
+VARIANT=${TORCH_VARIANT:-cpu}
+TORCH="torch==$VERSION+$VARIANT"
+CONSTRAINTS=constraints/torch-cpu.txt
+if [ "$VARIANT" != cpu ]; then
+  CONSTRAINTS=$(mktemp); echo "$TORCH" > "$CONSTRAINTS"
+fi
+INDEX=${TORCH_INDEX_URL:-https://download.pytorch.org/whl/$VARIANT}
+[ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+"$VENV/bin/python" -m pip install -q --upgrade pip "setuptools>=77"
+if ! "$VENV/bin/python" -c "import sys, torch; sys.exit(torch.__version__ != '${TORCH#torch==}')" 2>/dev/null; then
+  # A local wheel first (pip's find-links, as on this project's build machines), then the index.
+  "$VENV/bin/python" -m pip install -q "$TORCH" 2>/dev/null \
+    || "$VENV/bin/python" -m pip install -q --index-url "$INDEX" --extra-index-url https://pypi.org/simple "$TORCH"
+fi
+# Every later call holds the pin: a dependency asking for another torch fails instead of
+# replacing the CPU build.
+"$VENV/bin/python" -m pip install -q -c "$CONSTRAINTS" -e ".[dev]"
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 if ! command -v dot >/dev/null 2>&1; then
   $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null

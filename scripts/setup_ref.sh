@@ -9,7 +9,8 @@ PY=${PYTHON:-python3}
 .venv-ref/bin/python -m pip install -q --upgrade pip "setuptools>=77"
 # Pinned on purpose: an unpinned torch would resolve to whatever the index holds newest.
 .venv-ref/bin/python -c "import torch, torchvision, timm" 2>/dev/null \
-  || .venv-ref/bin/python -m pip install -q "torch==2.14.1" "torchvision==0.29.1" timm
-# The package and its pure dependencies, never a second torch.
+  || .venv-ref/bin/python -m pip install -q -c constraints/ref.txt "torch==2.14.1" "torchvision==0.29.1" timm
+# The package and its pure dependencies, never a second torch: the constraints hold the pins.
 .venv-ref/bin/python -m pip install -q --no-deps -e .
-.venv-ref/bin/python -m pip install -q pydantic pyyaml jsonschema graphviz shtab pytest hypothesis
+.venv-ref/bin/python -m pip install -q -c constraints/ref.txt pydantic pyyaml jsonschema graphviz shtab \
+  pytest hypothesis

@@ -8,8 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup_ref.sh
 PY=.venv-ref/bin/python
-"$PY" -m pytest -q -p no:cacheprovider -m torchvision tests/test_timm.py tests/test_timm_descendants.py \
-  tests/test_torch_backend.py \
-  tests/test_families.py tests/test_vgg.py
-ARCHC_TEST_INDUCTOR=1 "$PY" -m pytest -q -p no:cacheprovider tests/test_torch_backend.py -k inductor
+# Every torchvision-marked test, wherever it lives (the marker selects; the rest is deselected).
+"$PY" -m pytest -q -p no:cacheprovider -m torchvision tests
+ARCHC_TEST_INDUCTOR=1 "$PY" -m pytest -q -p no:cacheprovider tests/backends/pytorch/test_torch_backend.py -k inductor
 "$PY" scripts/outside_reference.py --check 2>/dev/null

@@ -56,10 +56,9 @@ class Segment(NamedTuple):
     end: int
 
 
-_LOWERED: LRU[object, Lowered] = register(LRU())
-
-
-_LOWERED_AT: LRU[object, Lowered] = register(LRU())  # (content, name, input) -> as lowered there
+_LOWERED: LRU[object, Lowered] = register(LRU(doorkeeper=True))
+# (content, name, input) -> the nodes as lowered there
+_LOWERED_AT: LRU[object, Lowered] = register(LRU(doorkeeper=True))
 # Every field of a resolved block but its name and place: what its lowering may read.
 _CONTENT = operator.attrgetter(*(f.name for f in fields(ResolvedBlock)
                                  if f.name not in ("name", "index")))
@@ -103,20 +102,29 @@ def _memoisable(nodes: list[Node], record: BlockRecord) -> bool:
     return True
 
 
-def _block_memo(b: ResolvedBlock, x: str, root: Builder, spec: ResolvedSpec
-                ) -> tuple[BlockRecord, Segment | None]:
-    """Lower one block, reusing an identical block's nodes when memoisation is on."""
+def _block_memo(b: ResolvedBlock, x: str, root: Builder, spec: ResolvedSpec,
+                local: dict[Key, Lowered]) -> tuple[BlockRecord, Segment | None]:
+    """Lower one block, reusing an identical block's nodes when memoisation is on.
+
+    `local` holds this net's blocks by content: repeats within a net are found there without
+    the shared tables' lock, and without offering the shared tables blocks no other net has.
+    """
     key = block_key(b, spec) if memo_on() else None
     start = len(root.nodes)
     if key is not None:
         at = (key, b.name, x)
         hit = _LOWERED_AT.get(at)
         if hit is None:
-            hit = _LOWERED.get(key)
-            if hit is not None:
-                hit = Lowered(*_renamed(hit, b, x))
-                _LOWERED_AT.put(at, hit)
+            source = local.get(key) or _LOWERED.get(key)
+            if source is not None:
+                rec = source.record
+                if rec.name == b.name and rec.input == x:
+                    hit = source
+                else:
+                    hit = Lowered(*_renamed(source, b, x))
+                    _LOWERED_AT.put(at, hit)  # kept when this name recurs (the doorkeeper)
         if hit is not None:
+            local.setdefault(key, hit)
             root.nodes.extend(hit.nodes)
             return hit.record, Segment(key, start, len(root.nodes))
     record = _block(b, x, root, spec)
@@ -125,9 +133,9 @@ def _block_memo(b: ResolvedBlock, x: str, root: Builder, spec: ResolvedSpec
     nodes = root.nodes[start:]
     if not _memoisable(nodes, record):
         return record, None
-    # Kept under the content only: a miss costs one entry, and the first hit under a name
-    # (renamed, or not) adds the entry for that name.
-    _LOWERED.put(key, Lowered(tuple(nodes), record))
+    lowered = Lowered(tuple(nodes), record)
+    local[key] = lowered
+    _LOWERED.put(key, lowered)  # kept when another net offers it again (the doorkeeper)
     return record, Segment(key, start, len(root.nodes))
 
 
@@ -181,8 +189,9 @@ def lower_segments(spec: ResolvedSpec) -> tuple[Graph, list[Segment]]:
     x = stem.add("input", Input(spec.input_shape), (), spec.input_span, module=None)
     x = lower_stem(spec.stem, _top(stem, spec, spec.stem.conv_span), x, spec.input_shape[0])
     blocks, segments = [], []
+    local: dict[Key, Lowered] = {}
     for block in spec.blocks:
-        record, segment = _block_memo(block, x, root, spec)
+        record, segment = _block_memo(block, x, root, spec, local)
         blocks.append(record)
         if segment is not None:
             segments.append(segment)

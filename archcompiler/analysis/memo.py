@@ -6,7 +6,10 @@ never on the nodes lowered before it. So the nodes of a block are kept under tha
 its name and place left out, and a later identical block gets them renamed to its own prefix.
 Shape inference of a block depends on that content and its input shape only, so its shapes and
 costs are kept the same way. Both tables are bounded (least recently used entries go first) and
-guarded by a lock, so threads may share them. `ARCHC_MEMO=0` in the environment, or
+guarded by a lock, so threads may share them. An entry is admitted on its second offer only
+(a doorkeeper of hashes): in spaces of distinct nets (sampled RegNetX) most blocks occur in one
+net only, and keeping them would only evict and churn the garbage collector; repeats within one
+net are served by a table local to that analysis. `ARCHC_MEMO=0` in the environment, or
 `memo_enabled(False)`, switches memoisation off (the random-spec cross-checks run both ways).
 """
 
@@ -46,13 +49,17 @@ class Key:
 
 
 class LRU(Generic[K, V]):
-    """A bounded, thread-safe, least-recently-used table."""
+    """A bounded, thread-safe, least-recently-used table; with `doorkeeper`, a key is kept on
+    its second `put` only."""
 
-    def __init__(self, size: int = MAX_ENTRIES) -> None:
+    def __init__(self, size: int = MAX_ENTRIES, *, doorkeeper: bool = False) -> None:
         self.size = size
         self._data: OrderedDict[K, V] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = self.misses = 0
+        # Hashes of keys offered once (ints: nothing for the garbage collector to trace). A
+        # collision only admits a key early; lookups still compare whole keys.
+        self._seen: set[int] | None = set() if doorkeeper else None
 
     def get(self, key: K) -> V | None:
         """The value kept under `key`, or None; a hit becomes the most recent entry."""
@@ -68,6 +75,14 @@ class LRU(Generic[K, V]):
     def put(self, key: K, value: V) -> None:
         """Keep `value` under `key`, dropping the least recently used entry past the bound."""
         with self._lock:
+            seen = self._seen
+            if seen is not None and key not in self._data:
+                h = hash(key)
+                if h not in seen:
+                    if len(seen) >= 4 * self.size:  # bounded too: forget the offers, not entries
+                        seen.clear()
+                    seen.add(h)
+                    return
             self._data[key] = value
             self._data.move_to_end(key)
             while len(self._data) > self.size:
@@ -77,6 +92,8 @@ class LRU(Generic[K, V]):
         """Forget every entry and the counts."""
         with self._lock:
             self._data.clear()
+            if self._seen is not None:
+                self._seen.clear()
             self.hits = self.misses = 0
 
     def __len__(self) -> int:

@@ -111,7 +111,7 @@ class Report:
 
 # (a block's content key, its input shape) -> the infos of its nodes, in order
 # (..., the first node's name) -> the same, named for that block
-_SHAPED: LRU[tuple[object, ...], tuple[NodeInfo, ...]] = register(LRU())
+_SHAPED: LRU[tuple[object, ...], tuple[NodeInfo, ...]] = register(LRU(doorkeeper=True))
 
 
 def infer(graph: Graph, segments: Sequence[Segment] = ()
@@ -119,11 +119,13 @@ def infer(graph: Graph, segments: Sequence[Segment] = ()
     """Infer every node's shape, params and MACs; stop at the first node that cannot be shaped.
 
     `segments` (from `lower_segments`) name the memoised blocks: one whose content and input
-    shape were seen before takes its shapes and costs from the memo.
+    shape were seen before (in this net, or in the shared memo) takes its shapes and costs
+    from there.
     """
     shapes: dict[str, Shape] = {}
     infos: dict[str, NodeInfo] = {}
     diags: list[Diagnostic] = []
+    local: dict[tuple[object, ...], tuple[NodeInfo, ...]] = {}  # this net's, as in `lower`
     nodes = graph.nodes
     done = 0
     for seg in segments:
@@ -139,16 +141,18 @@ def infer(graph: Graph, segments: Sequence[Segment] = ()
         at = (seg.key, in_shape, block[0].name)
         hit = _SHAPED.get(at)
         if hit is None:
-            hit = _SHAPED.get(key)
+            hit = local.get(key) or _SHAPED.get(key)
             if hit is None:
                 _infer_nodes(block, shapes, infos, diags)
                 if not diags:
-                    _SHAPED.put(key, tuple(infos[n.name] for n in block))
+                    local[key] = shaped = tuple(infos[n.name] for n in block)
+                    _SHAPED.put(key, shaped)
                 continue
+            local.setdefault(key, hit)
             if hit[0].name != block[0].name:
                 hit = tuple(NodeInfo(n.name, i.op, i.shape, i.params, i.macs)
                             for n, i in zip(block, hit))
-            _SHAPED.put(at, hit)
+                _SHAPED.put(at, hit)
         for info in hit:
             infos[info.name] = info
             if info.shape is not None:

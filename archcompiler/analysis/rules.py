@@ -279,13 +279,17 @@ def _stride_within_kernel(report: Report) -> Iterator[Finding]:
 
 @rule("ARC308", "bias_before_norm", "no conv bias feeds a batch norm, which cancels it")
 def _bias_before_norm(report: Report) -> Iterator[Finding]:
+    biased = {node.name: (node, node.attrs.out_channels) for node in report.graph.nodes
+              if isinstance(node.attrs, Conv2d) and node.attrs.bias}
+    if not biased:  # the common case (no conv bias): no consumer map to build
+        return
     consumers: dict[str, list[Node]] = {}
     for node in report.graph.nodes:
         for name in node.inputs:
-            consumers.setdefault(name, []).append(node)
-    redundant = [(node, node.attrs.out_channels) for node in report.graph.nodes
-                 if isinstance(node.attrs, Conv2d) and node.attrs.bias and
-                 [c.op for c in consumers.get(node.name, [])] == [Op.BATCH_NORM]]
+            if name in biased:
+                consumers.setdefault(name, []).append(node)
+    redundant = [pair for name, pair in biased.items()
+                 if [c.op for c in consumers.get(name, [])] == [Op.BATCH_NORM]]
     if not redundant:
         return
     count = sum(channels for _, channels in redundant)

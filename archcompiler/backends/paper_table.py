@@ -12,10 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..analysis.report import Report
+from ..core.outputs import to_json
 from ..ir.graph import Role
 from ..ir.ops import Conv2d, GlobalAvgPool, Linear, MaxPool
 
-__all__ = ["PaperTable", "format_latex", "format_markdown", "format_text", "paper_table"]
+__all__ = ["PaperTable", "format_json", "format_latex", "format_markdown", "format_text",
+           "paper_table"]
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,14 @@ def format_text(table: PaperTable) -> str:
              for row in [header, *body]]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def format_json(table: PaperTable) -> str:
+    """The table as JSON: the specs, each row's cells (one per spec), and FLOPs as integers."""
+    return to_json({"specs": list(table.names),
+                    "rows": [{"layer": name, "output_size": size, "cells": list(cells)}
+                             for name, size, cells in table.rows],
+                    "flops": list(table.flops)})
 
 
 def format_markdown(table: PaperTable) -> str:

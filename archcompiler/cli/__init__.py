@@ -8,44 +8,47 @@ Exit codes: 0 valid (warnings allowed), 1 the spec has errors, 2 usage or I/O er
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 
 from .._version import __version__
 from ..core.diagnostics import SpecError, format_text
 from ..core.outputs import OutputError, shown
 from .codes import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_NO_DOT, EXIT_OK, EXIT_SPEC, EXIT_USAGE
-from .commands import (
-    cmd_build,
-    cmd_list,
-    cmd_lsp,
-    cmd_render,
-    cmd_schema,
-    cmd_summary,
-    cmd_validate,
-)
-from .common import UsageError, parse_input
-from .compare import cmd_compare
-from .completion import cmd_completion
-from .diff import cmd_diff
-from .explain import cmd_explain
+from .common import UsageError, check_stdin_once, parse_input
 from .parser import Handler
 from .parser import build_parser as _build_parser
 from .plugins import load_plugins
-from .sample import cmd_sample
-from .sweep import cmd_sweep
-from .table import cmd_table
+from .term import set_color_mode, use_color
 
 __all__ = ["EXIT_INTERNAL", "EXIT_NO_DOT", "EXIT_OK", "EXIT_SPEC", "EXIT_USAGE", "UsageError",
            "build_parser", "main", "parse_input"]
 
+
+def _lazy(module: str, function: str) -> Handler:
+    """The handler `function` of cli/`module`.py, imported when its command runs.
+
+    A command pays only for its own imports: `archc summary` never loads the sweep's process
+    pool, the explainer or the paper table.
+    """
+    def handler(args: argparse.Namespace) -> int:
+        run: Handler = getattr(importlib.import_module(f".{module}", __name__), function)
+        return run(args)
+
+    handler.__name__ = handler.__qualname__ = function
+    return handler
+
+
 HANDLERS: dict[str, Handler] = {
-    "validate": cmd_validate, "summary": cmd_summary, "explain": cmd_explain,
-    "table": cmd_table, "compare": cmd_compare, "build": cmd_build, "render": cmd_render,
-    "diff": cmd_diff, "sweep": cmd_sweep, "sample": cmd_sample, "list": cmd_list,
-    "schema": cmd_schema, "completion": cmd_completion, "lsp": cmd_lsp,
+    "validate": _lazy("commands", "cmd_validate"), "summary": _lazy("commands", "cmd_summary"),
+    "explain": _lazy("explain", "cmd_explain"), "table": _lazy("table", "cmd_table"),
+    "compare": _lazy("compare", "cmd_compare"), "build": _lazy("commands", "cmd_build"),
+    "render": _lazy("commands", "cmd_render"), "diff": _lazy("diff", "cmd_diff"),
+    "sweep": _lazy("sweep", "cmd_sweep"), "sample": _lazy("sample", "cmd_sample"),
+    "list": _lazy("commands", "cmd_list"), "schema": _lazy("commands", "cmd_schema"),
+    "completion": _lazy("completion", "cmd_completion"), "lsp": _lazy("commands", "cmd_lsp"),
 }
 
 
@@ -91,6 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     try:
+        set_color_mode(getattr(args, "color", "auto"))
+        check_stdin_once(args)
         load_plugins(getattr(args, "plugin", None))
         return int(args.func(args))
     except (UsageError, OutputError) as exc:
@@ -106,12 +111,14 @@ def main(argv: Sequence[str] | None = None) -> int:
               file=sys.stderr)
         return EXIT_USAGE
     except SpecError as exc:  # a spec error raised past a command (a block type's lowering)
-        sys.stderr.write(format_text(exc.diagnostics, exc.sources, color=False) + "\n")
+        sys.stderr.write(format_text(exc.diagnostics, exc.sources, use_color()) + "\n")
         return EXIT_SPEC
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except Exception as exc:  # a bug: say so plainly instead of dumping a traceback
         if _debugging(args):
+            import traceback
+
             traceback.print_exc()
         print(f"archc: internal error: {type(exc).__name__}: {exc}\n"
               "this is a bug in archcompiler; please report it with the spec and the command"

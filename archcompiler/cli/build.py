@@ -6,6 +6,10 @@ import io
 import sys
 from pathlib import Path
 
+# The backend's package first: it silences torch's import-time NumPy warning before torch loads.
+from ..backends import pytorch as _backend  # noqa: F401
+
+# isort: split
 import torch
 from torch import nn
 
@@ -18,6 +22,7 @@ from ..core.fileio import atomic_write_bytes
 from ..core.limits import DEFAULT_LIMITS, Limits
 from .codes import EXIT_OK, EXIT_SPEC, EXIT_USAGE
 from .common import UsageError
+from .term import use_color
 
 
 def run_build(report: Report, output: Path, fmt: str, check: bool, seed: int,
@@ -26,14 +31,14 @@ def run_build(report: Report, output: Path, fmt: str, check: bool, seed: int,
     try:
         model = module_from_report(report, seed=seed, limits=limits)
     except SpecError as exc:  # a resource bound: refused before anything was allocated
-        print(format_text(exc.diagnostics, exc.sources, sys.stderr.isatty()), file=sys.stderr)
+        print(format_text(exc.diagnostics, exc.sources, use_color()), file=sys.stderr)
         print(f"refused: {report.spec.name}: nothing was built or written")
         return EXIT_SPEC
     if weights is not None:
         try:
             load_weights(model, report, weights, limits)
         except WeightsError as exc:
-            print(format_text(exc.diagnostics, exc.sources, sys.stderr.isatty()), file=sys.stderr)
+            print(format_text(exc.diagnostics, exc.sources, use_color()), file=sys.stderr)
             print(f"refused: {weights} does not load into {report.spec.name}: nothing was "
                   "written")
             # An unreadable file is an I/O problem; keys that do not fit are the spec's.

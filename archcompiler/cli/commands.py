@@ -15,6 +15,7 @@ from ..core.outputs import input_paths, shown
 from ..core.outputs import to_json as strict_json
 from .codes import EXIT_OK, EXIT_SPEC, EXIT_USAGE
 from .common import (
+    STDIN,
     UsageError,
     analyze_one,
     limits_of,
@@ -23,7 +24,9 @@ from .common import (
     output_path,
     parse_input,
     print_diags,
+    shown_ref,
 )
+from .term import Column, ellipsis, fit_table, table_width
 
 # The build formats, and the file suffix each one is written with.
 BUILD_FORMATS = {"state_dict": (".pt", ".pth"), "exported": (".pt2",), "onnx": (".onnx",)}
@@ -33,14 +36,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """Validate each spec: schema, variants, shapes and design rules."""
     worst = EXIT_OK
     results = []
+    as_json = args.json or args.format == "json"
     input_shape = parse_input(args.input)
     for ref in args.specs:
         res, report = load(ref, args, input_shape)
         diags = list(res.diagnostics) + (report.diagnostics if report is not None else [])
         code = EXIT_USAGE if res.not_found else (EXIT_SPEC if dg.has_errors(diags) else EXIT_OK)
         worst = max(worst, code)
-        if args.format == "json":
-            results.append({"spec": shown(ref), "valid": code == EXIT_OK,
+        if as_json:
+            results.append({"spec": shown_ref(ref), "valid": code == EXIT_OK,
                             "params": report.params if report else None,
                             "macs": report.macs if report else None,
                             "diagnostics": [d.to_dict() for d in sorted(diags, key=dg.sort_key)]})
@@ -49,12 +53,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if code == EXIT_OK and report is not None:
             warn = sum(d.severity is dg.Severity.WARNING for d in diags)
             extra = f", {warn} warning{'s' * (warn != 1)}" if warn else ""
-            print(f"ok: {report.spec.name} ({shown(ref)}): {report.params:,} params, "
+            print(f"ok: {report.spec.name} ({shown_ref(ref)}): {report.params:,} params, "
                   f"{report.macs / 1e9:.3f} GMACs{extra}")
         else:
             errors = sum(d.severity is dg.Severity.ERROR for d in diags)
-            print(f"invalid: {shown(ref)}: {errors} error{'s' * (errors != 1)}")
-    if args.format == "json":
+            print(f"invalid: {shown_ref(ref)}: {errors} error{'s' * (errors != 1)}")
+    if as_json:
         print(strict_json(results))
     return worst
 
@@ -93,12 +97,11 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         print(strict_json(records))
         return EXIT_OK
-    header = ["name", "params", "MACs", "family", "description"]
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
-    for row in [header, *rows]:
-        cells = [row[0].ljust(widths[0]), row[1].rjust(widths[1]), row[2].rjust(widths[2]),
-                 row[3].ljust(widths[3]), row[4]]
-        print("  ".join(cells).rstrip())
+    # On a narrow terminal the description is cut first, then the family dropped (cli/term.py);
+    # piped, the table is printed whole.
+    columns = [Column("name"), Column("params", right=True), Column("MACs", right=True),
+               Column("family", optional=True), Column("description", free=True, optional=True)]
+    print("\n".join(fit_table(columns, rows, table_width(), ellipsis())))
     return EXIT_OK
 
 
@@ -206,6 +209,9 @@ def cmd_render(args: argparse.Namespace) -> int:
 
         return run_figure(specs, args, output)
     args.spec = specs[0]
+    if args.watch and args.spec == STDIN:
+        raise UsageError("--watch redraws when the spec file is saved, so it needs a file, not "
+                         "- (standard input)")
     if args.watch:
         from .watch import run_watch
 

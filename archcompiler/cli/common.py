@@ -20,9 +20,16 @@ from ..core.limits import DEFAULT_LIMITS, Limits, parse_size
 from ..core.outputs import OutputError, check_not_input, check_output, input_paths, shown
 from ..language import load as language_load
 from ..language.load import Resolution
+from ..language.sources import SpecText
+from ..language.yamlload import MAX_BYTES
 from .codes import EXIT_OK, EXIT_SPEC, EXIT_USAGE
+from .term import is_terminal, use_color
 
 Shape3 = tuple[int, int, int]
+
+STDIN = "-"  # a SPEC of `-` is the text on standard input, as in cat and tar
+STDIN_NAME = "<stdin>"  # its name in diagnostics (<stdin>:3:5) and messages
+SPEC_DESTS = ("spec", "specs", "spec_a", "spec_b", "base")  # the arguments that name a spec
 
 
 class UsageError(Exception):
@@ -97,10 +104,10 @@ BOUNDS = {
 
 
 def print_diags(diags: Sequence[dg.Diagnostic], sources: dict[str, str]) -> None:
-    """Print diagnostics to stderr, sorted by place, in colour on a terminal."""
+    """Print diagnostics to stderr, sorted by place, in colour as --color decides (cli/term.py)."""
     if diags:
-        color = sys.stderr.isatty()
-        print(dg.format_text(sorted(diags, key=dg.sort_key), sources, color), file=sys.stderr)
+        print(dg.format_text(sorted(diags, key=dg.sort_key), sources, use_color()),
+              file=sys.stderr)
 
 
 def limits_of(args: argparse.Namespace) -> Limits:
@@ -115,13 +122,65 @@ def overrides_of(args: argparse.Namespace, extra: Sequence[str] = ()) -> list[st
     return given or None
 
 
+def check_stdin_once(args: argparse.Namespace) -> None:
+    """Refuse a command line that gives `-` for more than one spec: stdin is read once."""
+    given: list[object] = []
+    for dest in SPEC_DESTS:
+        value = getattr(args, dest, None)
+        given += value if isinstance(value, list) else [value]
+    if given.count(STDIN) > 1:
+        raise UsageError("- (standard input) can be read only once: give - for one spec, and "
+                         "files or built-in names for the others")
+
+
+def read_stdin() -> SpecText:
+    """The spec on standard input, as bytes (the language layer decodes and bounds them)."""
+    stream = sys.stdin
+    if stream is None:
+        raise UsageError("SPEC - reads standard input, and this process has none")
+    if is_terminal(stream):
+        print("archc: reading the spec from the terminal; end it with Ctrl-D", file=sys.stderr)
+    try:
+        buffer = getattr(stream, "buffer", None)
+        # One byte over the bound is enough to report it (ARC003), however long the input runs.
+        data = (buffer.read(MAX_BYTES + 1) if buffer is not None
+                else stream.read(MAX_BYTES + 1).encode("utf-8", "surrogateescape"))
+    except (OSError, ValueError) as exc:  # ValueError: stdin was closed
+        raise UsageError(f"SPEC -: standard input cannot be read ({exc})") from None
+    return SpecText(bytes(data), STDIN_NAME)
+
+
+def spec_source(ref: str) -> str | SpecText:
+    """A SPEC argument as the language layer takes it: a path or a name, or `-`'s text."""
+    return read_stdin() if ref == STDIN else ref
+
+
+def shown_ref(ref: str) -> str:
+    """A SPEC argument for messages: `-` is <stdin>."""
+    return STDIN_NAME if ref == STDIN else shown(ref)
+
+
 def resolve_ref(ref: str, args: argparse.Namespace, limits: Limits,
                 overrides: Sequence[str] | None) -> Resolution:
     """Resolve one spec with the command line's overrides (the language layer checks them)."""
+    source = spec_source(ref)
     if overrides is None:
-        return language_load.resolve(ref, allow_outside=args.allow_outside, limits=limits)
-    return language_load.resolve(ref, allow_outside=args.allow_outside, limits=limits,
+        return language_load.resolve(source, allow_outside=args.allow_outside, limits=limits)
+    return language_load.resolve(source, allow_outside=args.allow_outside, limits=limits,
                                  overrides=list(overrides))
+
+
+def analyze_source(source: str | SpecText, shape: Shape3 | None, allow_outside: bool,
+                   overrides: Sequence[str] | None) -> Report:
+    """api.analyze for a spec source that may be stdin's text; SpecError as analyze raises it."""
+    if isinstance(source, str):
+        return analyze(source, shape, allow_outside=allow_outside,
+                       overrides=list(overrides) if overrides else None)
+    res = language_load.resolve(source, allow_outside=allow_outside,
+                                overrides=list(overrides) if overrides else None)
+    if res.spec is None:
+        raise dg.SpecError(res.diagnostics, res.sources)
+    return analyze(res.spec, shape)
 
 
 def load(ref: str, args: argparse.Namespace, shape: Shape3 | None,

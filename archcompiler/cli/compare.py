@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from ..core.outputs import shown
+from ..core.outputs import shown, to_json
 from .codes import EXIT_OK, EXIT_SPEC
 from .common import UsageError, analyze_one
 
@@ -77,11 +77,11 @@ def _load_user_weights(user: Any, path: str) -> None:
 def cmd_compare(args: argparse.Namespace) -> int:
     """Trace the module, match it to the spec, and check the outputs where they agree."""
     try:
-        import torch
-
+        # The backend before torch: its package silences torch's import-time NumPy warning.
         from ..backends.pytorch.compare import compare, map_state_dict
     except ImportError as exc:
         raise UsageError(f"`archc compare` needs torch ({exc})") from exc
+    import torch  # loaded by the backend by now
     make = load_user_module(args.module, _yaml_arg(args.args, "--args", list),
                             _yaml_arg(args.kwargs, "--kwargs", dict))
     report, code = analyze_one(args.spec, args)
@@ -94,13 +94,23 @@ def cmd_compare(args: argparse.Namespace) -> int:
     except Exception as exc:
         raise UsageError(f"MODULE {args.module}: building or tracing it failed: "
                          f"{type(exc).__name__}: {exc}") from None
+    # What --json prints: every line of the text, as data; None where the run stopped before.
+    found: dict[str, Any] = {"module": args.module, "spec": report.spec.name,
+                             "structure_matches": result.divergence is None,
+                             "divergence": None, "pairs": None, "weights": None,
+                             "missing_keys": None, "mapped_keys": None, "outputs_equal": None,
+                             "output": None}
+    say = (lambda line: None) if args.json else print
     if result.divergence is not None:
-        print(f"diverges at {result.where or '?'}: {result.divergence}")
+        found["divergence"] = {"where": result.where, "what": result.divergence,
+                               "cause": result.cause or None}
+        say(f"diverges at {result.where or '?'}: {result.divergence}")
         if result.cause:
-            print(f"  likely cause: {result.cause}")
-        return EXIT_SPEC
-    print(f"structure matches {report.spec.name}: {len(result.pairs)} modules paired by "
-          "structure")
+            say(f"  likely cause: {result.cause}")
+        return _done(args, found, EXIT_SPEC)
+    found["pairs"] = len(result.pairs)
+    say(f"structure matches {report.spec.name}: {len(result.pairs)} modules paired by "
+        "structure")
     from ..api import build_module
 
     torch.manual_seed(0)
@@ -111,20 +121,32 @@ def cmd_compare(args: argparse.Namespace) -> int:
     mapped = map_state_dict(user, result.pairs)
     if args.weights is not None:
         renamed = [(u, s) for u, s in zip(user.state_dict(), mapped) if u != s]
-        print(f"--weights {shown(args.weights)}: its {len(user.state_dict())} keys load into "
-              f"the spec; {len(renamed)} differ only in their names"
-              + (f" (e.g. {renamed[0][0]} -> {renamed[0][1]})" if renamed else ""))
+        found["weights"] = {"file": args.weights, "keys": len(user.state_dict()),
+                            "renamed": len(renamed)}
+        say(f"--weights {shown(args.weights)}: its {len(user.state_dict())} keys load into "
+            f"the spec; {len(renamed)} differ only in their names"
+            + (f" (e.g. {renamed[0][0]} -> {renamed[0][1]})" if renamed else ""))
     missing = sorted(set(ours.state_dict()) - set(mapped))
+    found["missing_keys"] = missing
     if missing:
-        print(f"weights: {len(missing)} spec keys have no counterpart, e.g. {missing[0]}")
-        return EXIT_SPEC
+        say(f"weights: {len(missing)} spec keys have no counterpart, e.g. {missing[0]}")
+        return _done(args, found, EXIT_SPEC)
     ours.load_state_dict(mapped, strict=True)
     x = torch.randn(1, *report.input_shape)
     with torch.no_grad():
         equal = torch.equal(user(x), ours(x))
-    print(f"weights mapped by structure: {len(mapped)} keys; outputs "
-          f"{'equal' if equal else 'DIFFER'}")
+    found.update(mapped_keys=len(mapped), outputs_equal=equal)
+    say(f"weights mapped by structure: {len(mapped)} keys; outputs "
+        f"{'equal' if equal else 'DIFFER'}")
     if args.output:
         torch.save(mapped, args.output)
-        print(f"wrote {args.output} (the module's weights under the spec's names)")
-    return EXIT_OK if equal else EXIT_SPEC
+        found["output"] = args.output
+        say(f"wrote {args.output} (the module's weights under the spec's names)")
+    return _done(args, found, EXIT_OK if equal else EXIT_SPEC)
+
+
+def _done(args: argparse.Namespace, found: dict[str, Any], code: int) -> int:
+    """Print the comparison as JSON when asked (the text was printed as it went); return code."""
+    if args.json:
+        print(to_json(found))
+    return code

@@ -13,11 +13,10 @@ from collections import defaultdict
 from .._version import __version__
 from ..language.zoo import builtin_names
 from .codes import EXIT_OK
-from .common import UsageError
+from .common import SPEC_DESTS, UsageError
 from .parser import build_parser
 
-# Positional arguments that name a spec, and options that name a folder.
-SPEC_DESTS = ("spec", "specs", "spec_a", "spec_b", "base")
+# Options that name a folder (the arguments that name a spec are common.SPEC_DESTS).
 DIR_OPTIONS = ("--write",)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..explore.sample import SPACES
 from .common import BOUNDS, seconds_value, seed_value, size_value
+from .term import COLOR_MODES
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -18,11 +19,16 @@ SET_HELP = ("override one field of the spec, e.g. --set stages.depths=[3,4,9,3] 
 DEPTHS = ("stage", "block", "layer")
 
 
-def _debug_parent() -> argparse.ArgumentParser:
+def _global_parent() -> argparse.ArgumentParser:
+    """The options every command takes, before or after its name."""
     # SUPPRESS keeps a subcommand from resetting a `--debug` given before it.
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="print the traceback of an internal error (or set ARCHC_DEBUG=1)")
+    parent.add_argument("--color", "--colour", choices=COLOR_MODES, default=argparse.SUPPRESS,
+                        help="colour the diagnostics: auto (the default: on a terminal, unless "
+                             "NO_COLOR is set or TERM=dumb; FORCE_COLOR forces it), always or "
+                             "never")
     return parent
 
 
@@ -39,7 +45,7 @@ def _spec_options(p: argparse.ArgumentParser, bounds: bool = True) -> None:
 
 def build_parser(handlers: dict[str, Handler], version: str) -> argparse.ArgumentParser:
     """Return the argument parser of `archc`; `handlers` maps each command to its function."""
-    debug = _debug_parent()
+    debug = _global_parent()
     parser = argparse.ArgumentParser(
         prog="archc", parents=[debug],
         description="A declarative architecture spec compiler for residual networks.",
@@ -65,7 +71,10 @@ def build_parser(handlers: dict[str, Handler], version: str) -> argparse.Argumen
     p = command("validate", "check specs: schema, variants, shapes and design rules")
     spec_arg(p, "specs", nargs="+", help="YAML paths or built-in names")
     _spec_options(p)
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--json", action="store_true",
+                   help="print JSON (a list: each spec's validity, params, MACs, diagnostics)")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="--format json is --json (kept for the scripts that use it)")
     p = command("summary", "print shapes, parameters and MACs")
     spec_arg(p)
     _spec_options(p)
@@ -86,6 +95,8 @@ def build_parser(handlers: dict[str, Handler], version: str) -> argparse.Argumen
     spec_arg(p, "specs", nargs="+", help="YAML paths or built-in names, one column each")
     _spec_options(p)
     p.add_argument("--format", choices=("text", "markdown", "latex"), default="text")
+    p.add_argument("--json", action="store_true",
+                   help="print JSON: each row's cells, one per spec, and FLOPs as integers")
     p = command("compare", "check your own nn.Module against a spec, by structure: the first "
                            "divergence in the spec's words, or weights mapped and outputs "
                            "compared", epilog="MODULE runs your Python file, as --plugin does")
@@ -99,6 +110,7 @@ def build_parser(handlers: dict[str, Handler], version: str) -> argparse.Argumen
     p.add_argument("--weights", metavar="FILE.pth",
                    help="the module's own saved state_dict: loaded into MODULE, mapped onto the "
                         "spec by structure, and its keys reported as differing only in names")
+    p.add_argument("--json", action="store_true", help="print the comparison as JSON")
     p = command("build", "compile to a torch module and save it")
     spec_arg(p)
     _spec_options(p)

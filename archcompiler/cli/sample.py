@@ -16,15 +16,16 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
-from ..api import analyze
 from ..core.diagnostics import SpecError
 from ..explore import sweep as backend
 from ..explore.objectives import unique, variant_name
 from ..explore.sample import SPACES, Dist, draw, parse_dist, plot_edf
+from ..language.sources import SpecText
 from .codes import EXIT_OK, EXIT_SPEC
-from .common import UsageError, output_path, parse_input
-from .sweep import Progress, _check_keys, _context
+from .common import UsageError, analyze_source, output_path, parse_input, shown_ref
+from .sweep import _check_keys, _context, base_of
 from .sweep_write import check_write, plan_write, write_variants
+from .term import Progress
 
 MAX_COUNT = 100_000
 MAX_DRAWS = 2_000_000
@@ -37,7 +38,7 @@ Draws = Sequence[tuple[int, dict[str, object]]]
 class SampleJob:
     """What every draw of a sample shares: enough to analyse a batch in another process."""
 
-    base: str
+    base: str | SpecText  # a path or a name, or the text read from stdin
     shape: tuple[int, int, int] | None
     allow_outside: bool
     sets: tuple[str, ...]
@@ -51,9 +52,9 @@ def analyse_draws(job: SampleJob, draws: Draws) -> list[backend.SweepRow]:
     name, keys = job.name, job.keys
     for n, values in draws:
         try:
-            report = analyze(job.base, job.shape, allow_outside=job.allow_outside,
-                             overrides=[*job.sets, *(f"{k}={backend.flow(v)}"
-                                                     for k, v in values.items())])
+            report = analyze_source(job.base, job.shape, job.allow_outside,
+                                    [*job.sets, *(f"{k}={backend.flow(v)}"
+                                                  for k, v in values.items())])
         except SpecError as exc:
             rows.append(backend.failed_row(n, values, exc.diagnostics))
             continue
@@ -117,6 +118,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
     grid = [(k, [backend.flow(v)]) for k, v in first_values.items()]
     code, first = _check_keys(args, grid)
     if code is not None:
+        if args.json and first.not_found:  # a spec was looked for: --json still answers
+            print("[]")
         return code
     plan = None
     if args.write is not None:
@@ -127,17 +130,19 @@ def cmd_sample(args: argparse.Namespace) -> int:
     limit = args.max_draws or min(MAX_DRAWS, 200 * args.count)
     keys = tuple(d.key for d in dists)
     name = first.spec.name if first.spec is not None else None
-    job = SampleJob(args.base, shape, args.allow_outside, tuple(args.set or ()), name, keys)
+    job = SampleJob(base_of(args), shape, args.allow_outside, tuple(args.set or ()), name, keys)
     start = time.perf_counter()
     kept, drawn, rows_seen = _run(args, job, dists, rng, limit)
     elapsed = time.perf_counter() - start
-    print(f"sample: {drawn:,} models drawn from {args.base} (seed {args.seed}) in "
+    print(f"sample: {drawn:,} models drawn from {shown_ref(args.base)} (seed {args.seed}) in "
           f"{elapsed:.2f} s; {len(kept):,} kept", file=sys.stderr)
     if len(kept) < args.count:
         print(f"archc: error: only {len(kept):,} of {drawn:,} draws pass the constraints, "
               f"fewer than --count {args.count:,}; widen the bounds, or raise --max-draws "
               f"(now {limit:,})", file=sys.stderr)
         if not kept:
+            if args.json:  # --json promises one JSON document on stdout
+                print("[]")
             return EXIT_SPEC
     kept = unique(kept)
     if args.json:
@@ -150,7 +155,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         write_variants(args, kept, rows_seen, plan)
     if plot_path is not None:
         plot_edf([r.macs or 0 for r in kept], [r.params or 0 for r in kept], plot_path,
-                 f"archc sample {args.base}: {len(kept):,} models (seed {args.seed}); "
+                 f"archc sample {shown_ref(args.base)}: {len(kept):,} models (seed {args.seed}); "
                  "empirical CDFs")
         print(f"wrote {plot_path}", file=sys.stderr)
     return EXIT_OK if len(kept) >= args.count else EXIT_SPEC

@@ -22,7 +22,6 @@ from ..analysis.report import Report
 from ..api import analyze
 from ..core import diagnostics as dg
 from ..core.diagnostics import Diagnostic, SpecError
-from ..core.outputs import shown
 from ..explore import sweep as backend
 from ..explore.objectives import (
     Objective,
@@ -35,13 +34,23 @@ from ..explore.objectives import (
     variant_name,
 )
 from ..language.load import Resolution, resolve
-from ..language.sources import parse_overrides
+from ..language.sources import SpecText, parse_overrides
 from ..language.yamlload import to_plain
 from ..language.zoo import builtin_names
 from ..report.summary import traits
 from .codes import EXIT_OK, EXIT_SPEC, EXIT_USAGE
-from .common import UsageError, not_an_input, output_path, parse_input, print_diags
+from .common import (
+    UsageError,
+    analyze_source,
+    not_an_input,
+    output_path,
+    parse_input,
+    print_diags,
+    shown_ref,
+    spec_source,
+)
 from .sweep_write import WritePlan, check_write, plan_write, write_variants
+from .term import Progress
 
 MAX_VARIANTS = 100_000  # about five minutes of analysis: a larger grid is more likely a typo
 # The cost bound: blocks analysed in all variants. An analysis costs about 0.1 ms a block, so the
@@ -49,7 +58,6 @@ MAX_VARIANTS = 100_000  # about five minutes of analysis: a larger grid is more 
 MAX_WORK = 6_000_000
 _SECONDS_PER_BLOCK = 1e-4
 _ESTIMATE_TRIES = 64
-_PROGRESS_MIN = 20  # variants before a progress line is worth drawing
 _SLICE = 256  # variants a process analyses between progress updates
 _PER_JOB_MIN = 64  # fewer variants per process than this are not worth a process
 _OPEN, _CLOSE = "[{(", "]})"
@@ -145,7 +153,7 @@ def _check_keys(args: argparse.Namespace, grid: Grid) -> tuple[int | None, Resol
     """Resolve BASE with --set and the first value of each key: bad keys fail the whole grid."""
     first = [f"{k}={v[0]}" for k, v in grid]
     sets = list(args.set or ())
-    res = resolve(args.base, allow_outside=args.allow_outside, overrides=[*sets, *first])
+    res = resolve(base_of(args), allow_outside=args.allow_outside, overrides=[*sets, *first])
     if res.not_found:
         print_diags(res.diagnostics, res.sources)
         return EXIT_USAGE, res
@@ -155,7 +163,7 @@ def _check_keys(args: argparse.Namespace, grid: Grid) -> tuple[int | None, Resol
         print_diags(diags, sources)
         where = "a --set" if any(d.span and d.span.file.startswith("<--set") for d in diags) \
             else "the grid"
-        print(f"archc: error: {where} names a field that {shown(args.base)} does not have",
+        print(f"archc: error: {where} names a field that {shown_ref(args.base)} does not have",
               file=sys.stderr)
         return EXIT_USAGE, res
     return None, res
@@ -184,7 +192,7 @@ def estimate_work(args: argparse.Namespace, grid: Grid, first: Resolution,
                 return variants, most
             tried += 1
             overrides = [*sets, *firsts[:i], f"{key}={text}", *firsts[i + 1:]]
-            res = resolve(args.base, allow_outside=args.allow_outside, overrides=overrides)
+            res = resolve(base_of(args), allow_outside=args.allow_outside, overrides=overrides)
             if res.spec is not None:
                 most = max(most, len(res.spec.blocks))
                 if bound is not None and variants * most > bound:
@@ -204,32 +212,11 @@ def _check_work(args: argparse.Namespace, grid: Grid, first: Resolution) -> None
                          "raise --max-work")
 
 
-class Progress:
-    """A one-line progress count on stderr, redrawn in place; only on a terminal."""
-
-    def __init__(self, total: int) -> None:
-        self.total, self.start, self.last = total, time.perf_counter(), 0.0
-        self.on = total >= _PROGRESS_MIN and sys.stderr.isatty()
-
-    def update(self, done: int) -> None:
-        """Redraw the count at most ten times a second."""
-        now = time.perf_counter()
-        if self.on and (now - self.last > 0.1 or done == self.total):
-            self.last = now
-            print(f"\rsweep: {done:,}/{self.total:,} variants ({100 * done // self.total}%), "
-                  f"{now - self.start:.1f} s", end="", file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        """Clear the line so what follows starts clean."""
-        if self.on:
-            print("\r\033[K", end="", file=sys.stderr, flush=True)
-
-
 @dataclass(frozen=True)
 class Job:
     """What every variant of a sweep shares: enough to analyse a slice in another process."""
 
-    base: str
+    base: str | SpecText  # a path or a name, or the text read from stdin
     shape: tuple[int, int, int] | None
     allow_outside: bool
     sets: tuple[str, ...]
@@ -249,8 +236,7 @@ def analyse_slice(job: Job, combos: Sequence[tuple[int, tuple[int, ...]]]
                                   for i, (k, j) in enumerate(zip(keys, combo)))]
         typed = {k: job.values[i][j] for i, (k, j) in enumerate(zip(keys, combo))}
         try:
-            report = analyze(job.base, job.shape, allow_outside=job.allow_outside,
-                             overrides=overrides)
+            report = analyze_source(job.base, job.shape, job.allow_outside, overrides)
         except SpecError as exc:
             rows.append(backend.failed_row(n, typed, exc.diagnostics))
             continue
@@ -263,7 +249,7 @@ def analyse_slice(job: Job, combos: Sequence[tuple[int, tuple[int, ...]]]
 def run_sweep(args: argparse.Namespace, grid: Grid, values: list[list[object]],
               name: str | None = None) -> list[backend.SweepRow]:
     """Analyse every combination of the grid; one row each, in grid order (in --jobs processes)."""
-    job = Job(args.base, parse_input(args.input), args.allow_outside, tuple(args.set or ()),
+    job = Job(base_of(args), parse_input(args.input), args.allow_outside, tuple(args.set or ()),
               tuple((k, tuple(v)) for k, v in grid), tuple(tuple(v) for v in values), name,
               tuple(k for k, v in grid if len(v) > 1))
     combos = list(enumerate(itertools.product(*(range(len(v)) for _, v in grid)), 1))
@@ -317,6 +303,14 @@ def parse_goals(args: argparse.Namespace) -> tuple[Objective | None, tuple[Objec
     return goal, pair
 
 
+def base_of(args: argparse.Namespace) -> str | SpecText:
+    """BASE as the language layer takes it; `-` is read from stdin once, on the first call."""
+    if not hasattr(args, "base_source"):
+        args.base_source = spec_source(args.base)
+    source: str | SpecText = args.base_source
+    return source
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Analyse every variant of a grid; print, write and plot the ones the filters keep."""
     grid = parse_grid(args.grid)
@@ -328,6 +322,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     parse_input(args.input)  # a bad --input fails before the sweep, not once per variant
     code, first = _check_keys(args, grid)
     if code is not None:
+        if args.json and first.not_found:  # a spec was looked for: --json still answers
+            print("[]")
         return code
     if plot_path is not None:
         not_an_input(plot_path, "--plot", first.sources)
@@ -346,10 +342,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if goal is not None:
         kept = rank(kept, goal)
     valid = sum(r.ok for r in rows)
-    print(f"sweep: {len(rows):,} variants of {args.base} in {elapsed:.2f} s; {valid:,} valid; "
+    print(f"sweep: {len(rows):,} variants of {shown_ref(args.base)} in {elapsed:.2f} s; {valid:,} valid; "
           f"{len(kept):,} kept", file=sys.stderr)
     if not kept:
         print(f"archc: error: no variant is left: {_why_empty(args, rows)}", file=sys.stderr)
+        if args.json:  # --json promises one JSON document on stdout
+            print("[]")
         return EXIT_SPEC
     if goal is not None:
         _print_best(goal, kept)
@@ -427,8 +425,8 @@ def _plot(args: argparse.Namespace, keys: list[str], kept: list[backend.SweepRow
           pair: tuple[Objective, Objective] | None = None) -> None:
     """Plot the kept variants with the zoo specs of the base's family that fall near them."""
     try:
-        base = analyze(args.base, parse_input(args.input), allow_outside=args.allow_outside,
-                       overrides=list(args.set or ()) or None)
+        base = analyze_source(base_of(args), parse_input(args.input), args.allow_outside,
+                              args.set)
         refs = zoo_references(base)
     except SpecError:  # an invalid base has no family to compare with: the variants alone
         refs = []
@@ -437,7 +435,7 @@ def _plot(args: argparse.Namespace, keys: list[str], kept: list[backend.SweepRow
         ps, ms = [p for p, _ in costed], [m for _, m in costed]
         refs = [r for r in refs if min(ps) / 3 <= r[1] <= max(ps) * 3
                 and min(ms) / 3 <= r[2] <= max(ms) * 3]
-    title = (f"archc sweep {args.base} over {', '.join(keys)}: {len(kept):,} of {len(rows):,} "
+    title = (f"archc sweep {shown_ref(args.base)} over {', '.join(keys)}: {len(kept):,} of {len(rows):,} "
              "variants")
     budgets = (args.max_params, args.max_macs)
     front = "Pareto front" if pair is None else f"Pareto front ({pair[0]}, {pair[1]})"

@@ -25,7 +25,7 @@ from ..language.variants import LoadContext, load_chain
 from ..language.yamlload import LNode, to_plain
 from ..language.zoo import builtin_path
 from .codes import EXIT_SPEC
-from .common import UsageError, print_diags
+from .common import STDIN, UsageError, print_diags
 
 Grid = list[tuple[str, list[str]]]  # key -> the YAML text of each value
 
@@ -51,8 +51,9 @@ def check_write(args: argparse.Namespace) -> None:
         check_write_folder(Path(args.write), "--write")
     except OutputError as exc:
         raise UsageError(str(exc)) from None
-    if find_spec(args.base) is None:
-        raise UsageError("--write needs BASE to be a file or a built-in name, for `extends`")
+    if args.base == STDIN or find_spec(args.base) is None:
+        raise UsageError("--write needs BASE to be a file or a built-in name, for `extends` "
+                         "(a spec from standard input has no path to extend: save it first)")
 
 
 def _extends(base: str, folder: Path) -> str:

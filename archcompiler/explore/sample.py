@@ -4,6 +4,12 @@ A space is a distribution per spec field: `uniform(lo, hi[, step])`, `loguniform
 or `pow2(lo, hi)`. Values are quantised to the step (integers when the bounds and step are), and
 one seeded generator draws every field in order, so the same seed gives the same models. The
 RegNetX space of Radosavovic et al. (2020) is a preset over the regnet width rule's fields.
+
+Where the rule's depth, w0, wa and wm are all drawn, a draw is redrawn until its stages are the
+ones pycls's RegNet sweeps keep (`check_regnet_constraints` with its default NUM_STAGES [4, 4]:
+four stages, none skipped). Without it three draws in four make a net of 1 to 9 stages, every
+one stride 2, which no RegNet is (and which reached 180M params at 400 MF); checking it costs
+microseconds, where analysing the draw costs milliseconds.
 """
 
 from __future__ import annotations
@@ -17,10 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.fileio import atomic_write_bytes
+from ..language.regnet import pycls_stages
 
 KINDS = ("uniform", "loguniform", "pow2")
 _CALL = re.compile(r"\s*([a-z0-9_]+)\s*\((.*)\)\s*")
 MAX_VALUE = 1e9  # bounds beyond any spec field's
+REGNET_RULE = "stages.widths."  # the spec's regnet rule, whose stages a draw must keep to 4
+REGNET_STAGES = 4  # pycls: SETUP.CONSTRAINTS.REGNET.NUM_STAGES = [4, 4] (ImageNet's stages)
+MAX_REDRAWS = 10_000  # about 1 in 4 RegNetX draws is kept; a space that keeps none stops here
 
 # pycls's RegNetX space (Radosavovic et al. 2020, Sec. 4): d, w0, wa, wm and the group width.
 SPACES: dict[str, list[str]] = {
@@ -109,8 +119,31 @@ def parse_dist(entry: str) -> Dist:
 
 
 def draw(dists: Sequence[Dist], rng: random.Random) -> dict[str, object]:
-    """One model's values, every field drawn in order from the one generator."""
-    return {d.key: d.draw(rng) for d in dists}
+    """One model's values, every field drawn in order from the one generator; a draw of the
+    regnet rule that pycls would refuse is drawn again (see `regnet_kept`)."""
+    values: dict[str, object] = {}
+    for _ in range(MAX_REDRAWS):
+        values = {d.key: d.draw(rng) for d in dists}
+        if regnet_kept(values):
+            break
+    return values
+
+
+def regnet_kept(values: dict[str, object]) -> bool:
+    """Whether drawn regnet-rule parameters make pycls's four stages, none skipped; True when
+    the rule's depth, w0, wa and wm are not all drawn, or are invalid (analysis says why)."""
+    try:
+        d, w0, wa, wm = (_real(values[REGNET_RULE + k]) for k in ("depth", "w0", "wa", "wm"))
+        stages, top = pycls_stages(wa, int(w0), wm, int(d))
+    except (KeyError, TypeError, ValueError, ZeroDivisionError, OverflowError):
+        return True
+    return stages == top == REGNET_STAGES
+
+
+def _real(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{value!r} is not a number")
+    return float(value)
 
 
 def plot_edf(macs: Sequence[int], params: Sequence[int], path: Path, title: str) -> None:

@@ -7,7 +7,6 @@ each backend registers one lowering per name in `OPS`.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -99,13 +98,18 @@ class Conv2d(OpAttrs):
         """One MAC per weight per output pixel, as a worked formula."""
         return product(self._weights(), num(out[1], "output height"), num(out[2], "output width"))
 
+    # params and macs compute the formulas' values in plain integers: building and walking the
+    # formula costs more than the rest of a conv's inference, and a sample analyses millions of
+    # distinct convs (tests/test_ops_formulas.py holds them equal to the formulas).
     def params(self) -> int:
         """Weights plus an optional bias (the value of `params_formula`)."""
-        return _conv_params(self)
+        weights = self.out_channels * (self.in_channels // self.groups) * self.kernel * self.kernel
+        return weights + self.out_channels if self.bias else weights
 
     def macs(self, out: Shape) -> int:
         """One MAC per weight per output pixel (the value of `macs_formula`)."""
-        return _conv_macs(self, out)
+        weights = self.out_channels * (self.in_channels // self.groups) * self.kernel * self.kernel
+        return weights * out[1] * out[2]
 
     def formulas(self, ins: list[Shape], out: Shape) -> tuple[Formula, ...]:
         """Output height and width, params and MACs."""
@@ -118,17 +122,6 @@ class Conv2d(OpAttrs):
         """'3x3 conv, 128, /2, groups 32'."""
         text = strided_text(f"{self.kernel}x{self.kernel} conv, {self.out_channels}", self.stride)
         return text + (f", groups {self.groups}" if self.groups > 1 else "")
-
-
-# The formulas' values, cached per record: a sweep analyses the same convs thousands of times.
-@functools.lru_cache(maxsize=8192)
-def _conv_params(conv: Conv2d) -> int:
-    return conv.params_formula().evaluate()
-
-
-@functools.lru_cache(maxsize=8192)
-def _conv_macs(conv: Conv2d, out: Shape) -> int:
-    return conv.macs_formula(out).evaluate()
 
 
 @dataclass(frozen=True)

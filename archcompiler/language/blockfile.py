@@ -154,9 +154,11 @@ def _read_block_file(value: LNode, ctx: LoadContext) -> LNode | None:
     path = here.parent / ref if not here.name.startswith("<") else Path.cwd() / ref
     # A built-in spec's own block files (specs/blocks/) are part of the zoo: a user's spec
     # that extends it reads them from wherever it lies.
-    zoo = inside(here, specs_dir()) and inside(path, specs_dir())
-    if ctx.root_dir is not None and not ctx.allow_outside and not zoo and \
-            not inside(path, ctx.root_dir):
+    # (Checked last: resolving paths costs system calls, and a file in the spec's own folder
+    # needs no more.)
+    if ctx.root_dir is not None and not ctx.allow_outside and \
+            not inside(path, ctx.root_dir) and \
+            not (inside(here, specs_dir()) and inside(path, specs_dir())):
         ctx.diags.append(error(
             "ARC154", f"block file '{ref}' lies outside the spec's folder {ctx.root_dir}",
             value.span, hint="move the block file next to the spec, or pass --allow-outside"))

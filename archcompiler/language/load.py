@@ -18,6 +18,7 @@ from .sources import (
     MAPPING_SOURCE,
     TEXT_SOURCE,
     Overrides,
+    SpecText,
     apply_overrides,
     bad_text,
     is_override_source,
@@ -30,8 +31,9 @@ from .variants import LoadContext, drop_nulls, load_chain, load_text_chain, unsa
 from .yamlload import LNode
 from .zoo import builtin_names, builtin_path, specs_dir
 
-# What names a spec: a path, a built-in name, YAML text, or the whole spec as a mapping.
-SpecSource = Union[str, "os.PathLike[str]", Mapping[str, object]]
+# What names a spec: a path, a built-in name, YAML text, the whole spec as a mapping, or named
+# text held in memory (the CLI's `<stdin>`).
+SpecSource = Union[str, "os.PathLike[str]", Mapping[str, object], SpecText]
 
 
 @dataclass
@@ -61,18 +63,27 @@ def find_spec(ref: str | os.PathLike[str]) -> tuple[Path, str] | None:
     return (builtin, str(builtin)) if builtin else None
 
 
+def _utf8(text: str, name: str, ctx: LoadContext) -> bool:
+    """Whether UTF-8 can hold `text`; if not, say where, before it is parsed or shown."""
+    bad = bad_text(text)
+    if bad is not None:
+        ctx.diags.append(error("ARC002", f"the spec text is not UTF-8: it holds {bad[2]}",
+                               Span(name, bad[0], bad[1]), hint="pass the spec as UTF-8 text"))
+    return bad is None
+
+
 def _load(ref: SpecSource, ctx: LoadContext) -> tuple[LNode | None, bool]:
     """Load the layers of a spec source; return the merged tree and whether it was found."""
+    if isinstance(ref, SpecText):
+        if isinstance(ref.data, str) and not _utf8(ref.data, ref.name, ctx):
+            return None, True
+        return load_text_chain(ref.data, ref.name, ctx), True
     if isinstance(ref, Mapping):
         text, diags = mapping_text(ref)
         ctx.diags.extend(diags)
         return (None if text is None else load_text_chain(text, MAPPING_SOURCE, ctx)), True
     if isinstance(ref, str) and is_yaml_text(ref) and ("\n" in ref or not _is_file(Path(ref))):
-        bad = bad_text(ref)
-        if bad is not None:  # text that UTF-8 cannot hold: refused before it is parsed or shown
-            ctx.diags.append(error("ARC002", f"the spec text is not UTF-8: it holds {bad[2]}",
-                                   Span(TEXT_SOURCE, bad[0], bad[1]),
-                                   hint="pass the spec as UTF-8 text"))
+        if not _utf8(ref, TEXT_SOURCE, ctx):
             return None, True
         return load_text_chain(ref, TEXT_SOURCE, ctx), True
     found = find_spec(ref)
@@ -97,9 +108,10 @@ def resolve(ref: SpecSource, *, allow_outside: bool = False, limits: Limits = DE
             unsaved: Mapping[str, str] | None = None) -> Resolution:
     """Read, parse, merge variants and overrides, validate and resolve one spec.
 
-    `ref` is a path, a built-in name, YAML text (a str with a line break or `: `), or the whole
-    spec as a mapping. `overrides` ("KEY=VALUE" strings, or a mapping of dotted keys to values)
-    are merged over the spec as one more `extends` layer each, in order. `unsaved` maps file
+    `ref` is a path, a built-in name, YAML text (a str with a line break or `: `), the whole
+    spec as a mapping, or a SpecText (text or bytes under a name, such as `<stdin>`).
+    `overrides` ("KEY=VALUE" strings, or a mapping of dotted keys to values) are merged over
+    the spec as one more `extends` layer each, in order. `unsaved` maps file
     paths to texts read in place of those files (an editor's unsaved buffers, keyed by
     `variants.unsaved_key`): the spec, its bases and its block files alike.
     """

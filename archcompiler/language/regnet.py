@@ -19,6 +19,7 @@ __all__ = [
     "RegNetStages",
     "adjust_block_compatibility",
     "generate_regnet",
+    "pycls_stages",
     "regnet_stages",
     "rule_stages",
 ]
@@ -79,6 +80,13 @@ def generate_regnet(wa: float, w0: int, wm: float, depth: int, quantum: int = 8
         per_block.append(round(w0 * wm ** k / quantum) * quantum)
     widths = sorted(set(per_block))
     return widths, [per_block.count(w) for w in widths]
+
+
+def pycls_stages(wa: float, w0: int, wm: float, depth: int) -> tuple[int, int]:
+    """pycls's (num_stages, max_stage) of `generate_regnet`: the stages made and one more than
+    the largest width exponent; they differ when a width level is skipped."""
+    top = max(round(math.log((w0 + wa * j) / w0) / math.log(wm)) for j in range(depth))
+    return len(generate_regnet(wa, w0, wm, depth)[0]), top + 1
 
 
 def adjust_block_compatibility(widths: list[int], ratios: list[float], groups: list[int]

@@ -1,9 +1,11 @@
 """Sources without files: specs given as YAML text or a Python mapping, and overrides.
 
 An override is one more `extends` layer on top of a spec, written as `KEY=VALUE` (the CLI's
-`--set`; KEY a dotted path, VALUE YAML) or as a mapping `{"head.classes": 10}`. Each is located
-in a source of its own (`<--set 1>`, `<overrides>`) whose text is kept, so a diagnostic about
-an overridden value shows the override with a caret, as it would a line of a file.
+`--set`; KEY a dotted path, VALUE YAML), as a mapping `{"head.classes": 10}`, or as the keywords
+of a Python call (`create_model(num_classes=10)`, `KeywordOverrides`). Each is located in a
+source of its own (`<--set 1>`, `<overrides>`, `<create_model>`) whose text is kept, so a
+diagnostic about an overridden value shows the override with a caret, as it would a line of a
+file.
 """
 
 from __future__ import annotations
@@ -21,14 +23,53 @@ from ..core.outputs import cut
 from .variants import merge
 from .yamlload import MAX_DEPTH, LNode, parse_value
 
-Overrides = Union[Mapping[str, object], Sequence[str]]
+
+@dataclass(frozen=True)
+class KeywordOverrides:
+    """Overrides given as keyword arguments of a Python call, e.g. `create_model(num_classes=0)`.
+
+    Each keyword sets a dotted key (`num_classes` sets `head.classes`) and is located in the
+    call's own text, the source `<call>`, so a diagnostic points at the keyword, not at a line
+    of the library. `rest` (the call's `overrides=`) is applied first, the keywords over it.
+    """
+
+    call: str  # one of KEYWORD_CALLS
+    keywords: tuple[tuple[str, str, object], ...]  # (keyword, the dotted key it sets, value)
+    rest: Overrides | None = None
+
+
+Overrides = Union[Mapping[str, object], Sequence[str], KeywordOverrides]
 
 OVERRIDE_CODE = "ARC013"  # a malformed override: no '=', a bad key, or a value that is not YAML
 TEXT_SOURCE = "<string>"
 MAPPING_SOURCE = "<mapping>"
 MAPPING_OVERRIDES = "<overrides>"
 _SEGMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+")
+# The calls whose keywords are overrides; their sources are `<create_model>`, ...
+KEYWORD_CALLS = ("build_module", "create_model", "timm.create_model")
 _SET_HINT = "write KEY=VALUE with a dotted KEY and a YAML VALUE, e.g. head.classes=10"
+
+
+@dataclass(frozen=True)
+class SpecText:
+    """A whole spec held in memory under a display name, such as the CLI's `<stdin>`.
+
+    Bytes are checked as a file's are (the size bound, UTF-8, a BOM), then parsed. Relative
+    `extends` and block-file paths in it resolve against the working directory, which also
+    bounds them unless `allow_outside` is given: in-memory text is a file in the current folder.
+    """
+
+    data: bytes | str
+    name: str = TEXT_SOURCE
+
+    def __post_init__(self) -> None:
+        # A name in angle brackets is what marks a source as no file (core/outputs.input_paths).
+        if not (self.name.startswith("<") and self.name.endswith(">")):
+            raise ValueError(f"a SpecText's name is written in angle brackets, like <stdin>; "
+                             f"got {self.name!r}")
+
+    def __str__(self) -> str:
+        return self.name
 
 
 def is_yaml_text(ref: str) -> bool:
@@ -41,8 +82,9 @@ def is_yaml_text(ref: str) -> bool:
 
 
 def is_override_source(name: str) -> bool:
-    """True for the sources that hold overrides (`<--set N>`, `<overrides>`)."""
-    return name.startswith("<--set ") or name == MAPPING_OVERRIDES
+    """True for the sources that hold overrides (`<--set N>`, `<overrides>`, `<create_model>`)."""
+    return name.startswith("<--set ") or name == MAPPING_OVERRIDES or \
+        name[1:-1] in KEYWORD_CALLS
 
 
 @dataclass(frozen=True)
@@ -258,10 +300,55 @@ def _parse_mapping(overrides: Mapping[str, object], sources: dict[str, str],
     return parsed
 
 
+def _parse_keywords(given: KeywordOverrides, sources: dict[str, str],
+                    diags: list[Diagnostic]) -> list[Override]:
+    """Parse the keyword form: the call written out as one line, `create_model(num_classes=0)`,
+    each override's key located at its keyword and its value where the line writes it."""
+    if given.call not in KEYWORD_CALLS:
+        raise ValueError(f"keyword overrides come from {', '.join(KEYWORD_CALLS)}, "
+                         f"not {given.call!r}")
+    file = f"<{given.call}>"
+    parsed: list[Override] = []
+    text = given.call + "("
+    for i, (keyword, key, value) in enumerate(given.keywords):
+        text += ", " if i else ""
+        at = len(text) + 1  # the keyword's column
+        text += keyword + "="
+        try:
+            value_text, node = _located(_plain(value, keyword), file, 1, len(text) + 1, diags)
+        except PlainError as exc:
+            diags.append(error(exc.code, str(exc), Span(file, 1, at),
+                               hint="pass plain data: numbers, strings, lists, mappings"))
+            text += "..."
+            continue
+        text += value_text
+        segments = tuple(key.split("."))
+        if key == "extends" or not all(_SEGMENT.fullmatch(seg) for seg in segments):
+            diags.append(error(OVERRIDE_CODE, f"the keyword {cut(keyword, 40)} names no spec "
+                               "field", Span(file, 1, at),
+                               hint="a field keyword is a dotted key with __ for each dot, e.g. "
+                                    "stages__depths=[3, 4, 6, 3]"))
+            continue
+        # A keyword that spells its key (stages__depths) locates each segment in it; one that
+        # stands for a key (num_classes for head.classes) locates every segment at itself.
+        spelled = keyword.split("__") == list(segments)
+        cols = [at + sum(len(seg) + 2 for seg in segments[:k]) for k in range(len(segments))]
+        parsed.append(Override(segments, tuple(Span(file, 1, c if spelled else at) for c in cols),
+                               node))
+    sources[file] = text + ")"
+    return parsed
+
+
 def parse_overrides(overrides: Overrides, sources: dict[str, str]
                     ) -> tuple[list[Override], list[Diagnostic]]:
-    """Parse overrides (KEY=VALUE strings, or a mapping), registering their text in `sources`."""
+    """Parse overrides (KEY=VALUE strings, a mapping, or a call's keywords), registering their
+    text in `sources`."""
     diags: list[Diagnostic] = []
+    if isinstance(overrides, KeywordOverrides):
+        first: list[Override] = []
+        if overrides.rest is not None:
+            first, diags = parse_overrides(overrides.rest, sources)
+        return first + _parse_keywords(overrides, sources, diags), diags
     if isinstance(overrides, Mapping):
         return _parse_mapping(overrides, sources, diags), diags
     parsed: list[Override | None] = []

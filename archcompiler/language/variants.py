@@ -187,9 +187,14 @@ def load_chain(path: Path, display: str, ctx: LoadContext, at: Span | None = Non
     return _load_layers(_file_layer(path, display, ctx, at), ctx)
 
 
-def load_text_chain(text: str, display: str, ctx: LoadContext) -> LNode | None:
-    """Load a spec held in memory (named `display`, e.g. `<string>`) and everything it extends."""
+def load_text_chain(text: str | bytes, display: str, ctx: LoadContext) -> LNode | None:
+    """Load a spec held in memory (named `display`, e.g. `<string>`) and everything it extends.
+
+    Bytes are decoded and parsed as a file's are: bounded, checked for UTF-8, and cached.
+    """
     def read() -> LNode | None:
+        if isinstance(text, bytes):
+            return _parsed(text, display, ctx)
         ctx.sources[display] = text
         tree, diags = parse_yaml(text, display)
         ctx.diags.extend(diags)

@@ -29,7 +29,8 @@ from ...ir.graph import BlockRecord, Graph, Node, Role
 from ...ir.ops import Op, OpAttrs
 from .codegen import CodegenError, Step, forward_source, generated_class, output_free
 from .lowerings import BackendError, lowering, make_layer
-from .modules import GeneratedModule, Group, block_base
+from .modules import GeneratedModule, Group, block_base, network_base
+from .network import describe, head_start
 
 __all__ = ["BackendError", "check_seed", "module_from_report"]
 
@@ -182,9 +183,10 @@ def _block(record: BlockRecord, nodes: list[Node], layers: Mapping[str, nn.Modul
     return cls(tree, record.absent_modules)
 
 
-def _assemble(graph: Graph) -> tuple[GeneratedModule, Stateful]:
+def _assemble(graph: Graph) -> tuple[GeneratedModule, Stateful, int | None]:
     """Build the module tree from the graph, on the meta device: every block (and stage
-    transition) a generated class at its name, every other module at its own name."""
+    transition) a generated class at its name, every other module at its own name. Also
+    return the line of the network's forward where the head begins (network.py)."""
     layers, stateful = _layers(graph)
     records = {r.name: r for r in graph.blocks}
     by_name = graph.by_name()
@@ -214,11 +216,16 @@ def _assemble(graph: Graph) -> tuple[GeneratedModule, Stateful]:
             flat[r.name] = _block(r, by_block[r.name], layers)
             steps.append(Step(r.output, (r.input,), r.name, Op(by_name[r.output].op), "x"))
         top = _tree(flat, "")
-        source = forward_source(_collapse(steps, top), graph.nodes[0].name, graph.output)
+        steps = _collapse(steps, top)
+        source = forward_source(steps, graph.nodes[0].name, graph.output)
     except CodegenError as exc:
         raise BackendError(str(exc)) from None
-    network = generated_class(block_base(graph.module_class), source)
-    return network(top, graph.absent_modules), stateful
+    # forward_source writes one line per step, so the head begins at its first step's index.
+    start = head_start(graph)
+    head_at = next((i for i, s in enumerate(steps) if start is not None and s.out == start.name),
+                   None)
+    network = generated_class(network_base(graph.module_class), source)
+    return network(top, graph.absent_modules), stateful, head_at
 
 
 def _initialise(stateful: Stateful, seed: int | None) -> None:
@@ -265,7 +272,8 @@ def module_from_report(report: Report, *, seed: int | None = None,
         over = build_diagnostics(report, limits, max(size, 4))  # initialised in fp32 first
         if over:
             raise SpecError(over, report.spec.sources)
-    model, stateful = _assemble(report.graph)  # on meta: nothing allocated, nothing drawn
+    model, stateful, head_at = _assemble(report.graph)  # on meta: nothing allocated or drawn
+    describe(model, report, head_at)  # timm's interface: classes, features, the classifier
     if target.type == "meta":
         return model.to(dtype=dtype) if dtype is not None else model
     # Initialise on the CPU with private generators: the global RNG stays untouched and a seed

@@ -22,7 +22,8 @@ from torch import Tensor
 from ...ir.ops import OPS, Op
 from . import modules
 from .lowerings import BackendError, lowering
-from .modules import GeneratedModule, block_base
+from .modules import GeneratedModule, block_base, network_base
+from .network import NetworkMixin
 
 
 class CodegenError(RuntimeError):
@@ -101,7 +102,7 @@ def forward_source(steps: Sequence[Step], entry: str, output: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-_CLASSES: dict[tuple[str, str, str], type[GeneratedModule]] = {}
+_CLASSES: dict[tuple[type[GeneratedModule], str, str], type[GeneratedModule]] = {}
 
 # The structure of a generated forward, one tuple per line, as a pickle carries it instead of
 # source text: ("call", target, module path, *inputs), ("add" | "mul", target, a, b),
@@ -180,7 +181,7 @@ def structure(source: str) -> tuple[Line, ...]:
 def generated_class(base: type[GeneratedModule], source: str, extra_repr: str = ""
                     ) -> type[GeneratedModule]:
     """The subclass of `base` whose forward is `source`, made once per (base, source, repr)."""
-    key = (base._archc_base_name, source, extra_repr)
+    key = (base, source, extra_repr)
     cls = _CLASSES.get(key)
     if cls is not None:
         return cls
@@ -209,21 +210,26 @@ def generated_class(base: type[GeneratedModule], source: str, extra_repr: str = 
 
 def _reduce(self: GeneratedModule) -> tuple[Any, ...]:
     # A generated class cannot be found by name in another process, so a pickle (or deepcopy)
-    # carries the base's name and the forward's structure (names and line kinds, no source),
-    # and the class is generated again from templates when it is loaded.
+    # carries the base's name and kind and the forward's structure (names and line kinds, no
+    # source), and the class is generated again from templates when it is loaded.
     cls = type(self)
-    return (restore, (cls._archc_base_name, cls._archc_lines, cls._archc_repr),  # type: ignore[attr-defined]
+    network = isinstance(self, NetworkMixin)
+    return (restore, (cls._archc_base_name, cls._archc_lines, cls._archc_repr, network),  # type: ignore[attr-defined]
             self.__dict__.copy())
 
 
-def restore(base_name: str, lines: Sequence[Line], extra_repr: str) -> GeneratedModule:
-    """Unpickle a generated module: its class made again from the forward's structure.
+def restore(base_name: str, lines: Sequence[Line], extra_repr: str,
+            network: bool = False) -> GeneratedModule:
+    """Unpickle a generated module: its class made again from the forward's structure, on its
+    network or block base.
 
     The structure is checked (render_lines): a pickle whose data is not names and known line
     kinds raises CodegenError, and no text from it is ever run.
     """
-    if not isinstance(extra_repr, str) or not isinstance(lines, (tuple, list)):
+    if not isinstance(extra_repr, str) or not isinstance(lines, (tuple, list)) or \
+            not isinstance(network, bool):
         raise CodegenError("malformed pickle of a generated module")
-    cls = generated_class(block_base(base_name), render_lines(tuple(lines)), extra_repr)
+    base = network_base(base_name) if network else block_base(base_name)
+    cls = generated_class(base, render_lines(tuple(lines)), extra_repr)
     obj: GeneratedModule = cls.__new__(cls)
     return obj

@@ -14,11 +14,16 @@ builder's), a layout here renames timm's keys, in order, by regular expression:
 | regnet | `head.fc.` | `fc.` |
 | efficientnet (mobilenetv2) | `conv_stem.` / `blocks.i.j.` | `conv1.` / `stages.i.blocks.j.` |
 | efficientnet (mobilenetv2) | `bn2.` / `classifier.` | `bn_head.` / `fc.` |
+| resnetv2 (pre-activation) | `stem.conv.` / `head.fc.` | `conv1.` / `fc.` |
+| resnetv2 (pre-activation) | `stages.i.blocks.j.` | `layer{i+1}.j.` |
+| resnetv2 (pre-activation) | `.normK.` (in a block) / `.downsample.conv.` | `.bnK.` / `.downsample.0.` |
 | torchvision vgg19 | `features.N.` (16 convs) | `conv1.`, `layer1.0.0.`, `transition2.1.`, ... |
 | torchvision vgg19 | `classifier.0.` / `.3.` / `.6.` | the same |
 
 timm's ConvNeXt computes its pointwise convs as `nn.Linear` on NHWC tensors: a (out, in)
-weight becomes the (out, in, 1, 1) weight of the spec's 1x1 conv, the same numbers reshaped.
+weight becomes the (out, in, 1, 1) weight of the spec's 1x1 conv, the same numbers reshaped;
+timm's resnetv2 classifier is a 1x1 conv, whose (out, in, 1, 1) weight becomes the (out, in)
+weight of the spec's linear layer.
 A file is mapped only when a layout turns its keys into exactly the module's keys; otherwise
 it is left as it is, and the strict loader reports every key against the spec.
 """
@@ -60,6 +65,11 @@ LAYOUTS: dict[str, tuple[Rule, ...]] = {
     "timm efficientnet": _rules(
         (r"^conv_stem\.", "conv1."), (r"^blocks\.(\d+)\.(\d+)\.", r"stages.\1.blocks.\2."),
         (r"^bn2\.", "bn_head."), (r"^classifier\.", "fc.")),
+    # The pre-activation nets (preact_resnet18/34/50); the final `norm.` keeps its name.
+    "timm resnetv2": _rules(
+        (r"^stem\.conv\.", "conv1."), (r"^head\.fc\.", "fc."),
+        (r"^stages\.(\d+)\.blocks\.(\d+)\.", lambda m: f"layer{int(m.group(1)) + 1}.{m.group(2)}."),
+        (r"\.norm(\d)\.", r".bn\1."), (r"\.downsample\.conv\.", ".downsample.0.")),
     "torchvision vgg19": _rules(*((rf"^features\.{i}\.", f"{name}.")
                                   for i, name in zip(_VGG19_CONVS, _VGG19_NAMES))),
 }
@@ -73,9 +83,12 @@ def rename(key: str, rules: tuple[Rule, ...]) -> str:
 
 
 def _fit(value: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    """A linear layer's (out, in) weight as the (out, in, 1, 1) weight of a 1x1 conv."""
+    """A linear layer's (out, in) weight as the (out, in, 1, 1) weight of a 1x1 conv, and back."""
     if value.dim() == 2 and like.dim() == 4 and tuple(like.shape[2:]) == (1, 1) and \
             tuple(like.shape[:2]) == tuple(value.shape):
+        return value.reshape(like.shape)
+    if value.dim() == 4 and like.dim() == 2 and tuple(value.shape[2:]) == (1, 1) and \
+            tuple(value.shape[:2]) == tuple(like.shape):
         return value.reshape(like.shape)
     return value
 

@@ -2,8 +2,8 @@
 
 As JAX registers one lowering per primitive, this backend registers one `Lowering` per name in
 the IR's `OPS`, and one module factory per activation kind in `ACTIVATIONS`. A missing entry is
-an error where it is used, never a silent default, and `tests/test_op_set.py` walks every op and
-activation the analysis accepts and builds it here.
+an error where it is used, never a silent default, and `tests/backends/pytorch/test_op_set.py`
+walks every op and activation the analysis accepts and builds it here.
 """
 
 from __future__ import annotations

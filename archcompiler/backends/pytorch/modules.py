@@ -16,8 +16,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .network import NetworkMixin
+
 __all__ = ["DropPath", "GeneratedModule", "Group", "LayerNorm2d", "LayerScale", "PadShortcut", "ResNet",
-           "block_base"]
+           "block_base", "network_base"]
 
 
 class PadShortcut(nn.Module):
@@ -127,27 +129,39 @@ class GeneratedModule(nn.Module):
         return type(self)._archc_base_name or type(self).__name__
 
 
-class ResNet(GeneratedModule):
+class ResNet(NetworkMixin, GeneratedModule):
     """Stem, residual stages `layer1..layerN` and head, named as torchvision names them."""
 
     _archc_base_name = "ResNet"
 
 
-_BASES: dict[str, type[GeneratedModule]] = {"ResNet": ResNet}
+_BASES: dict[str, type[GeneratedModule]] = {}
+# Network bases are kept apart from block bases: they add timm's interface (network.py).
+_NETWORKS: dict[str, type[GeneratedModule]] = {"ResNet": ResNet}
+
+
+def _base(table: dict[str, type[GeneratedModule]], module_class: str,
+          parents: tuple[type, ...], kind: str) -> type[GeneratedModule]:
+    base = table.get(module_class)
+    if base is None:
+        if not module_class.isidentifier():
+            raise ValueError(f"a {kind}'s module class must be a class name, got {module_class!r}")
+        base = type(module_class, parents, {
+            "__module__": __name__, "__qualname__": module_class,
+            "__doc__": f"Base of every generated `{module_class}` {kind} class.",
+            "_archc_base_name": module_class})
+        table[module_class] = base
+    return base
+
+
+def network_base(module_class: str) -> type[GeneratedModule]:
+    """The named base class of every network whose spec declares `module_class`, made on demand."""
+    return _base(_NETWORKS, module_class, (NetworkMixin, GeneratedModule), "network")
 
 
 def block_base(module_class: str) -> type[GeneratedModule]:
     """The named base class of every block whose type declares `module_class`, made on demand."""
-    base = _BASES.get(module_class)
-    if base is None:
-        if not module_class.isidentifier():
-            raise ValueError(f"a block's module class must be a class name, got {module_class!r}")
-        base = type(module_class, (GeneratedModule,), {
-            "__module__": __name__, "__qualname__": module_class,
-            "__doc__": f"Base of every generated `{module_class}` block class.",
-            "_archc_base_name": module_class})
-        _BASES[module_class] = base
-    return base
+    return _base(_BASES, module_class, (GeneratedModule,), "block")
 
 
 def __getattr__(name: str) -> Any:

@@ -1,7 +1,8 @@
 """Loading weights into a built module, strictly, with every mismatch traced to the spec.
 
-Files are read with `torch.load(weights_only=True)`, which refuses pickled code. A file is a
-state_dict, or a checkpoint dict holding one under 'state_dict' or 'model'. Before anything is
+Files are read with `torch.load(weights_only=True)`, which refuses pickled code. A file (or a
+mapping given in memory) is a state_dict, or a checkpoint dict holding one under 'state_dict' or
+'model'. Before anything is
 copied, each key is matched with the module: a missing, unexpected or wrongly shaped key becomes
 a diagnostic (ARC502) that names the IR node the key belongs to and the spec line that made it.
 """
@@ -13,6 +14,7 @@ import pickle
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Union
 
 import torch
 from torch import nn
@@ -25,7 +27,12 @@ from ...ir.graph import Node
 from .archive import Bound, archive_problem, file_label, storage_bound
 from .keymaps import adapt_state_dict
 
-__all__ = ["WeightsError", "load_weights", "read_state_dict", "weight_diagnostics"]
+__all__ = ["WeightsError", "WeightsSource", "load_weights", "read_state_dict", "state_dict_of",
+           "weight_diagnostics"]
+
+# A weights file, or a state_dict (or a checkpoint holding one) already in memory.
+WeightsSource = Union[str, "os.PathLike[str]", Mapping[str, torch.Tensor]]
+_IN_MEMORY = "the given state_dict"  # how diagnostics name a mapping passed in memory
 
 READ_CODE = "ARC501"  # the file cannot be read as weights
 MISMATCH_CODE = "ARC502"  # its keys or shapes do not match the spec's module
@@ -61,12 +68,13 @@ def _bound_of(model: nn.Module | None, limits: Limits) -> Bound:
     return storage_bound(own, limits.max_params, memory, what)
 
 
-def _check_tensor(where: str, key: str, t: torch.Tensor) -> None:
-    """Refuse tensors a state_dict cannot hold: sparse, meta, quantized or off the CPU."""
+def _check_tensor(where: str, key: str, t: torch.Tensor, any_device: bool = False) -> None:
+    """Refuse tensors a state_dict cannot hold: sparse, meta, quantized or (in a file, which is
+    read onto the CPU) off the CPU."""
     if t.layout != torch.strided:
         raise _fail(f"{where}: {cut(key, 80)} is a {t.layout} tensor, not a dense one",
                     "save dense weights: tensor.to_dense()")
-    if t.is_meta or t.device.type != "cpu":
+    if t.is_meta or (t.device.type != "cpu" and not any_device):
         raise _fail(f"{where}: {cut(key, 80)} is a tensor on the {t.device.type} device, "
                     "which holds no values", "save weights that hold values (not on 'meta')")
     if t.is_quantized:
@@ -112,6 +120,13 @@ def read_state_dict(path: str | os.PathLike[str], bound: Bound | None = None
     except Exception as exc:  # any failure of torch on an untrusted file means: not weights
         raise _fail(f"{label} is not a torch weights file ({type(exc).__name__}: "
                     f"{_torch_reason(exc)})", _SAVE_HINT) from None
+    return state_dict_of(data, label)
+
+
+def state_dict_of(data: object, label: str = _IN_MEMORY, any_device: bool = False
+                  ) -> dict[str, torch.Tensor]:
+    """The state_dict in `data` (a state_dict, or a checkpoint holding one under 'state_dict' or
+    'model'), its entries checked; raise WeightsError otherwise. `label` names it in messages."""
     if isinstance(data, Mapping):
         for key in _CHECKPOINT_KEYS:
             inner = data.get(key)
@@ -130,7 +145,7 @@ def read_state_dict(path: str | os.PathLike[str], bound: Bound | None = None
                     "a state_dict maps names to tensors; a checkpoint holds one under "
                     "'state_dict' or 'model'")
     for key, value in data.items():
-        _check_tensor(label, key, value)
+        _check_tensor(label, key, value, any_device)
     return dict(data)
 
 
@@ -258,15 +273,21 @@ def weight_diagnostics(model: nn.Module, report: Report, state: Mapping[str, tor
     return diags
 
 
-def load_weights(model: nn.Module, report: Report, path: str | os.PathLike[str],
+def load_weights(model: nn.Module, report: Report, source: WeightsSource,
                  limits: Limits = DEFAULT_LIMITS) -> None:
-    """Load a weights file into a module built from `report`, strictly; raise WeightsError."""
-    state = adapt_state_dict(model.state_dict(),  # timm's layouts
-                             read_state_dict(path, _bound_of(model, limits)))
+    """Load a weights file or an in-memory state_dict into a module built from `report`,
+    strictly, through timm's and torchvision's layouts (keymaps.py); raise WeightsError."""
+    if isinstance(source, Mapping):
+        # Already in memory, so no file bound applies; its tensors may sit on any device, as a
+        # GPU model's state_dict() does (load_state_dict copies across devices).
+        label, read = _IN_MEMORY, state_dict_of(source, _IN_MEMORY, any_device=True)
+    else:
+        label, read = file_label(source), read_state_dict(source, _bound_of(model, limits))
+    state = adapt_state_dict(model.state_dict(), read)  # timm's and torchvision's layouts
     diags = weight_diagnostics(model, report, state)
     if diags:
         missing, extra, shaped, typed = _mismatches(model.state_dict(), state)
-        head = error(MISMATCH_CODE, f"{file_label(path)} does not fit {cut(report.spec.name)}: "
+        head = error(MISMATCH_CODE, f"{label} does not fit {cut(report.spec.name)}: "
                      f"{len(missing)} missing, {len(extra)} unexpected and {len(shaped)} wrongly "
                      f"shaped keys{f', {len(typed)} of another dtype' if typed else ''}", None,
                      hint="nothing was loaded; each key is listed with the spec line it needs")
@@ -275,6 +296,6 @@ def load_weights(model: nn.Module, report: Report, path: str | os.PathLike[str],
         with torch.no_grad():
             model.load_state_dict(state, strict=True)
     except (RuntimeError, ValueError, TypeError) as exc:  # checked above; torch's reason if not
-        raise WeightsError([error(MISMATCH_CODE, f"{file_label(path)} does not load into "
+        raise WeightsError([error(MISMATCH_CODE, f"{label} does not load into "
                                   f"{cut(report.spec.name)}: {_torch_reason(exc)}", None,
                                   hint="nothing usable was loaded")], report.spec.sources) from None

@@ -1,0 +1,114 @@
+"""Memoised analysis gives exactly what analysis without the memo gives, and the memo is bounded.
+
+Each zoo spec is analysed with the memo off, then on twice (filling it, then reading it), and
+after a variant whose blocks differ; graphs, shapes, costs and diagnostics must be equal.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+
+import pytest
+
+import archcompiler
+from archcompiler.analysis.lower import _LOWERED, _LOWERED_AT
+from archcompiler.analysis.memo import LRU, clear_memo, memo_enabled
+from archcompiler.analysis.report import Report
+from archcompiler.language.zoo import builtin_names
+
+
+def _facts(report: Report) -> tuple[object, ...]:
+    return (report.graph, report.nodes, [(d.code, d.message, d.span) for d in report.diagnostics],
+            report.params, report.macs, report.output_shape)
+
+
+@pytest.mark.parametrize("name", sorted(builtin_names()))
+def test_zoo_same_with_and_without_memo(name: str) -> None:
+    with memo_enabled(False):
+        off = _facts(archcompiler.analyze(name))
+    clear_memo()
+    with memo_enabled(True):
+        cold = _facts(archcompiler.analyze(name))
+        warm = _facts(archcompiler.analyze(name))
+    assert cold == off
+    assert warm == off
+
+
+def test_variants_share_blocks_and_agree() -> None:
+    """A depth sweep reuses blocks across variants and within a net, with the same results."""
+    clear_memo()
+    for depths in ([3, 4, 6, 3], [2, 5, 6, 2], [3, 4, 23, 3], [1, 1, 1, 1]):
+        over = {"stages.depths": depths}
+        with memo_enabled(True):
+            on = _facts(archcompiler.analyze("resnet50", overrides=over))
+        with memo_enabled(False):
+            off = _facts(archcompiler.analyze("resnet50", overrides=over))
+        assert on == off
+    # resnet50's distinct blocks: per stage the first and the rest, at most 8 entries
+    assert 0 < len(_LOWERED) <= 8
+
+
+def test_input_size_is_part_of_the_key() -> None:
+    """The same blocks at another input size get their own shapes and MACs."""
+    clear_memo()
+    small = archcompiler.analyze("resnet18", (3, 64, 64))
+    big = archcompiler.analyze("resnet18", (3, 224, 224))
+    assert small.params == big.params and small.macs < big.macs
+    with memo_enabled(False):
+        assert archcompiler.analyze("resnet18", (3, 64, 64)).macs == small.macs
+
+
+def test_lru_is_bounded_and_thread_safe() -> None:
+    table: LRU[int, int] = LRU(size=50)
+
+    def fill(offset: int) -> None:
+        for i in range(2000):
+            table.put(offset + i, i)
+            table.get(offset + i // 2)
+
+    threads = [threading.Thread(target=fill, args=(k * 10_000,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(table) == 50
+    table.put(1, 1)
+    table.put(2, 2)
+    assert table.get(1) == 1 and table.get(-5) is None
+
+
+def test_sampled_regnets_agree_with_and_without_memo() -> None:
+    """Sampled RegNetX nets (distinct nets, blocks repeating within a stage) analysed with the
+    memo off, then on three times (offered, admitted, read): the same every time."""
+    from archcompiler.explore.sample import SPACES, draw, parse_dist
+
+    dists = [parse_dist(e) for e in SPACES["regnetx"]]
+    rng = random.Random(3)
+    overrides = [draw(dists, rng) for _ in range(12)]
+    with memo_enabled(False):
+        off = [_facts(archcompiler.analyze("regnetx_002", overrides=o)) for o in overrides]
+    clear_memo()
+    for _ in range(3):
+        on = [_facts(archcompiler.analyze("regnetx_002", overrides=o)) for o in overrides]
+        assert on == off
+
+
+def test_the_doorkeeper_keeps_a_key_on_its_second_offer() -> None:
+    """A block seen in one net only is never kept in the shared tables; a second offer keeps it."""
+    table: LRU[str, int] = LRU(size=4, doorkeeper=True)
+    table.put("a", 1)
+    assert table.get("a") is None and len(table) == 0
+    table.put("a", 1)
+    assert table.get("a") == 1
+    for i in range(100):  # the offers are bounded as well as the entries
+        table.put(str(i), i)
+        table.put(str(i), i)
+    assert len(table) == 4 and len(table._seen or ()) <= 16
+    clear_memo()
+    with memo_enabled(True):
+        archcompiler.analyze("resnet50")
+    assert len(_LOWERED) == 0 and len(_LOWERED_AT) == 0  # within one net: the local table
+    with memo_enabled(True):
+        archcompiler.analyze("resnet50")
+    assert 0 < len(_LOWERED) <= 8

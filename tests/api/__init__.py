@@ -1,0 +1,1 @@
+"""Tests of the Python API: create_model, list_models, and the documented examples."""

@@ -1,0 +1,1 @@
+"""Tests of the backends: torch modules and diagrams."""

@@ -1,0 +1,1 @@
+"""Tests of the torch backend, and the comparisons with torchvision and timm."""

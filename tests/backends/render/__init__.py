@@ -1,0 +1,1 @@
+"""Tests of the diagram backend: DOT, figures and the interactive page."""

@@ -1,0 +1,1 @@
+"""Tests of archcompiler's blocks layer."""

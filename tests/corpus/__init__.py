@@ -1,0 +1,1 @@
+"""The hostile corpus and the fuzzers: every input surface, across the layers."""

@@ -1,0 +1,1 @@
+"""Helpers the tests share: a headless browser and an LSP client."""
