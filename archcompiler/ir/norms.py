@@ -15,6 +15,8 @@ from ..core.registry import Registry
 from .formula import Expr, Formula, num
 from .opbase import Category, Op, OpAttrs, Shape, ShapeError, with_channels
 
+PER_CHANNEL = 2  # a norm's learned weight and bias for each channel: its formula and its count
+
 
 @dataclass(frozen=True)
 class _Norm(OpAttrs):
@@ -32,11 +34,11 @@ class _Norm(OpAttrs):
 
     def params_formula(self) -> Expr:
         """Weight and bias per channel, as a worked formula."""
-        return num(2, "weight and bias") * num(self.channels, "channels")
+        return num(PER_CHANNEL, "weight and bias") * num(self.channels, "channels")
 
     def params(self) -> int:
         """Weight and bias per channel (the value of `params_formula`, in plain integers)."""
-        return 2 * self.channels
+        return PER_CHANNEL * self.channels
 
     def formulas(self, ins: list[Shape], out: Shape) -> tuple[Formula, ...]:
         """Params."""

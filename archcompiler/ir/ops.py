@@ -7,6 +7,7 @@ each backend registers one lowering per name in `OPS`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -83,11 +84,16 @@ class Conv2d(OpAttrs):
         """The conv's filters."""
         return self.out_channels
 
+    def _weight_factors(self) -> tuple[tuple[int, str], ...]:
+        """out · in/groups · k · k: the weights' factors, also one output pixel's MACs. The one
+        place they are written: the formulas label them, `params` and `macs` multiply them."""
+        return ((self.out_channels, "out channels"),
+                (self.in_channels // self.groups, "in channels per group"),
+                (self.kernel, "kernel"), (self.kernel, "kernel"))
+
     def _weights(self) -> Expr:
-        """out · in/groups · k · k: the weights, also the MACs of one output pixel."""
-        per_group = num(self.in_channels // self.groups, "in channels per group")
-        return product(num(self.out_channels, "out channels"), per_group,
-                       num(self.kernel, "kernel"), num(self.kernel, "kernel"))
+        """The weights as a worked formula."""
+        return product(*(num(value, label) for value, label in self._weight_factors()))
 
     def params_formula(self) -> Expr:
         """Weights plus an optional bias, as a worked formula."""
@@ -98,18 +104,17 @@ class Conv2d(OpAttrs):
         """One MAC per weight per output pixel, as a worked formula."""
         return product(self._weights(), num(out[1], "output height"), num(out[2], "output width"))
 
-    # params and macs compute the formulas' values in plain integers: building and walking the
+    # params and macs multiply the same factors as plain integers: building and walking the
     # formula costs more than the rest of a conv's inference, and a sample analyses millions of
-    # distinct convs (tests/test_ops_formulas.py holds them equal to the formulas).
+    # distinct convs (tests/ir/test_ops_formulas.py holds them equal to the formulas).
     def params(self) -> int:
         """Weights plus an optional bias (the value of `params_formula`)."""
-        weights = self.out_channels * (self.in_channels // self.groups) * self.kernel * self.kernel
+        weights = math.prod(value for value, _ in self._weight_factors())
         return weights + self.out_channels if self.bias else weights
 
     def macs(self, out: Shape) -> int:
         """One MAC per weight per output pixel (the value of `macs_formula`)."""
-        weights = self.out_channels * (self.in_channels // self.groups) * self.kernel * self.kernel
-        return weights * out[1] * out[2]
+        return math.prod(value for value, _ in self._weight_factors()) * out[1] * out[2]
 
     def formulas(self, ins: list[Shape], out: Shape) -> tuple[Formula, ...]:
         """Output height and width, params and MACs."""
