@@ -21,13 +21,10 @@ for v in $VERSIONS; do
   VENV=$(mktemp -d "${TMPDIR:-/tmp}/archc-py$v.XXXXXX")
   echo "== Python $v ($("$PY" -V 2>&1)) in $VENV"
   "$PY" -m venv "$VENV" && "$VENV/bin/python" -m pip install -q --upgrade pip "setuptools>=77" || { status=1; continue; }
-  TORCH=$(grep '^torch==' constraints/torch-cpu.txt)
-  if "$VENV/bin/python" -m pip install -q "$TORCH" 2>/dev/null \
-     || "$VENV/bin/python" -m pip install -q --index-url https://download.pytorch.org/whl/cpu \
-          --extra-index-url https://pypi.org/simple "$TORCH" 2>/dev/null; then
-    echo "   torch: $TORCH installed"
+  if bash scripts/install_torch.sh "$VENV/bin/python" 2>/dev/null; then
+    echo "   torch: installed"
   else
-    echo "   torch: no $TORCH for Python $v from this machine: the torch tests skip"
+    echo "   torch: no CPU torch for Python $v from this machine: the torch tests skip"
   fi
   "$VENV/bin/python" -m pip install -q -c constraints/torch-cpu.txt \
       -e ".[render,watch,onnx,plot,completion,lsp,dev]" 2> >(grep -v "^WARNING: Location" >&2) || { echo "   install FAILED"; status=1; continue; }

@@ -13,11 +13,7 @@ VENV=${VENV:-.venv-lowest}
 "$VENV/bin/python" scripts/lowest_constraints.py > "$VENV/lowest.txt"
 cat constraints/torch-cpu.txt >> "$VENV/lowest.txt"
 echo "floors: $(grep -v '^#' "$VENV/lowest.txt" | tr '\n' ' ')"
-TORCH=$(grep '^torch==' constraints/torch-cpu.txt)
-"$VENV/bin/python" -c "import sys, torch; sys.exit(torch.__version__ != '${TORCH#torch==}')" 2>/dev/null \
-  || "$VENV/bin/python" -m pip install -q "$TORCH" 2>/dev/null \
-  || "$VENV/bin/python" -m pip install -q --index-url https://download.pytorch.org/whl/cpu \
-       --extra-index-url https://pypi.org/simple "$TORCH"
+bash scripts/install_torch.sh "$VENV/bin/python"
 "$VENV/bin/python" -m pip install -q -c "$VENV/lowest.txt" -e ".[render,watch,onnx,plot,completion,lsp,dev]"
 "$VENV/bin/python" -m pip freeze | grep -i -E "^($(cut -d= -f1 "$VENV/lowest.txt" | grep -v '^#' | paste -sd'|'))=="
 "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@"

@@ -9,22 +9,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 VENV=${VENV:-.venv}
-# The CPU build of the pinned torch: `+cpu` is a version only PyTorch's CPU index (or a local copy
-# of its wheel) has, so pip can never fall back to PyPI's CUDA build of the same version.
-VERSION=$(sed -n 's/^torch==\([0-9.]*\)+cpu$/\1/p' constraints/torch-cpu.txt)
-VARIANT=${TORCH_VARIANT:-cpu}
-TORCH="torch==$VERSION+$VARIANT"
-CONSTRAINTS=constraints/torch-cpu.txt
-if [ "$VARIANT" != cpu ]; then
-  CONSTRAINTS=$(mktemp); echo "$TORCH" > "$CONSTRAINTS"
-fi
-INDEX=${TORCH_INDEX_URL:-https://download.pytorch.org/whl/$VARIANT}
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip "setuptools>=77"
-if ! "$VENV/bin/python" -c "import sys, torch; sys.exit(torch.__version__ != '${TORCH#torch==}')" 2>/dev/null; then
-  # A local wheel first (pip's find-links, as on this project's build machines), then the index.
-  "$VENV/bin/python" -m pip install -q "$TORCH" 2>/dev/null \
-    || "$VENV/bin/python" -m pip install -q --index-url "$INDEX" --extra-index-url https://pypi.org/simple "$TORCH"
+# The CPU build of the pinned torch: `+cpu` is a version only PyTorch's CPU index (or a local copy
+# of its wheel) has, so pip can never fall back to PyPI's CUDA build of the same version.
+CONSTRAINTS=constraints/torch-cpu.txt
+if [ "${TORCH_VARIANT:-cpu}" = cpu ]; then
+  bash scripts/install_torch.sh "$VENV/bin/python"
+else  # the same version built for CUDA, held by a pin of its own
+  CONSTRAINTS=$(mktemp)
+  bash scripts/install_torch.sh "$VENV/bin/python" "$CONSTRAINTS"
 fi
 # Every later call holds the pin: a dependency asking for another torch fails instead of
 # replacing the CPU build.

@@ -23,10 +23,7 @@ PY=${PYTHON:-python3}
 "$PY" -m venv "$TMP/venv"
 V=$TMP/venv/bin
 "$V/python" -m pip install -q --upgrade pip
-TORCH=$(grep '^torch==' constraints/torch-cpu.txt)
-"$V/python" -m pip install -q "$TORCH" 2>/dev/null \
-  || "$V/python" -m pip install -q --index-url https://download.pytorch.org/whl/cpu \
-       --extra-index-url https://pypi.org/simple "$TORCH"
+bash scripts/install_torch.sh "$V/python"
 "$V/python" -m pip install -q -c constraints/torch-cpu.txt "$WHEEL[render]"
 
 cd "$TMP"
