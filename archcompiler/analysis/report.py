@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from ..core.diagnostics import Diagnostic, Severity, Span, error
 from ..ir.graph import Graph, Node, Role
@@ -19,9 +19,10 @@ __all__ = ["MAC_CONVENTION", "NodeInfo", "Report", "check_input_shape", "infer"]
 
 
 
-@dataclass(frozen=True)
-class NodeInfo:
+class NodeInfo(NamedTuple):
     """What analysis knows about one node."""
+
+    # A named tuple for the same reason as `ir.graph.Node`: inference makes one per node.
 
     name: str
     op: str

@@ -301,7 +301,7 @@ def _rewired(name: str, node: str, **change: object) -> Report:
     report = archcompiler.analyze("resnet18")
     nodes = list(report.graph.nodes)
     i = next(k for k, n in enumerate(nodes) if n.name == node)
-    nodes[i] = dataclasses.replace(nodes[i], **change)
+    nodes[i] = nodes[i]._replace(**change)
     return dataclasses.replace(report, graph=dataclasses.replace(report.graph, nodes=tuple(nodes)))
 
 
@@ -333,7 +333,7 @@ def test_check_shapes_reports_a_wrong_prediction() -> None:
     assert check_shapes(model, report).ok
     state = {k: v.clone() for k, v in model.state_dict().items()}
     info = report.nodes["layer2.0.conv1"]
-    report.nodes["layer2.0.conv1"] = dataclasses.replace(info, shape=(32, 17, 16))
+    report.nodes["layer2.0.conv1"] = info._replace(shape=(32, 17, 16))
     result = check_shapes(model, report)
     assert not result.ok and "layer2.0.conv1" in result.mismatches[0]
     # The check runs in eval mode: BN statistics are untouched and the mode is restored.
