@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 import operator
-from dataclasses import fields, replace
+from dataclasses import fields
 from typing import NamedTuple
 
 from ..blocks import BlockBuilder, LayerBuilder, ResolvedBlock
@@ -41,11 +41,23 @@ def _untrusted(kind: object) -> bool:
     return not type(kind).__module__.startswith("archcompiler.")
 
 
+class Plan(NamedTuple):
+    """How to rename a memoised block's nodes: per node, its name and module under the block's
+    prefix and where its inputs come from (0 is the block's input, i the i-th node); and which
+    node is the output. Worked out once, when the block is first lowered."""
+
+    suffixes: tuple[str, ...]
+    modules: tuple[str | None, ...]
+    inputs: tuple[tuple[int, ...], ...]
+    output: int
+
+
 class Lowered(NamedTuple):
     """A block's lowering as memoised: its nodes and record, under the names it was made with."""
 
     nodes: tuple[Node, ...]
     record: BlockRecord
+    plan: Plan
 
 
 class Segment(NamedTuple):
@@ -73,33 +85,44 @@ def block_key(b: ResolvedBlock, spec: ResolvedSpec) -> Key | None:
         return None
 
 
-def _renamed(hit: Lowered, b: ResolvedBlock, x: str) -> tuple[tuple[Node, ...], BlockRecord]:
+def _renamed(hit: Lowered, b: ResolvedBlock, x: str) -> Lowered:
     """The memoised nodes and record of an identical block, under `b`'s name and input `x`."""
-    rec = hit.record
+    rec, plan = hit.record, hit.plan
     if rec.name == b.name and rec.input == x:
-        return hit.nodes, rec
-    new, cut = b.name + ".", len(rec.name) + 1
-    names = {rec.input: x}
-    for n in hit.nodes:
-        names[n.name] = new + n.name[cut:]
-    nodes = tuple(Node(names[n.name], n.attrs, tuple(names[i] for i in n.inputs), n.span,
-                       None if n.module is None else new + n.module[cut:], b.name, n.stage,
-                       n.role) for n in hit.nodes)
-    return nodes, replace(rec, name=b.name, index=b.index, input=x, output=names[rec.output],
-                          nodes=tuple(n.name for n in nodes))
+        return hit
+    new, block = b.name + ".", b.name
+    names = [x]
+    nodes = []
+    for n, suffix, module, ins in zip(hit.nodes, plan.suffixes, plan.modules, plan.inputs):
+        name = new + suffix
+        names.append(name)
+        nodes.append(Node(name, n.attrs, (names[ins[0]],) if len(ins) == 1 else
+                          tuple([names[i] for i in ins]), n.span,
+                          None if module is None else new + module, block, n.stage, n.role))
+    return Lowered(tuple(nodes), rec.moved(block, b.index, x, names[plan.output],
+                                           tuple(names[1:])), plan)
 
 
-def _memoisable(nodes: list[Node], record: BlockRecord) -> bool:
-    """Whether a block's nodes can be renamed: all under its prefix, fed by its input only."""
+def _plan(nodes: list[Node], record: BlockRecord) -> Plan | None:
+    """The renaming plan of a block's nodes, or None if they cannot be renamed: a node outside
+    its prefix, or one fed by anything but the block's input and its own earlier nodes."""
     prefix = record.name + "."
-    inside = {record.input}
-    for n in nodes:
-        if not n.name.startswith(prefix) or n.block != record.name or not all(
-                i in inside for i in n.inputs) or not (n.module is None
-                                                       or n.module.startswith(prefix)):
-            return False
-        inside.add(n.name)
-    return True
+    cut = len(prefix)
+    where = {record.input: 0}
+    suffixes, modules, inputs = [], [], []
+    for i, n in enumerate(nodes, 1):
+        module = n.module
+        if not n.name.startswith(prefix) or n.block != record.name or not (
+                module is None or module.startswith(prefix)):
+            return None
+        try:
+            inputs.append(tuple([where[name] for name in n.inputs]))
+        except KeyError:
+            return None
+        where[n.name] = i
+        suffixes.append(n.name[cut:])
+        modules.append(None if module is None else module[cut:])
+    return Plan(tuple(suffixes), tuple(modules), tuple(inputs), where[record.output])
 
 
 def _block_memo(b: ResolvedBlock, x: str, root: Builder, spec: ResolvedSpec,
@@ -117,11 +140,8 @@ def _block_memo(b: ResolvedBlock, x: str, root: Builder, spec: ResolvedSpec,
         if hit is None:
             source = local.get(key) or _LOWERED.get(key)
             if source is not None:
-                rec = source.record
-                if rec.name == b.name and rec.input == x:
-                    hit = source
-                else:
-                    hit = Lowered(*_renamed(source, b, x))
+                hit = _renamed(source, b, x)
+                if hit is not source:
                     _LOWERED_AT.put(at, hit)  # kept when this name recurs (the doorkeeper)
         if hit is not None:
             local.setdefault(key, hit)
@@ -131,9 +151,10 @@ def _block_memo(b: ResolvedBlock, x: str, root: Builder, spec: ResolvedSpec,
     if key is None:
         return record, None
     nodes = root.nodes[start:]
-    if not _memoisable(nodes, record):
+    plan = _plan(nodes, record)
+    if plan is None:
         return record, None
-    lowered = Lowered(tuple(nodes), record)
+    lowered = Lowered(tuple(nodes), record, plan)
     local[key] = lowered
     _LOWERED.put(key, lowered)  # kept when another net offers it again (the doorkeeper)
     return record, Segment(key, start, len(root.nodes))
