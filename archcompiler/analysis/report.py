@@ -123,63 +123,62 @@ def infer(graph: Graph, segments: Sequence[Segment] = ()
     shape were seen before (in this net, or in the shared memo) takes its shapes and costs
     from there.
     """
-    shapes: dict[str, Shape] = {}
     infos: dict[str, NodeInfo] = {}
     diags: list[Diagnostic] = []
     local: dict[tuple[object, ...], tuple[NodeInfo, ...]] = {}  # this net's, as in `lower`
     nodes = graph.nodes
     done = 0
     for seg in segments:
-        _infer_nodes(nodes[done:seg.start], shapes, infos, diags)
+        if done < seg.start:
+            _infer_nodes(nodes[done:seg.start], infos, diags)
         done = seg.end
         block = nodes[seg.start:seg.end]
         source = block[0].inputs[0] if block and block[0].inputs else None
-        in_shape = shapes.get(source) if source is not None else None
-        key = (seg.key, in_shape) if in_shape is not None and not diags else None
-        if key is None:
-            _infer_nodes(block, shapes, infos, diags)
+        in_shape = infos[source].shape if source in infos and not diags else None
+        if in_shape is None:
+            _infer_nodes(block, infos, diags)
             continue
-        at = (seg.key, in_shape, block[0].name)
+        first = block[0].name
+        at = (seg.key, in_shape, first)
         hit = _SHAPED.get(at)
         if hit is None:
+            key = (seg.key, in_shape)
             hit = local.get(key) or _SHAPED.get(key)
             if hit is None:
-                _infer_nodes(block, shapes, infos, diags)
+                _infer_nodes(block, infos, diags)
                 if not diags:
-                    local[key] = shaped = tuple(infos[n.name] for n in block)
+                    local[key] = shaped = tuple([infos[n.name] for n in block])
                     _SHAPED.put(key, shaped)
                 continue
             local.setdefault(key, hit)
-            if hit[0].name != block[0].name:
-                hit = tuple(NodeInfo(n.name, i.op, i.shape, i.params, i.macs)
-                            for n, i in zip(block, hit))
+            if hit[0].name != first:
+                hit = tuple([NodeInfo(n.name, i.op, i.shape, i.params, i.macs)
+                             for n, i in zip(block, hit)])
                 _SHAPED.put(at, hit)
         for info in hit:
             infos[info.name] = info
-            if info.shape is not None:
-                shapes[info.name] = info.shape
-    _infer_nodes(nodes[done:], shapes, infos, diags)
+    if done < len(nodes):
+        _infer_nodes(nodes[done:], infos, diags)
     return infos, diags
 
 
-def _infer_nodes(nodes: Sequence[Node], shapes: dict[str, Shape], infos: dict[str, NodeInfo],
+def _infer_nodes(nodes: Sequence[Node], infos: dict[str, NodeInfo],
                  diags: list[Diagnostic]) -> None:
-    """Infer the shapes and costs of `nodes` in order, into the three tables."""
+    """Infer the shapes and costs of `nodes` in order, into `infos`."""
     for node in nodes:
         op = node.attrs
-        ins = [shapes[i] for i in node.inputs if i in shapes]
         shape: Shape | None = None
         macs = 0
         # After the first failure, later shapes would only repeat it, so leave them unknown.
-        if len(ins) == len(node.inputs) and not diags:
+        # Until then every input was shaped before (the nodes are in topological order).
+        if not diags:
             try:
-                shape = op.infer(ins)
+                shape = op.infer([infos[i].shape for i in node.inputs])  # type: ignore[misc]
                 macs = op.macs(shape)
-                shapes[node.name] = shape
             except ShapeError as exc:
                 diags.append(error(exc.code, f"{node.name}: {exc.message}", node.span,
                                    hint=exc.hint, node=node.name))
-        infos[node.name] = NodeInfo(node.name, node.op, shape, op.params(), macs)
+        infos[node.name] = NodeInfo(node.name, op.OP, shape, op.params(), macs)
 
 
 def check_input_shape(shape: Shape) -> tuple[int, int, int]:
