@@ -81,8 +81,8 @@ class Report:
         """Weighted layers as the paper counts them: the stem conv, every main-path conv of a
         block, the fc. Shortcut and side-branch (SE) convs are no layers, and a deep stem counts
         as the one stem conv it replaces."""
-        return 2 + sum(1 for n in self.graph.nodes
-                       if n.block is not None and n.op == Op.CONV and n.role == Role.MAIN)
+        return 2 + sum(1 for n in self.graph.windowed
+                       if n.block is not None and n.attrs.OP == Op.CONV and n.role == Role.MAIN)
 
     def rows(self, depth: str = "stage") -> list[Row]:
         """The summary table's rows at stage, block or layer depth, as typed values."""

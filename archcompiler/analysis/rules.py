@@ -182,9 +182,7 @@ def _shortcut_shapes(report: Report) -> Iterator[Finding]:
 @rule("ARC304", "exact_downsampling", "every stride divides the map it reduces")
 def _exact_downsampling(report: Report) -> Iterator[Finding]:
     done: set[str] = set()
-    for node in report.graph.nodes:
-        if not node.attrs.WINDOWED:  # the cheapest test first: this runs per node
-            continue
+    for node in report.graph.windowed:
         stride = getattr(node.attrs, "stride", 1)
         key = node.block or node.name
         if stride == 1 or key in done:
@@ -266,7 +264,7 @@ def _name_depth(report: Report) -> Iterator[Finding]:
 
 @rule("ARC307", "stride_within_kernel", "no main-path conv strides past its kernel")
 def _stride_within_kernel(report: Report) -> Iterator[Finding]:
-    for node in report.graph.nodes:
+    for node in report.graph.windowed:
         a = node.attrs
         if isinstance(a, Conv2d) and node.role != Role.SHORTCUT and a.stride > a.kernel:
             yield (f"{node.name} has stride {a.stride} but kernel {a.kernel}, so some input "
@@ -279,7 +277,7 @@ def _stride_within_kernel(report: Report) -> Iterator[Finding]:
 
 @rule("ARC308", "bias_before_norm", "no conv bias feeds a batch norm, which cancels it")
 def _bias_before_norm(report: Report) -> Iterator[Finding]:
-    biased = {node.name: (node, node.attrs.out_channels) for node in report.graph.nodes
+    biased = {node.name: (node, node.attrs.out_channels) for node in report.graph.windowed
               if isinstance(node.attrs, Conv2d) and node.attrs.bias}
     if not biased:  # the common case (no conv bias): no consumer map to build
         return

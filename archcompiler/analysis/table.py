@@ -67,7 +67,7 @@ def macs_per_layer(report: Report) -> list[float | None]:
     count: dict[int, int] = {}
     unknown: set[int] = set()
     infos = report.nodes
-    for n in report.graph.nodes:
+    for n in report.graph.windowed:
         if n.stage is not None and n.role == Role.MAIN and n.attrs.OP == Op.CONV:
             info = infos[n.name]
             if info.shape is None:

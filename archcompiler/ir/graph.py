@@ -8,6 +8,7 @@ and rules read those records instead of rebuilding structure from naming convent
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, NamedTuple
 
 from ..core.diagnostics import Span
@@ -116,6 +117,13 @@ class Graph:
     stages: tuple[StageRecord, ...] = ()
     absent_modules: tuple[str, ...] = ()  # optional top-level modules this net lacks (maxpool)
     module_class: str = "ResNet"  # the named base class of the network's torch module
+
+    @cached_property
+    def windowed(self) -> tuple[Node, ...]:
+        """The nodes whose stride slides a window (every conv and pool), in order."""
+        # Rules and counts about convs and strides walk these, not every node: a ResNet-50 has
+        # 54 of its 176 nodes here, and a sweep runs the rules for every variant.
+        return tuple([n for n in self.nodes if n.attrs.WINDOWED])
 
     @property
     def output(self) -> str:
