@@ -21,7 +21,7 @@ from ..ir.graph import BlockRecord, Builder, Graph, Node, Role
 from ..ir.ops import Input
 from ..language.resolved import ResolvedSpec
 from .blocklint import lint_block
-from .memo import LRU, Key, memo_on, register
+from .memo import LRU, MAX_ENTRIES, Key, memo_on, register
 
 # The optional stem and head modules; a net without one keeps it as a None attribute.
 _OPTIONAL_TOP = ("maxpool", "avgpool_stem", "dropout")
@@ -76,13 +76,24 @@ _CONTENT = operator.attrgetter(*(f.name for f in fields(ResolvedBlock)
                                  if f.name not in ("name", "index")))
 
 
+# Content keys seen lately, each kept as its first object: a block's key is looked up in two or
+# three tables, and an interned key compares by identity there instead of field by field (a
+# block config's pydantic __eq__ is the costly part). Bounded by clearing, which only loses
+# sharing; setdefault and clear are atomic, so threads may share it.
+_INTERNED: dict[Key, Key] = register({})
+_INTERNED_MAX = 4 * MAX_ENTRIES
+
+
 def block_key(b: ResolvedBlock, spec: ResolvedSpec) -> Key | None:
     """The content a block's lowering depends on, less its name and place; None if unhashable."""
     try:
-        return Key((_CONTENT(b), spec.activation, spec.norm, spec.zero_init_residual,
-                    spec.conv_bias))
+        key = Key((_CONTENT(b), spec.activation, spec.norm, spec.zero_init_residual,
+                   spec.conv_bias))
     except TypeError:  # a config holding a list, say: lowered every time
         return None
+    if len(_INTERNED) >= _INTERNED_MAX:
+        _INTERNED.clear()
+    return _INTERNED.setdefault(key, key)
 
 
 def _renamed(hit: Lowered, b: ResolvedBlock, x: str) -> Lowered:

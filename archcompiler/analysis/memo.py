@@ -20,7 +20,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 __all__ = ["LRU", "Key", "clear_memo", "memo_enabled", "memo_on"]
 
@@ -101,12 +101,13 @@ class LRU(Generic[K, V]):
 
 
 _state = {"on": os.environ.get("ARCHC_MEMO", "1") not in ("0", "off", "false")}
-_tables: list[LRU[object, object]] = []
+_tables: list[LRU[object, object] | dict[object, object]] = []
+T = TypeVar("T", LRU[Any, Any], dict[Any, Any])
 
 
-def register(table: LRU[K, V]) -> LRU[K, V]:
-    """Add a table to those `clear_memo` empties."""
-    _tables.append(table)  # type: ignore[arg-type]
+def register(table: T) -> T:
+    """Add a table (an LRU, or a plain dict) to those `clear_memo` empties."""
+    _tables.append(table)
     return table
 
 
