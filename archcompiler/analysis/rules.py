@@ -7,7 +7,7 @@ that caused it. A spec sets each rule to error, warn, note or off under `rules:`
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 
 from ..blocks.shortcut import shape_changes
@@ -303,14 +303,17 @@ def _bias_before_norm(report: Report) -> Iterator[Finding]:
 _SEVERITY = {"error": Severity.ERROR, "warn": Severity.WARNING, "note": Severity.NOTE}
 
 
-def check_rules(report: Report) -> list[Diagnostic]:
-    """Run every rule not switched off by the spec, at the severity the spec gives it."""
+def check_rules(report: Report, codes: Collection[str] | None = None) -> list[Diagnostic]:
+    """Run every rule not switched off by the spec, at the severity the spec gives it; with
+    `codes`, only the rules of those codes."""
     out: list[Diagnostic] = []
     for key in RULES.names():
         level = report.spec.rules.get(key, "error")
         if level == "off":
             continue
         r = RULES.get(key)
+        if codes is not None and r.code not in codes:
+            continue
         for message, span, hint, node in r.check(report):
             out.append(Diagnostic(r.code, _SEVERITY[level], message, span, hint, node))
     return out

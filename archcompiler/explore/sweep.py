@@ -66,7 +66,7 @@ def row_of(index: int, values: Mapping[str, object], report: Report,
     if name is not None and name != report.spec.name:
         report = Report(replace(report.spec, name=name), report.graph, report.nodes,
                         list(report.diagnostics))
-        renamed = [d for d in check_rules(report) if d.code == NAME_RULE]
+        renamed = check_rules(report, (NAME_RULE,))
         diags = (*(d for d in diags if d.code != NAME_RULE), *renamed)
     return SweepRow(index, dict(values), report.spec.name, report.params, report.macs,
                     weighted_depth(report), _codes(diags, Severity.ERROR),
