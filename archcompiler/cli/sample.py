@@ -12,8 +12,9 @@ import itertools
 import random
 import sys
 import time
+from collections import deque
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 
 from ..core.diagnostics import SpecError
@@ -29,7 +30,7 @@ from .term import Progress
 
 MAX_COUNT = 100_000
 MAX_DRAWS = 2_000_000
-_BATCH = 256
+_BATCH = 64  # draws a worker analyses at a time (about 0.1 s)
 
 Draws = Sequence[tuple[int, dict[str, object]]]
 
@@ -165,29 +166,37 @@ def _run(args: argparse.Namespace, job: SampleJob, dists: list[Dist],
          rng: random.Random, limit: int) -> tuple[list[backend.SweepRow], int, list[backend.SweepRow]]:
     """Draw in batches, analyse them (in order), keep those that pass, until --count."""
     kept: list[backend.SweepRow] = []
-    drawn = 0
+    drawn = 0  # draws whose rows were looked at, not those analysed ahead and left over
     counter = itertools.count(1)
     progress = Progress(args.count)
     jobs = max(1, args.jobs or 1)
     pool = ProcessPoolExecutor(jobs, mp_context=_context()) if jobs > 1 else None
+    # With workers, a few batches are in flight at once and read back in the order drawn: the
+    # workers never wait for the parent to filter a batch, and the kept models are the same
+    # whatever --jobs is. Small batches keep the workers evenly loaded to the end.
+    pending: deque[Future[list[backend.SweepRow]]] = deque()
+    submitted = 0
     try:
-        while len(kept) < args.count and drawn < limit:
-            size = min(_BATCH * jobs, limit - drawn)
-            batch = [(next(counter), draw(dists, rng)) for _ in range(size)]
-            drawn += size
+        while len(kept) < args.count and (pending or submitted < limit):
+            while pool is not None and len(pending) < 3 * jobs and submitted < limit:
+                size = min(_BATCH, limit - submitted)
+                batch = [(next(counter), draw(dists, rng)) for _ in range(size)]
+                submitted += size
+                pending.append(pool.submit(analyse_draws, job, batch))
             if pool is None:
-                parts = [analyse_draws(job, batch)]
+                size = min(_BATCH, limit - submitted)
+                part = analyse_draws(job, [(next(counter), draw(dists, rng))
+                                           for _ in range(size)])
+                submitted += size
             else:
-                chunk = max(1, size // jobs)
-                slices = [batch[i:i + chunk] for i in range(0, size, chunk)]
-                parts = list(pool.map(analyse_draws, itertools.repeat(job), slices))
-            for part in parts:
-                for row in part:
-                    if len(kept) < args.count and _passes(args, row):
-                        kept.append(row)
+                part = pending.popleft().result()
+            drawn += len(part)
+            for row in part:
+                if len(kept) < args.count and _passes(args, row):
+                    kept.append(row)
             progress.update(len(kept))
     finally:
         progress.close()
         if pool is not None:
-            pool.shutdown()
+            pool.shutdown(cancel_futures=True)
     return kept, drawn, kept
