@@ -23,7 +23,7 @@ from ..core.expr import ExprError, parse_expr
 from ..core.model import SpecModel
 from ..ir.ops import ACTIVATIONS, NORMS
 from .validate import errors_of, locate
-from .variants import LoadContext, inside, read_file
+from .variants import LoadContext, inside, read_file_data
 from .yamlload import LNode, to_plain
 from .zoo import specs_dir
 
@@ -93,7 +93,11 @@ class BlockSpec(SpecModel):
     act_after: bool = Field(False, description="An activation after the add (post-activation).")
 
 
-_CACHE: dict[tuple[str, str, str], tuple[DataBlockType | None, tuple[Diagnostic, ...]]] = {}
+# Declarations made, keyed by tag, where they are named, and what declares them: an inline
+# mapping by its plain content, a block file by its name and bytes (its tree is a function of
+# them), so a sweep need not flatten the file's tree again to key it.
+_CACHE: dict[tuple[str, str, str | tuple[str, bytes]],
+             tuple[DataBlockType | None, tuple[Diagnostic, ...]]] = {}
 _CACHE_MAX = 128
 
 
@@ -119,18 +123,21 @@ def declared_scope(tree: LNode, ctx: LoadContext) -> BlockScope:
 
 def _declaration(tag: str, value: LNode, ctx: LoadContext) -> DataBlockType | None:
     """Read one declaration: a block file's path, or an inline mapping."""
+    content: str | tuple[str, bytes]
     if isinstance(value.value, str):
-        decl_node = _read_block_file(value, ctx)
-        if decl_node is None:
+        read = _read_block_file(value, ctx)
+        if read is None:
             return None
+        decl_node, content = read
         source = value.value
     elif isinstance(value.value, dict):
         decl_node, source = value, value.span.file
+        content = repr(to_plain(decl_node))
     else:
         ctx.diags.append(error("ARC103", f"blocks.{tag} must be a block file path or a "
                                "mapping", value.span, hint="write `my_block: my_block.yaml`"))
         return None
-    key = (tag, value.span.file + ":" + source, repr(to_plain(decl_node)))
+    key = (tag, value.span.file + ":" + source, content)
     hit = _CACHE.get(key)
     if hit is None:
         diags: list[Diagnostic] = []
@@ -143,8 +150,9 @@ def _declaration(tag: str, value: LNode, ctx: LoadContext) -> DataBlockType | No
     return hit[0]
 
 
-def _read_block_file(value: LNode, ctx: LoadContext) -> LNode | None:
-    """Read the block file a path names, under the same folder policy as `extends`."""
+def _read_block_file(value: LNode, ctx: LoadContext) -> tuple[LNode, tuple[str, bytes]] | None:
+    """Read the block file a path names, under the same folder policy as `extends`; return its
+    tree and what it was parsed from (its name and bytes)."""
     ref = str(value.value)
     if not ref or "://" in ref or "\x00" in ref:
         ctx.diags.append(error("ARC153", f"'{ref}' is not a block file path", value.span,
@@ -163,12 +171,15 @@ def _read_block_file(value: LNode, ctx: LoadContext) -> LNode | None:
             "ARC154", f"block file '{ref}' lies outside the spec's folder {ctx.root_dir}",
             value.span, hint="move the block file next to the spec, or pass --allow-outside"))
         return None
-    tree = read_file(path, str(path), ctx, value.span)
-    if tree is not None and not isinstance(tree.value, dict):
+    display = str(path)
+    tree, data = read_file_data(path, display, ctx, value.span)
+    if tree is None:
+        return None
+    if not isinstance(tree.value, dict):
         ctx.diags.append(error("ARC103", f"block file '{ref}' must hold a mapping", tree.span,
                                hint="see docs/blocks.md for the block file format"))
         return None
-    return tree
+    return tree, (display, data)
 
 
 def _build(tag: str, node: LNode, diags: list[Diagnostic]) -> DataBlockType | None:

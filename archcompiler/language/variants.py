@@ -100,10 +100,18 @@ def clear_cache() -> None:
 
 def read_file(path: Path, display: str, ctx: LoadContext, at: Span | None) -> LNode | None:
     """Read and parse one file, recording its text for caret display."""
+    return read_file_data(path, display, ctx, at)[0]
+
+
+def read_file_data(path: Path, display: str, ctx: LoadContext, at: Span | None
+                   ) -> tuple[LNode | None, bytes]:
+    """`read_file`, also giving the bytes parsed (empty when none could be read): the tree is
+    a function of them and `display`, so they key what is made from it."""
     if ctx.unsaved:
         held = ctx.unsaved.get(unsaved_key(path))
         if held is not None:  # an editor's buffer; lone surrogates fail decoding with ARC002
-            return _parsed(held.encode("utf-8", "surrogatepass"), display, ctx)
+            data = held.encode("utf-8", "surrogatepass")
+            return _parsed(data, display, ctx), data
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):  # a folder, a FIFO, /dev/zero: never opened (a FIFO blocks)
@@ -119,8 +127,8 @@ def read_file(path: Path, display: str, ctx: LoadContext, at: Span | None) -> LN
         reason = exc.strerror or type(exc).__name__
         ctx.diags.append(error("ARC155", f"cannot read '{display}': {reason}", at,
                                hint="check the path; `extends` paths are relative to the file"))
-        return None
-    return _parsed(data, display, ctx)
+        return None, b""
+    return _parsed(data, display, ctx), data
 
 
 def _parsed(data: bytes, display: str, ctx: LoadContext) -> LNode | None:
@@ -132,8 +140,31 @@ def _parsed(data: bytes, display: str, ctx: LoadContext) -> LNode | None:
     return tree
 
 
+def _plainly_below(path: Path, folder: Path) -> bool:
+    """True when `path` is `folder` plus names that exist and are no links (then following
+    links in `path` changes only its `folder` part, so it lies in `folder`); False: unknown."""
+    if os.name != "posix":  # junctions and drive letters: leave them to resolve()
+        return False
+    inner, outer = path.parts, folder.parts
+    if len(inner) <= len(outer) or inner[:len(outer)] != outer or ".." in inner:
+        return False
+    # One lstat a name below the folder, where resolve() takes one a name of the whole path
+    # and a stat of each result: a sweep checks its block file once a variant.
+    at = str(folder)
+    for name in inner[len(outer):]:
+        at = os.path.join(at, name)
+        try:
+            if stat.S_ISLNK(os.lstat(at).st_mode):
+                return False
+        except OSError:  # missing, unreadable, a loop above: resolve() decides
+            return False
+    return True
+
+
 def inside(path: Path, folder: Path) -> bool:
     """True when `path`, with every link followed, lies in `folder` (a link loop is outside)."""
+    if _plainly_below(path, folder):
+        return True
     try:
         path.resolve().relative_to(folder.resolve())
         return True
