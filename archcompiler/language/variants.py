@@ -325,6 +325,8 @@ def _load_layers(first: _Layer, ctx: LoadContext) -> LNode | None:
 
 def drop_nulls(node: LNode) -> LNode:
     """Remove null mapping values, so an explicit null means 'use the default' everywhere."""
+    if not node.has_nulls:  # the same tree: shared subtrees stay shared, and are not walked
+        return node
     if isinstance(node.value, dict):
         kept = {k: drop_nulls(v) for k, v in node.value.items() if v.value is not None}
         return LNode(kept, node.span, node.key_span)

@@ -7,6 +7,7 @@ no tag is ever honoured, no object is ever built from the text, and every hostil
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Union, cast
@@ -38,6 +39,28 @@ class LNode:
     def get(self, key: str) -> LNode | None:
         """Return the child under `key` when this is a mapping, else None."""
         return self.value.get(key) if isinstance(self.value, dict) else None
+
+    # Facts about the subtree, worked out once a node: trees are never changed, and a sweep's
+    # trees share most nodes (cached parses and merges), so a walk can skip what it knows.
+    # (Not fields: they take no part in equality, hashing or repr.)
+
+    @functools.cached_property
+    def has_nulls(self) -> bool:
+        """Whether some mapping below (this one included) holds a null value."""
+        if isinstance(self.value, dict):
+            return any(v.value is None or v.has_nulls for v in self.value.values())
+        if isinstance(self.value, list):
+            return any(v.has_nulls for v in self.value)
+        return False
+
+    @functools.cached_property
+    def has_yaml11_words(self) -> bool:
+        """Whether this value or one below is a plain yes/no/on/off (see `yaml11_bool`)."""
+        if isinstance(self.value, dict):
+            return any(v.has_yaml11_words for v in self.value.values())
+        if isinstance(self.value, list):
+            return any(v.has_yaml11_words for v in self.value)
+        return self.yaml11_bool
 
 
 def to_plain(node: LNode) -> object:

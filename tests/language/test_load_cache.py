@@ -66,3 +66,18 @@ def test_an_edited_block_file_is_seen_with_its_new_spans(tmp_path: Path) -> None
         errs = [d for d in resolve(spec).diagnostics if d.code == "ARC104"]
         assert [(Path(d.span.file).name, d.span.line) for d in errs if d.span] == \
             [("mine.yaml", line)]
+
+
+def test_drop_nulls_shares_what_holds_no_null_and_drops_the_rest() -> None:
+    from archcompiler.language.variants import drop_nulls
+    from archcompiler.language.yamlload import parse_yaml, to_plain
+
+    tree, _ = parse_yaml("a: {b: 1, c: null}\nd: {e: [1, null, {f: null}]}\ng: {h: 2}\n", "t.yaml")
+    assert tree is not None
+    again, _ = parse_yaml("a: {b: 1, c: null}\nd: {e: [1, null, {f: null}]}\ng: {h: 2}\n", "t.yaml")
+    dropped = drop_nulls(tree)
+    assert to_plain(dropped) == {"a": {"b": 1}, "d": {"e": [1, None, {}]}, "g": {"h": 2}}
+    assert dropped.get("g") is tree.get("g")  # no null below: the same node
+    assert drop_nulls(dropped) is dropped
+    # The facts worked out on a node take no part in its equality or text.
+    assert tree == again and repr(tree) == repr(again) and hash(tree.span) == hash(again.span)
