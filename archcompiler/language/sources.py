@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from json.encoder import encode_basestring
 from typing import Union
 
 import yaml
@@ -119,20 +120,22 @@ def bad_text(text: str) -> tuple[int, int, str] | None:
         return line, col, what
 
 
-def _plain(value: object, where: str, depth: int = 0, path: tuple[int, ...] = ()) -> object:
+def _plain(value: object, where: str, depth: int = 0, path: tuple[int, ...] = (),
+           keys: tuple[str, ...] = ()) -> object:
     """Check that a Python value is plain spec data; tuples become lists.
 
     Raises PlainError for anything YAML could not hold: other types, keys that are not strings,
-    text that is not UTF-8, nesting past MAX_DEPTH and a container that holds itself.
+    text that is not UTF-8, nesting past MAX_DEPTH and a container that holds itself. The error
+    names the value `where`, then the `keys` down to it (written out only for an error).
     """
     if depth > MAX_DEPTH:
-        raise PlainError("ARC009", f"{where}: nesting deeper than {MAX_DEPTH} levels")
+        raise PlainError("ARC009", f"{_where(where, keys)}: nesting deeper than {MAX_DEPTH} levels")
     if isinstance(value, str):  # a str subclass (an enum member): its plain text
         text = str.__str__(value)
         found = bad_text(text)
         if found is not None:
-            raise PlainError("ARC002", f"{where}: the text {cut(text, 40)!r} is not UTF-8: it "
-                             f"holds {found[2]}")
+            raise PlainError("ARC002", f"{_where(where, keys)}: the text {cut(text, 40)!r} is not "
+                             f"UTF-8: it holds {found[2]}")
         return text
     if value is None or type(value) in (bool, int, float):
         return value
@@ -140,21 +143,28 @@ def _plain(value: object, where: str, depth: int = 0, path: tuple[int, ...] = ()
         return int(value) if isinstance(value, int) else float(value)
     if isinstance(value, (list, tuple, Mapping)):
         if id(value) in path:
-            raise PlainError("ARC009", f"{where}: a {type(value).__name__} that contains itself")
+            raise PlainError("ARC009", f"{_where(where, keys)}: a {type(value).__name__} that "
+                             "contains itself")
         inner = (*path, id(value))
         if isinstance(value, Mapping):
             out: dict[str, object] = {}
             for k, v in value.items():
                 if not isinstance(k, str):
-                    raise PlainError("ARC011", f"{where}: mapping keys must be strings, not "
-                                     f"{cut(repr(k), 40)} ({type(k).__name__})")
-                key = _plain(k, where, depth + 1, inner)
+                    raise PlainError("ARC011", f"{_where(where, keys)}: mapping keys must be "
+                                     f"strings, not {cut(repr(k), 40)} ({type(k).__name__})")
+                key = _plain(k, where, depth + 1, inner, keys)
                 assert isinstance(key, str)
-                out[key] = _plain(v, f"{where}.{cut(key, 40)}", depth + 1, inner)
+                out[key] = _plain(v, where, depth + 1, inner, (*keys, key))
             return out
-        return [_plain(v, where, depth + 1, inner) for v in value]
-    raise PlainError("ARC103", f"{where}: a value of type {type(value).__name__} cannot appear "
-                     "in a spec; use mappings, lists, strings, numbers, booleans and None")
+        return [_plain(v, where, depth + 1, inner, keys) for v in value]
+    raise PlainError("ARC103", f"{_where(where, keys)}: a value of type {type(value).__name__} "
+                     "cannot appear in a spec; use mappings, lists, strings, numbers, booleans and "
+                     "None")
+
+
+def _where(where: str, keys: tuple[str, ...]) -> str:
+    """How an error names a value: `where`, then each key down to it (cut to 40 characters)."""
+    return where + "".join("." + cut(key, 40) for key in keys)
 
 
 def mapping_text(spec: Mapping[str, object]) -> tuple[str | None, list[Diagnostic]]:
@@ -170,6 +180,8 @@ def mapping_text(spec: Mapping[str, object]) -> tuple[str | None, list[Diagnosti
 
 def _scalar(value: object) -> str:
     """YAML text for a plain scalar; strings are JSON-quoted (valid YAML), so they stay strings."""
+    if isinstance(value, str):  # as json.dumps(value, ensure_ascii=False), without its encoder
+        return encode_basestring(value)
     if value is None:
         return "null"
     if value is True or value is False:
@@ -185,11 +197,12 @@ def _scalar(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _located(value: object, file: str, line: int, col: int,
-             diags: list[Diagnostic]) -> tuple[str, LNode]:
+def _located(value: object, file: str, line: int, col: int, diags: list[Diagnostic],
+             key_span: Span | None = None) -> tuple[str, LNode]:
     """Write plain data as one line of YAML flow text, and locate each value in that text.
 
     Python values are taken as they are, never re-read as YAML text: `"10"` stays a string.
+    `key_span` is where the value's key is written, when it is a mapping's value.
     """
     span = Span(file, line, col)
     if isinstance(value, list):
@@ -199,21 +212,22 @@ def _located(value: object, file: str, line: int, col: int,
             parts.append(text)
             items.append(node)
             at += len(text) + 2
-        return "[" + ", ".join(parts) + "]", LNode(items, span)
+        return "[" + ", ".join(parts) + "]", LNode(items, span, key_span)
     if isinstance(value, dict):
         parts, children, at = [], {}, col + 1
         for key, item in value.items():
             key_text = _scalar(key)
-            text, node = _located(item, file, line, at + len(key_text) + 2, diags)
+            here = Span(file, line, at)
+            text, node = _located(item, file, line, at + len(key_text) + 2, diags, here)
             if isinstance(key, str):
-                children[key] = LNode(node.value, node.span, Span(file, line, at))
+                children[key] = node
             else:
                 diags.append(error("ARC011", f"mapping keys must be strings, not {key!r}",
-                                   Span(file, line, at), hint="use a plain word as the key"))
+                                   here, hint="use a plain word as the key"))
             parts.append(f"{key_text}: {text}")
             at += len(key_text) + len(text) + 4
-        return "{" + ", ".join(parts) + "}", LNode(children, span)
-    return _scalar(value), LNode(value, span)  # type: ignore[arg-type]
+        return "{" + ", ".join(parts) + "}", LNode(children, span, key_span)
+    return _scalar(value), LNode(value, span, key_span)  # type: ignore[arg-type]
 
 
 def _key_path(key: str, file: str, line: int, diags: list[Diagnostic]
