@@ -10,6 +10,7 @@ result is a `BlockScope` that holds these types for this load only.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -158,8 +159,10 @@ def _read_block_file(value: LNode, ctx: LoadContext) -> tuple[LNode, tuple[str, 
         ctx.diags.append(error("ARC153", f"'{ref}' is not a block file path", value.span,
                                hint="give a path relative to this file, e.g. blocks/my.yaml"))
         return None
-    here = Path(value.span.file)
-    path = here.parent / ref if not here.name.startswith("<") else Path.cwd() / ref
+    # Paths of up to PATH_MAX are kept (a hostile megabyte-long name is not).
+    here, path = (_named if len(ref) <= 4096 else _named.__wrapped__)(value.span.file, ref)
+    if here.name.startswith("<"):  # text in memory: relative to the working directory
+        path = Path.cwd() / ref
     # A built-in spec's own block files (specs/blocks/) are part of the zoo: a user's spec
     # that extends it reads them from wherever it lies.
     # (Checked last: resolving paths costs system calls, and a file in the spec's own folder
@@ -180,6 +183,13 @@ def _read_block_file(value: LNode, ctx: LoadContext) -> tuple[LNode, tuple[str, 
                                hint="see docs/blocks.md for the block file format"))
         return None
     return tree, (display, data)
+
+
+@functools.lru_cache(maxsize=256)  # a sweep names the same block file from the same spec
+def _named(file: str, ref: str) -> tuple[Path, Path]:
+    """The file that names a block file, and the block file's path beside it."""
+    here = Path(file)
+    return here, here.parent / ref
 
 
 def _build(tag: str, node: LNode, diags: list[Diagnostic]) -> DataBlockType | None:
