@@ -120,22 +120,20 @@ def bad_text(text: str) -> tuple[int, int, str] | None:
         return line, col, what
 
 
-def _plain(value: object, where: str, depth: int = 0, path: tuple[int, ...] = (),
-           keys: tuple[str, ...] = ()) -> object:
+def _plain(value: object, where: str, depth: int = 0, path: tuple[int, ...] = ()) -> object:
     """Check that a Python value is plain spec data; tuples become lists.
 
     Raises PlainError for anything YAML could not hold: other types, keys that are not strings,
-    text that is not UTF-8, nesting past MAX_DEPTH and a container that holds itself. The error
-    names the value `where`, then the `keys` down to it (written out only for an error).
+    text that is not UTF-8, nesting past MAX_DEPTH and a container that holds itself.
     """
     if depth > MAX_DEPTH:
-        raise PlainError("ARC009", f"{_where(where, keys)}: nesting deeper than {MAX_DEPTH} levels")
+        raise PlainError("ARC009", f"{where}: nesting deeper than {MAX_DEPTH} levels")
     if isinstance(value, str):  # a str subclass (an enum member): its plain text
         text = str.__str__(value)
         found = bad_text(text)
         if found is not None:
-            raise PlainError("ARC002", f"{_where(where, keys)}: the text {cut(text, 40)!r} is not "
-                             f"UTF-8: it holds {found[2]}")
+            raise PlainError("ARC002", f"{where}: the text {cut(text, 40)!r} is not UTF-8: it "
+                             f"holds {found[2]}")
         return text
     if value is None or type(value) in (bool, int, float):
         return value
@@ -143,28 +141,21 @@ def _plain(value: object, where: str, depth: int = 0, path: tuple[int, ...] = ()
         return int(value) if isinstance(value, int) else float(value)
     if isinstance(value, (list, tuple, Mapping)):
         if id(value) in path:
-            raise PlainError("ARC009", f"{_where(where, keys)}: a {type(value).__name__} that "
-                             "contains itself")
+            raise PlainError("ARC009", f"{where}: a {type(value).__name__} that contains itself")
         inner = (*path, id(value))
         if isinstance(value, Mapping):
             out: dict[str, object] = {}
             for k, v in value.items():
                 if not isinstance(k, str):
-                    raise PlainError("ARC011", f"{_where(where, keys)}: mapping keys must be "
-                                     f"strings, not {cut(repr(k), 40)} ({type(k).__name__})")
-                key = _plain(k, where, depth + 1, inner, keys)
+                    raise PlainError("ARC011", f"{where}: mapping keys must be strings, not "
+                                     f"{cut(repr(k), 40)} ({type(k).__name__})")
+                key = _plain(k, where, depth + 1, inner)
                 assert isinstance(key, str)
-                out[key] = _plain(v, where, depth + 1, inner, (*keys, key))
+                out[key] = _plain(v, f"{where}.{cut(key, 40)}", depth + 1, inner)
             return out
-        return [_plain(v, where, depth + 1, inner, keys) for v in value]
-    raise PlainError("ARC103", f"{_where(where, keys)}: a value of type {type(value).__name__} "
-                     "cannot appear in a spec; use mappings, lists, strings, numbers, booleans and "
-                     "None")
-
-
-def _where(where: str, keys: tuple[str, ...]) -> str:
-    """How an error names a value: `where`, then each key down to it (cut to 40 characters)."""
-    return where + "".join("." + cut(key, 40) for key in keys)
+        return [_plain(v, where, depth + 1, inner) for v in value]
+    raise PlainError("ARC103", f"{where}: a value of type {type(value).__name__} cannot appear "
+                     "in a spec; use mappings, lists, strings, numbers, booleans and None")
 
 
 def mapping_text(spec: Mapping[str, object]) -> tuple[str | None, list[Diagnostic]]:
