@@ -10,6 +10,7 @@ result is a `BlockScope` that holds these types for this load only.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -23,7 +24,7 @@ from ..core.expr import ExprError, parse_expr
 from ..core.model import SpecModel
 from ..ir.ops import ACTIVATIONS, NORMS
 from .validate import errors_of, locate
-from .variants import LoadContext, inside, read_file
+from .variants import LoadContext, inside, read_file_data
 from .yamlload import LNode, to_plain
 from .zoo import specs_dir
 
@@ -93,7 +94,11 @@ class BlockSpec(SpecModel):
     act_after: bool = Field(False, description="An activation after the add (post-activation).")
 
 
-_CACHE: dict[tuple[str, str, str], tuple[DataBlockType | None, tuple[Diagnostic, ...]]] = {}
+# Declarations made, keyed by tag, where they are named, and what declares them: an inline
+# mapping by its plain content, a block file by its name and bytes (its tree is a function of
+# them), so a sweep need not flatten the file's tree again to key it.
+_CACHE: dict[tuple[str, str, str | tuple[str, bytes]],
+             tuple[DataBlockType | None, tuple[Diagnostic, ...]]] = {}
 _CACHE_MAX = 128
 
 
@@ -119,18 +124,21 @@ def declared_scope(tree: LNode, ctx: LoadContext) -> BlockScope:
 
 def _declaration(tag: str, value: LNode, ctx: LoadContext) -> DataBlockType | None:
     """Read one declaration: a block file's path, or an inline mapping."""
+    content: str | tuple[str, bytes]
     if isinstance(value.value, str):
-        decl_node = _read_block_file(value, ctx)
-        if decl_node is None:
+        read = _read_block_file(value, ctx)
+        if read is None:
             return None
+        decl_node, content = read
         source = value.value
     elif isinstance(value.value, dict):
         decl_node, source = value, value.span.file
+        content = repr(to_plain(decl_node))
     else:
         ctx.diags.append(error("ARC103", f"blocks.{tag} must be a block file path or a "
                                "mapping", value.span, hint="write `my_block: my_block.yaml`"))
         return None
-    key = (tag, value.span.file + ":" + source, repr(to_plain(decl_node)))
+    key = (tag, value.span.file + ":" + source, content)
     hit = _CACHE.get(key)
     if hit is None:
         diags: list[Diagnostic] = []
@@ -143,15 +151,18 @@ def _declaration(tag: str, value: LNode, ctx: LoadContext) -> DataBlockType | No
     return hit[0]
 
 
-def _read_block_file(value: LNode, ctx: LoadContext) -> LNode | None:
-    """Read the block file a path names, under the same folder policy as `extends`."""
+def _read_block_file(value: LNode, ctx: LoadContext) -> tuple[LNode, tuple[str, bytes]] | None:
+    """Read the block file a path names, under the same folder policy as `extends`; return its
+    tree and what it was parsed from (its name and bytes)."""
     ref = str(value.value)
     if not ref or "://" in ref or "\x00" in ref:
         ctx.diags.append(error("ARC153", f"'{ref}' is not a block file path", value.span,
                                hint="give a path relative to this file, e.g. blocks/my.yaml"))
         return None
-    here = Path(value.span.file)
-    path = here.parent / ref if not here.name.startswith("<") else Path.cwd() / ref
+    # Paths of up to PATH_MAX are kept (a hostile megabyte-long name is not).
+    here, path = (_named if len(ref) <= 4096 else _named.__wrapped__)(value.span.file, ref)
+    if here.name.startswith("<"):  # text in memory: relative to the working directory
+        path = Path.cwd() / ref
     # A built-in spec's own block files (specs/blocks/) are part of the zoo: a user's spec
     # that extends it reads them from wherever it lies.
     # (Checked last: resolving paths costs system calls, and a file in the spec's own folder
@@ -163,12 +174,22 @@ def _read_block_file(value: LNode, ctx: LoadContext) -> LNode | None:
             "ARC154", f"block file '{ref}' lies outside the spec's folder {ctx.root_dir}",
             value.span, hint="move the block file next to the spec, or pass --allow-outside"))
         return None
-    tree = read_file(path, str(path), ctx, value.span)
-    if tree is not None and not isinstance(tree.value, dict):
+    display = str(path)
+    tree, data = read_file_data(path, display, ctx, value.span)
+    if tree is None:
+        return None
+    if not isinstance(tree.value, dict):
         ctx.diags.append(error("ARC103", f"block file '{ref}' must hold a mapping", tree.span,
                                hint="see docs/blocks.md for the block file format"))
         return None
-    return tree
+    return tree, (display, data)
+
+
+@functools.lru_cache(maxsize=256)  # a sweep names the same block file from the same spec
+def _named(file: str, ref: str) -> tuple[Path, Path]:
+    """The file that names a block file, and the block file's path beside it."""
+    here = Path(file)
+    return here, here.parent / ref
 
 
 def _build(tag: str, node: LNode, diags: list[Diagnostic]) -> DataBlockType | None:

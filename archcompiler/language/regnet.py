@@ -74,9 +74,10 @@ def generate_regnet(wa: float, w0: int, wm: float, depth: int, quantum: int = 8
                     ) -> tuple[list[int], list[int]]:
     """pycls's `generate_regnet`: per-stage widths and depths (stages in increasing width)."""
     per_block = []
+    log_wm = math.log(wm)  # the same value each block: computed once
     for j in range(depth):
         u = w0 + wa * j
-        k = round(math.log(u / w0) / math.log(wm))
+        k = round(math.log(u / w0) / log_wm)
         per_block.append(round(w0 * wm ** k / quantum) * quantum)
     widths = sorted(set(per_block))
     return widths, [per_block.count(w) for w in widths]

@@ -8,6 +8,7 @@ blocks the spec declares). The models are generic in the block slot, so the publ
 Schema is the same models with the union of the built-in block configs in that slot.
 """
 
+import functools
 import json
 import typing
 from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeVar
@@ -292,6 +293,7 @@ def block_union() -> Any:
     return Annotated[typing.Union[configs], Field(discriminator="type")]
 
 
+@functools.cache  # the same class each time; subscripting a generic model costs ~1 us a call
 def spec_model() -> type[BaseModel]:
     """The static `Spec` model: block mappings are `BlockRef`s, checked in a second pass."""
     return Spec[BlockRef]

@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from json.encoder import encode_basestring
 from typing import Union
 
 import yaml
@@ -170,6 +171,8 @@ def mapping_text(spec: Mapping[str, object]) -> tuple[str | None, list[Diagnosti
 
 def _scalar(value: object) -> str:
     """YAML text for a plain scalar; strings are JSON-quoted (valid YAML), so they stay strings."""
+    if isinstance(value, str):  # as json.dumps(value, ensure_ascii=False), without its encoder
+        return encode_basestring(value)
     if value is None:
         return "null"
     if value is True or value is False:
@@ -185,11 +188,12 @@ def _scalar(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _located(value: object, file: str, line: int, col: int,
-             diags: list[Diagnostic]) -> tuple[str, LNode]:
+def _located(value: object, file: str, line: int, col: int, diags: list[Diagnostic],
+             key_span: Span | None = None) -> tuple[str, LNode]:
     """Write plain data as one line of YAML flow text, and locate each value in that text.
 
     Python values are taken as they are, never re-read as YAML text: `"10"` stays a string.
+    `key_span` is where the value's key is written, when it is a mapping's value.
     """
     span = Span(file, line, col)
     if isinstance(value, list):
@@ -199,21 +203,22 @@ def _located(value: object, file: str, line: int, col: int,
             parts.append(text)
             items.append(node)
             at += len(text) + 2
-        return "[" + ", ".join(parts) + "]", LNode(items, span)
+        return "[" + ", ".join(parts) + "]", LNode(items, span, key_span)
     if isinstance(value, dict):
         parts, children, at = [], {}, col + 1
         for key, item in value.items():
             key_text = _scalar(key)
-            text, node = _located(item, file, line, at + len(key_text) + 2, diags)
+            here = Span(file, line, at)
+            text, node = _located(item, file, line, at + len(key_text) + 2, diags, here)
             if isinstance(key, str):
-                children[key] = LNode(node.value, node.span, Span(file, line, at))
+                children[key] = node
             else:
                 diags.append(error("ARC011", f"mapping keys must be strings, not {key!r}",
-                                   Span(file, line, at), hint="use a plain word as the key"))
+                                   here, hint="use a plain word as the key"))
             parts.append(f"{key_text}: {text}")
             at += len(key_text) + len(text) + 4
-        return "{" + ", ".join(parts) + "}", LNode(children, span)
-    return _scalar(value), LNode(value, span)  # type: ignore[arg-type]
+        return "{" + ", ".join(parts) + "}", LNode(children, span, key_span)
+    return _scalar(value), LNode(value, span, key_span)  # type: ignore[arg-type]
 
 
 def _key_path(key: str, file: str, line: int, diags: list[Diagnostic]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import typing
 from collections.abc import Collection, Sequence
 from typing import Any
@@ -213,13 +214,16 @@ def _drop_branch_mismatches(errs: list[Any], root: LNode) -> list[Any]:
             or not any(len(q) > len(p) and q[:len(p)] == p for q in paths)]
 
 
-def _literals_at(path: Sequence[str | int]) -> set[object]:  # in the spec model
+def _literals_at(path: Sequence[str | int]) -> frozenset[object]:  # in the spec model
     """Return the Literal choices of the field at `path` (empty when it is not a Literal)."""
-    models: list[type[BaseModel]] = [spec_model()]
+    return _literals_of(spec_model(), tuple(seg for seg in path if isinstance(seg, str)))
+
+
+@functools.lru_cache(maxsize=256)  # a sweep asks the same few fields again and again
+def _literals_of(model: type[BaseModel], path: tuple[str, ...]) -> frozenset[object]:
+    models: list[type[BaseModel]] = [model]
     annotations: list[Any] = []
     for seg in path:
-        if isinstance(seg, int):
-            continue
         annotations = [m.model_fields[seg].annotation for m in models if seg in m.model_fields]
         models = [sub for a in annotations for sub in _models_in(a)]
     found: set[object] = set()
@@ -230,11 +234,13 @@ def _literals_at(path: Sequence[str | int]) -> set[object]:  # in the spec model
             found.update(typing.get_args(ann))
         else:
             todo.extend(typing.get_args(ann))
-    return found
+    return frozenset(found)
 
 
 def _yaml11_words(node: LNode, path: list[str | int]) -> list[Diagnostic]:
     """Flag plain yes/no/on/off unless the field lists that exact word as a choice."""
+    if not node.has_yaml11_words:
+        return []
     if isinstance(node.value, dict):
         return [d for k, v in node.value.items() for d in _yaml11_words(v, [*path, k])]
     if isinstance(node.value, list):

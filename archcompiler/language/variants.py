@@ -13,6 +13,7 @@ import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from ..core.diagnostics import Diagnostic, Span, did_you_mean, error
 from ..core.limits import DEFAULT_LIMITS
@@ -20,6 +21,8 @@ from .yamlload import MAX_BYTES, LNode, decode_source, parse_yaml
 from .zoo import builtin_names, builtin_path, looks_like_name, specs_dir
 
 MAX_CHAIN = DEFAULT_LIMITS.max_extends
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 def merge(base: LNode, child: LNode) -> LNode:
@@ -84,43 +87,80 @@ def parse_cached(data: bytes, display: str) -> tuple[str | None, LNode | None,
         diags += more
     found = (text, tree, tuple(diags))
     if len(data) <= _CACHED_BYTES:
-        if len(_PARSED) >= _PARSED_MAX:
-            try:  # drop the oldest: sweeps reuse a few recent bases
-                _PARSED.pop(next(iter(_PARSED)), None)
-            except (StopIteration, RuntimeError):  # emptied or resized by another thread
-                pass
-        _PARSED[key] = found
+        _remember(_PARSED, key, found, _PARSED_MAX)
     return found
 
 
+# Merged chains keyed by the trees of their layers as read (ids; the entry holds the trees, so
+# no id is reused while it lives): the merge is a function of those trees, and a sweep over one
+# base reads the same cached trees each time, so it merges them once.
+_MERGED: dict[tuple[int, ...], tuple[tuple[LNode, ...], LNode]] = {}
+_MERGED_MAX = 64
+
+
+def _remember(table: dict[K, V], key: K, value: V, bound: int) -> None:
+    """Keep `value` under `key`, first dropping the oldest entry of a full table."""
+    if len(table) >= bound:
+        try:  # drop the oldest: sweeps reuse a few recent bases
+            table.pop(next(iter(table)), None)
+        except (StopIteration, RuntimeError):  # emptied or resized by another thread
+            pass
+    table[key] = value
+
+
 def clear_cache() -> None:
-    """Forget every parsed file (for benchmarks and tests that time a cold load)."""
+    """Forget every parsed file and merged chain (for benchmarks and tests that time a cold load)."""
     _PARSED.clear()
+    _MERGED.clear()
 
 
 def read_file(path: Path, display: str, ctx: LoadContext, at: Span | None) -> LNode | None:
     """Read and parse one file, recording its text for caret display."""
+    return read_file_data(path, display, ctx, at)[0]
+
+
+def read_file_data(path: Path, display: str, ctx: LoadContext, at: Span | None
+                   ) -> tuple[LNode | None, bytes]:
+    """`read_file`, also giving the bytes parsed (empty when none could be read): the tree is
+    a function of them and `display`, so they key what is made from it."""
     if ctx.unsaved:
         held = ctx.unsaved.get(unsaved_key(path))
         if held is not None:  # an editor's buffer; lone surrogates fail decoding with ARC002
-            return _parsed(held.encode("utf-8", "surrogatepass"), display, ctx)
+            data = held.encode("utf-8", "surrogatepass")
+            return _parsed(data, display, ctx), data
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):  # a folder, a FIFO, /dev/zero: never opened (a FIFO blocks)
             raise OSError(0, "not a regular file")
         size = info.st_size
-        with path.open("rb") as stream:
+        # A bare descriptor: a buffered file object costs twice the read of a small spec.
+        fd = os.open(path, os.O_RDONLY)
+        try:
             # Enough to report the size bound, no more. Asking for the file's own size (not the
             # bound) saves allocating a 1 MiB buffer per read, which a sweep pays per variant.
-            data = stream.read(min(size, MAX_BYTES) + 1)
+            data = _read_upto(fd, min(size, MAX_BYTES) + 1)
             if len(data) > size:  # it grew since stat: read on, up to the bound
-                data += stream.read(MAX_BYTES + 1 - len(data))
+                data += _read_upto(fd, MAX_BYTES + 1 - len(data))
+        finally:
+            os.close(fd)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         ctx.diags.append(error("ARC155", f"cannot read '{display}': {reason}", at,
                                hint="check the path; `extends` paths are relative to the file"))
-        return None
-    return _parsed(data, display, ctx)
+        return None, b""
+    return _parsed(data, display, ctx), data
+
+
+def _read_upto(fd: int, count: int) -> bytes:
+    """Read `count` bytes, or up to the end of the file if it ends first (as a buffered read)."""
+    chunks = []
+    while count > 0:
+        chunk = os.read(fd, count)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        count -= len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _parsed(data: bytes, display: str, ctx: LoadContext) -> LNode | None:
@@ -132,8 +172,31 @@ def _parsed(data: bytes, display: str, ctx: LoadContext) -> LNode | None:
     return tree
 
 
+def _plainly_below(path: Path, folder: Path) -> bool:
+    """True when `path` is `folder` plus names that exist and are no links (then following
+    links in `path` changes only its `folder` part, so it lies in `folder`); False: unknown."""
+    if os.name != "posix":  # junctions and drive letters: leave them to resolve()
+        return False
+    inner, outer = path.parts, folder.parts
+    if len(inner) <= len(outer) or inner[:len(outer)] != outer or ".." in inner:
+        return False
+    # One lstat a name below the folder, where resolve() takes one a name of the whole path
+    # and a stat of each result: a sweep checks its block file once a variant.
+    at = str(folder)
+    for name in inner[len(outer):]:
+        at = os.path.join(at, name)
+        try:
+            if stat.S_ISLNK(os.lstat(at).st_mode):
+                return False
+        except OSError:  # missing, unreadable, a loop above: resolve() decides
+            return False
+    return True
+
+
 def inside(path: Path, folder: Path) -> bool:
     """True when `path`, with every link followed, lies in `folder` (a link loop is outside)."""
+    if _plainly_below(path, folder):
+        return True
     try:
         path.resolve().relative_to(folder.resolve())
         return True
@@ -209,6 +272,8 @@ def _load_layers(first: _Layer, ctx: LoadContext) -> LNode | None:
     A loop, not a recursion: `--max-extends 5000` may allow a chain deeper than Python's stack.
     """
     layers: list[LNode] = []
+    read_trees: list[LNode] = []  # each layer as read, `extends` and all: what the merge keys on
+    reused = True  # every layer from a small file, whose tree the parse cache hands out again
     pushed = 0
     layer: _Layer | None = first
     try:
@@ -229,6 +294,9 @@ def _load_layers(first: _Layer, ctx: LoadContext) -> LNode | None:
             tree = read()
             if tree is None:
                 return None
+            read_trees.append(tree)
+            reused = reused and here is not None and \
+                len(ctx.sources.get(display, "")) <= _CACHED_BYTES
             ref_node = tree.get("extends")
             if ref_node is None or ref_node.value is None:  # `extends: null`: no base
                 layers.append(tree)
@@ -241,14 +309,24 @@ def _load_layers(first: _Layer, ctx: LoadContext) -> LNode | None:
             layer = _file_layer(found[0], found[1], ctx, ref_node.span)
     finally:
         del ctx.chain[len(ctx.chain) - pushed:]
+    if len(layers) == 1:
+        return layers[0]
+    chain_key = tuple(map(id, read_trees))
+    hit = _MERGED.get(chain_key) if reused else None
+    if hit is not None and all(a is b for a, b in zip(hit[0], read_trees)):
+        return hit[1]
     merged = layers[-1]
     for own_layer in reversed(layers[:-1]):
         merged = merge(merged, own_layer)
+    if reused:
+        _remember(_MERGED, chain_key, (tuple(read_trees), merged), _MERGED_MAX)
     return merged
 
 
 def drop_nulls(node: LNode) -> LNode:
     """Remove null mapping values, so an explicit null means 'use the default' everywhere."""
+    if not node.has_nulls:  # the same tree: shared subtrees stay shared, and are not walked
+        return node
     if isinstance(node.value, dict):
         kept = {k: drop_nulls(v) for k, v in node.value.items() if v.value is not None}
         return LNode(kept, node.span, node.key_span)

@@ -39,6 +39,36 @@ class LNode:
         """Return the child under `key` when this is a mapping, else None."""
         return self.value.get(key) if isinstance(self.value, dict) else None
 
+    # Facts about the subtree, worked out once a node and kept in its __dict__ (not fields: they
+    # take no part in equality, hashing or repr): trees are never changed, and a sweep's trees
+    # share most nodes (cached parses and merges), so a walk can skip what it knows. No lock:
+    # two threads that both work one out write the same answer.
+
+    @property
+    def has_nulls(self) -> bool:
+        """Whether some mapping below (this one included) holds a null value."""
+        found: bool | None = self.__dict__.get("_has_nulls")
+        if found is None:
+            value = self.value
+            found = (any(v.value is None or v.has_nulls for v in value.values())
+                     if isinstance(value, dict) else
+                     any(v.has_nulls for v in value) if isinstance(value, list) else False)
+            self.__dict__["_has_nulls"] = found
+        return found
+
+    @property
+    def has_yaml11_words(self) -> bool:
+        """Whether this value or one below is a plain yes/no/on/off (see `yaml11_bool`)."""
+        found: bool | None = self.__dict__.get("_has_yaml11_words")
+        if found is None:
+            value = self.value
+            found = (any(v.has_yaml11_words for v in value.values())
+                     if isinstance(value, dict) else
+                     any(v.has_yaml11_words for v in value) if isinstance(value, list)
+                     else self.yaml11_bool)
+            self.__dict__["_has_yaml11_words"] = found
+        return found
+
 
 def to_plain(node: LNode) -> object:
     """Strip locations, giving the plain Python value pydantic validates."""

@@ -26,8 +26,14 @@ def builtin_path(name: str) -> Path | None:
     """Return the file of the built-in spec `name`, or None when there is none."""
     if not _NAME.match(name) or name.endswith((".yaml", ".yml")):
         return None
-    path = specs_dir() / f"{name}.yaml"
-    return path if path.is_file() else None
+    path = _zoo_file(name)
+    return path if path.is_file() else None  # asked each time: a file may come or go
+
+
+@functools.lru_cache(maxsize=256)
+def _zoo_file(name: str) -> Path:
+    """Where the built-in spec `name` would be (made once a name: a sweep names a few often)."""
+    return specs_dir() / f"{name}.yaml"
 
 
 def looks_like_name(ref: str) -> bool:
