@@ -326,7 +326,6 @@ def test_the_forward_follows_the_ir_and_refuses_what_it_cannot_run() -> None:
 
 
 def test_check_shapes_reports_a_wrong_prediction() -> None:
-    import dataclasses
 
     report = archcompiler.analyze("resnet20")
     model = archcompiler.build_module(report, seed=0)
