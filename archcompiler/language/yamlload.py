@@ -317,8 +317,20 @@ def parse_yaml(text: str, file: str) -> tuple[LNode | None, list[Diagnostic]]:
     return root, diags
 
 
+# A bare number after blanks (`--set stages.widths.w0=32`, as `archc sample` writes each draw):
+# libyaml would give one plain scalar at the first non-blank column, so it is resolved here as
+# the composer resolves one, without starting a parser (a sample parses five a model).
+_BARE_NUMBER = re.compile(r" *([-+]?[0-9][0-9.eE+-]{0,40})")
+
+
 def parse_value(text: str, file: str, empty: Span) -> tuple[LNode | None, list[Diagnostic]]:
     """Parse one YAML value of any kind (an override's); empty text is null located at `empty`."""
+    bare = _BARE_NUMBER.fullmatch(text)
+    if bare is not None:
+        span = Span(file, 1, bare.start(1) + 1)
+        found: list[Diagnostic] = []
+        value = _resolve_plain(bare.group(1), span, found)
+        return LNode(value, span, None, value in _YAML11_BOOL), found
     root, diags, parsed = _compose(text, file)
     if not parsed:
         return None, diags
