@@ -96,6 +96,11 @@ def block_key(b: ResolvedBlock, spec: ResolvedSpec) -> Key | None:
     return _INTERNED.setdefault(key, key)
 
 
+# A named tuple made from its fields' tuple directly (as its own `_make` does), skipping the
+# generated Python __new__: renaming makes a node per node of every repeated block.
+_tuple = tuple.__new__
+
+
 def _renamed(hit: Lowered, b: ResolvedBlock, x: str) -> Lowered:
     """The memoised nodes and record of an identical block, under `b`'s name and input `x`."""
     rec, plan = hit.record, hit.plan
@@ -107,9 +112,10 @@ def _renamed(hit: Lowered, b: ResolvedBlock, x: str) -> Lowered:
     for n, suffix, module, ins in zip(hit.nodes, plan.suffixes, plan.modules, plan.inputs):
         name = new + suffix
         names.append(name)
-        nodes.append(Node(name, n.attrs, (names[ins[0]],) if len(ins) == 1 else
-                          tuple([names[i] for i in ins]), n.span,
-                          None if module is None else new + module, block, n.stage, n.role))
+        nodes.append(_tuple(Node, (name, n.attrs, (names[ins[0]],) if len(ins) == 1 else
+                                   tuple([names[i] for i in ins]), n.span,
+                                   None if module is None else new + module, block, n.stage,
+                                   n.role)))
     return Lowered(tuple(nodes), rec.moved(block, b.index, x, names[plan.output],
                                            tuple(names[1:])), plan)
 

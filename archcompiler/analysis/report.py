@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar, NamedTuple
 
 from ..core.diagnostics import Diagnostic, Severity, Span, error
-from ..ir.graph import Graph, Node, Role
-from ..ir.ops import Op, Shape, ShapeError
+from ..ir.graph import Graph, Node
+from ..ir.ops import Shape, ShapeError
 from ..language.resolved import ResolvedSpec
 from ..language.zoo import display_path
 from .lower import Segment
@@ -79,10 +79,8 @@ class Report:
     @property
     def weighted_depth(self) -> int:
         """Weighted layers as the paper counts them: the stem conv, every main-path conv of a
-        block, the fc. Shortcut and side-branch (SE) convs are no layers, and a deep stem counts
-        as the one stem conv it replaces."""
-        return 2 + sum(1 for n in self.graph.windowed
-                       if n.block is not None and n.attrs.OP == Op.CONV and n.role == Role.MAIN)
+        block, the fc (`Graph.weighted_depth`)."""
+        return self.graph.weighted_depth
 
     def rows(self, depth: str = "stage") -> list[Row]:
         """The summary table's rows at stage, block or layer depth, as typed values."""
@@ -113,6 +111,9 @@ class Report:
 # (a block's content key, its input shape) -> the infos of its nodes, in order
 # (..., the first node's name) -> the same, named for that block
 _SHAPED: LRU[tuple[object, ...], tuple[NodeInfo, ...]] = register(LRU(doorkeeper=True))
+
+
+_tuple = tuple.__new__  # a named tuple from its fields' tuple (see `lower._renamed`)
 
 
 def infer(graph: Graph, segments: Sequence[Segment] = ()
@@ -152,7 +153,7 @@ def infer(graph: Graph, segments: Sequence[Segment] = ()
                 continue
             local.setdefault(key, hit)
             if hit[0].name != first:
-                hit = tuple([NodeInfo(n.name, i.op, i.shape, i.params, i.macs)
+                hit = tuple([_tuple(NodeInfo, (n.name, i[1], i[2], i[3], i[4]))
                              for n, i in zip(block, hit)])
                 _SHAPED.put(at, hit)
         for info in hit:

@@ -12,7 +12,7 @@ from functools import cached_property
 from typing import Any, NamedTuple
 
 from ..core.diagnostics import Span
-from .ops import OpAttrs, Shape, StrEnum
+from .ops import Op, OpAttrs, Shape, StrEnum
 
 __all__ = ["BlockRecord", "Builder", "Graph", "Node", "Role", "Shape", "StageRecord"]
 
@@ -124,6 +124,15 @@ class Graph:
         # Rules and counts about convs and strides walk these, not every node: a ResNet-50 has
         # 54 of its 176 nodes here, and a sweep runs the rules for every variant.
         return tuple([n for n in self.nodes if n.attrs.WINDOWED])
+
+    @cached_property
+    def weighted_depth(self) -> int:
+        """Weighted layers as the paper counts them: the stem conv, every main-path conv of a
+        block, the fc. Shortcut and side-branch (SE) convs are no layers, and a deep stem counts
+        as the one stem conv it replaces."""
+        # Kept: the name rule, a sweep's variant name and its row each ask for it.
+        return 2 + sum(1 for n in self.windowed
+                       if n.block is not None and n.attrs.OP == Op.CONV and n.role == Role.MAIN)
 
     @property
     def output(self) -> str:
