@@ -8,13 +8,15 @@ seed gives the same models whatever --jobs is. Rows, files and tables are the sw
 from __future__ import annotations
 
 import argparse
+import gc
 import itertools
 import random
 import sys
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ..core.diagnostics import SpecError
@@ -30,6 +32,7 @@ from .term import Progress
 
 MAX_COUNT = 100_000
 MAX_DRAWS = 2_000_000
+_GC_THRESHOLDS = (50_000, 20, 20)
 _BATCH = 64  # draws a worker analyses at a time (about 0.1 s)
 
 Draws = Sequence[tuple[int, dict[str, object]]]
@@ -165,11 +168,18 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, job: SampleJob, dists: list[Dist],
          rng: random.Random, limit: int) -> tuple[list[backend.SweepRow], int, list[backend.SweepRow]]:
     """Draw in batches, analyse them (in order), keep those that pass, until --count."""
+    jobs = max(1, args.jobs or 1)
+    with _quiet_gc():
+        return _analyse(args, job, dists, rng, limit, jobs)
+
+
+def _analyse(args: argparse.Namespace, job: SampleJob, dists: list[Dist], rng: random.Random,
+             limit: int, jobs: int) -> tuple[list[backend.SweepRow], int, list[backend.SweepRow]]:
+    """`_run`'s loop: in this process, or over `jobs` workers."""
     kept: list[backend.SweepRow] = []
     drawn = 0  # draws whose rows were looked at, not those analysed ahead and left over
     counter = itertools.count(1)
     progress = Progress(args.count)
-    jobs = max(1, args.jobs or 1)
     pool = ProcessPoolExecutor(jobs, mp_context=_context()) if jobs > 1 else None
     # With workers, a few batches are in flight at once and read back in the order drawn: the
     # workers never wait for the parent to filter a batch, and the kept models are the same
@@ -200,3 +210,22 @@ def _run(args: argparse.Namespace, job: SampleJob, dists: list[Dist],
         if pool is not None:
             pool.shutdown(cancel_futures=True)
     return kept, drawn, kept
+
+
+@contextmanager
+def _quiet_gc() -> Iterator[None]:
+    """Spare the garbage collector what a sample never frees (as mypy tunes it for a run).
+
+    Everything made so far (modules, the parsed base, its first analysis) lives to the end, so
+    it is frozen out of every collection; and a sample allocates a thousand short-lived objects
+    a model, almost none in cycles, so collections wait for more of them. Workers forked inside
+    inherit both; the caller's settings come back after (tests run samples in-process).
+    """
+    before = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(*_GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import random
@@ -46,6 +47,15 @@ def test_distributions_stay_on_their_grid() -> None:
 def test_bad_distributions_say_how(entry: str, fix: str) -> None:
     with pytest.raises(ValueError, match=fix):
         parse_dist(entry)
+
+
+def test_a_sample_gives_the_collector_back_as_it_found_it(capsys: Capsys) -> None:
+    """The sample tunes the garbage collector for its run, and restores it (in-process runs)."""
+    before = gc.get_threshold()
+    rc, _, _ = run_cli(capsys, "sample", *CIFAR, "--count", "3", "--seed", "3", "--json")
+    assert rc == 0
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
 
 
 def test_same_seed_same_models_whatever_the_jobs(capsys: Capsys) -> None:
