@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import operator
+from collections.abc import Hashable
 from dataclasses import fields
 from typing import NamedTuple
 
@@ -21,7 +22,7 @@ from ..ir.graph import BlockRecord, Builder, Graph, Node, Role
 from ..ir.ops import Input
 from ..language.resolved import ResolvedSpec
 from .blocklint import lint_block
-from .memo import LRU, MAX_ENTRIES, Key, memo_on, register
+from .memo import LRU, MAX_ENTRIES, Key, memo_on, moved, register
 
 # The optional stem and head modules; a net without one keeps it as a None attribute.
 _OPTIONAL_TOP = ("maxpool", "avgpool_stem", "dropout")
@@ -53,11 +54,13 @@ class Plan(NamedTuple):
 
 
 class Lowered(NamedTuple):
-    """A block's lowering as memoised: its nodes and record, under the names it was made with."""
+    """A block's lowering as memoised: its nodes and record, under the names it was made with,
+    and its renamed copies by (name, input) (see `memo.moved`)."""
 
     nodes: tuple[Node, ...]
     record: BlockRecord
     plan: Plan
+    moves: dict[Hashable, Lowered | None]
 
 
 class Segment(NamedTuple):
@@ -69,8 +72,6 @@ class Segment(NamedTuple):
 
 
 _LOWERED: LRU[object, Lowered] = register(LRU(doorkeeper=True))
-# (content, name, input) -> the nodes as lowered there
-_LOWERED_AT: LRU[object, Lowered] = register(LRU(doorkeeper=True))
 # Every field of a resolved block but its name and place: what its lowering may read.
 _CONTENT = operator.attrgetter(*(f.name for f in fields(ResolvedBlock)
                                  if f.name not in ("name", "index")))
@@ -104,8 +105,6 @@ _tuple = tuple.__new__
 def _renamed(hit: Lowered, b: ResolvedBlock, x: str) -> Lowered:
     """The memoised nodes and record of an identical block, under `b`'s name and input `x`."""
     rec, plan = hit.record, hit.plan
-    if rec.name == b.name and rec.input == x:
-        return hit
     new, block = b.name + ".", b.name
     names = [x]
     nodes = []
@@ -117,7 +116,7 @@ def _renamed(hit: Lowered, b: ResolvedBlock, x: str) -> Lowered:
                                    None if module is None else new + module, block, n.stage,
                                    n.role)))
     return Lowered(tuple(nodes), rec.moved(block, b.index, x, names[plan.output],
-                                           tuple(names[1:])), plan)
+                                           tuple(names[1:])), plan, {})
 
 
 def _plan(nodes: list[Node], record: BlockRecord) -> Plan | None:
@@ -152,16 +151,12 @@ def _block_memo(b: ResolvedBlock, x: str, root: Builder, spec: ResolvedSpec,
     key = block_key(b, spec) if memo_on() else None
     start = len(root.nodes)
     if key is not None:
-        at = (key, b.name, x)
-        hit = _LOWERED_AT.get(at)
-        if hit is None:
-            source = local.get(key) or _LOWERED.get(key)
-            if source is not None:
-                hit = _renamed(source, b, x)
-                if hit is not source:
-                    _LOWERED_AT.put(at, hit)  # kept when this name recurs (the doorkeeper)
-        if hit is not None:
-            local.setdefault(key, hit)
+        source = local.get(key) or _LOWERED.get(key)
+        if source is not None:
+            local.setdefault(key, source)
+            rec = source.record
+            hit = source if rec.name == b.name and rec.input == x else moved(
+                source.moves, (b.name, x), _renamed, source, b, x)
             root.nodes.extend(hit.nodes)
             return hit.record, Segment(key, start, len(root.nodes))
     record = _block(b, x, root, spec)
@@ -171,7 +166,7 @@ def _block_memo(b: ResolvedBlock, x: str, root: Builder, spec: ResolvedSpec,
     plan = _plan(nodes, record)
     if plan is None:
         return record, None
-    lowered = Lowered(tuple(nodes), record, plan)
+    lowered = Lowered(tuple(nodes), record, plan, {})
     local[key] = lowered
     _LOWERED.put(key, lowered)  # kept when another net offers it again (the doorkeeper)
     return record, Segment(key, start, len(root.nodes))

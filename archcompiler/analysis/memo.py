@@ -9,7 +9,8 @@ costs are kept the same way. Both tables are bounded (least recently used entrie
 guarded by a lock, so threads may share them. An entry is admitted on its second offer only
 (a doorkeeper of hashes): in spaces of distinct nets (sampled RegNetX) most blocks occur in one
 net only, and keeping them would only evict and churn the garbage collector; repeats within one
-net are served by a table local to that analysis. `ARCHC_MEMO=0` in the environment, or
+net are served by a table local to that analysis. Each entry keeps its own renamed copies (a
+sweep's variants repeat their block names), admitted the same way (`moved`). `ARCHC_MEMO=0` in the environment, or
 `memo_enabled(False)`, switches memoisation off (the random-spec cross-checks run both ways).
 """
 
@@ -18,14 +19,15 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, ParamSpec, TypeVar
 
-__all__ = ["LRU", "Key", "clear_memo", "memo_enabled", "memo_on"]
+__all__ = ["LRU", "Key", "clear_memo", "memo_enabled", "memo_on", "moved"]
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+P = ParamSpec("P")
 
 MAX_ENTRIES = 1024  # blocks: a ResNet-50 has 16, of which 8 distinct; a sweep shares most;
 # more entries cost more than they save on spaces of distinct nets (RegNetX: see bench_memo.py)
@@ -98,6 +100,29 @@ class LRU(Generic[K, V]):
 
     def __len__(self) -> int:
         return len(self._data)
+
+
+MAX_MOVES = 32  # renamed copies kept per entry: a ResNet-50's widest repeat is 5 blocks a stage
+
+
+def moved(moves: dict[Hashable, V | None], at: Hashable, make: Callable[P, V], *args: P.args,
+          **kwargs: P.kwargs) -> V:
+    """An entry as it is named at `at` (a block's name and input): kept, or `make(*args)`.
+
+    `moves` is the entry's own table of renamed copies: no lock and no second lookup in the
+    shared tables, and it goes when the entry goes. A copy is kept on its second ask only (the
+    entry's doorkeeper): a sweep's variants repeat their names, a sample's rarely do. Dict reads
+    and writes are atomic, so threads at worst make a copy twice.
+    """
+    got = moves.get(at)
+    if got is not None:
+        return got
+    value = make(*args, **kwargs)
+    if at in moves:
+        moves[at] = value
+    elif len(moves) < MAX_MOVES:
+        moves[at] = None
+    return value
 
 
 _state = {"on": os.environ.get("ARCHC_MEMO", "1") not in ("0", "off", "false")}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, NamedTuple
 
@@ -12,7 +12,7 @@ from ..ir.ops import Shape, ShapeError
 from ..language.resolved import ResolvedSpec
 from ..language.zoo import display_path
 from .lower import Segment
-from .memo import LRU, register
+from .memo import LRU, moved, register
 from .table import MAC_CONVENTION, Row, report_dict, report_json, rows
 
 __all__ = ["MAC_CONVENTION", "NodeInfo", "Report", "check_input_shape", "infer"]
@@ -108,12 +108,23 @@ class Report:
         return f"{display_path(span.file)}:{span.line}"
 
 
+class Shaped(NamedTuple):
+    """A block's inferred nodes as memoised, under the names they were made with, and their
+    renamed copies by the block's first node name (see `memo.moved`)."""
+
+    infos: tuple[NodeInfo, ...]
+    moves: dict[Hashable, tuple[NodeInfo, ...] | None]
+
+
 # (a block's content key, its input shape) -> the infos of its nodes, in order
-# (..., the first node's name) -> the same, named for that block
-_SHAPED: LRU[tuple[object, ...], tuple[NodeInfo, ...]] = register(LRU(doorkeeper=True))
-
-
+_SHAPED: LRU[tuple[object, ...], Shaped] = register(LRU(doorkeeper=True))
 _tuple = tuple.__new__  # a named tuple from its fields' tuple (see `lower._renamed`)
+
+
+def _renamed(block: Sequence[Node], infos: tuple[NodeInfo, ...]) -> tuple[NodeInfo, ...]:
+    """The infos of an identical block under the names of `block`'s nodes."""
+    return tuple([_tuple(NodeInfo, (n.name, i[1], i[2], i[3], i[4]))
+                  for n, i in zip(block, infos)])
 
 
 def infer(graph: Graph, segments: Sequence[Segment] = ()
@@ -126,7 +137,7 @@ def infer(graph: Graph, segments: Sequence[Segment] = ()
     """
     infos: dict[str, NodeInfo] = {}
     diags: list[Diagnostic] = []
-    local: dict[tuple[object, ...], tuple[NodeInfo, ...]] = {}  # this net's, as in `lower`
+    local: dict[tuple[object, ...], Shaped] = {}  # this net's, as in `lower`
     nodes = graph.nodes
     done = 0
     for seg in segments:
@@ -139,23 +150,19 @@ def infer(graph: Graph, segments: Sequence[Segment] = ()
         if in_shape is None:
             _infer_nodes(block, infos, diags)
             continue
+        key = (seg.key, in_shape)
+        shaped = local.get(key) or _SHAPED.get(key)
+        if shaped is None:
+            _infer_nodes(block, infos, diags)
+            if not diags:
+                local[key] = shaped = Shaped(tuple([infos[n.name] for n in block]), {})
+                _SHAPED.put(key, shaped)
+            continue
+        local.setdefault(key, shaped)
+        hit = shaped.infos
         first = block[0].name
-        at = (seg.key, in_shape, first)
-        hit = _SHAPED.get(at)
-        if hit is None:
-            key = (seg.key, in_shape)
-            hit = local.get(key) or _SHAPED.get(key)
-            if hit is None:
-                _infer_nodes(block, infos, diags)
-                if not diags:
-                    local[key] = shaped = tuple([infos[n.name] for n in block])
-                    _SHAPED.put(key, shaped)
-                continue
-            local.setdefault(key, hit)
-            if hit[0].name != first:
-                hit = tuple([_tuple(NodeInfo, (n.name, i[1], i[2], i[3], i[4]))
-                             for n, i in zip(block, hit)])
-                _SHAPED.put(at, hit)
+        if hit[0].name != first:
+            hit = moved(shaped.moves, first, _renamed, block, shaped.infos)
         for info in hit:
             infos[info.name] = info
     if done < len(nodes):

@@ -12,8 +12,8 @@ import threading
 import pytest
 
 import archcompiler
-from archcompiler.analysis.lower import _LOWERED, _LOWERED_AT
-from archcompiler.analysis.memo import LRU, clear_memo, memo_enabled
+from archcompiler.analysis.lower import _LOWERED
+from archcompiler.analysis.memo import LRU, MAX_MOVES, clear_memo, memo_enabled, moved
 from archcompiler.analysis.report import Report
 from archcompiler.language.zoo import builtin_names
 
@@ -108,7 +108,33 @@ def test_the_doorkeeper_keeps_a_key_on_its_second_offer() -> None:
     clear_memo()
     with memo_enabled(True):
         archcompiler.analyze("resnet50")
-    assert len(_LOWERED) == 0 and len(_LOWERED_AT) == 0  # within one net: the local table
+    assert len(_LOWERED) == 0  # within one net: the local table
     with memo_enabled(True):
         archcompiler.analyze("resnet50")
     assert 0 < len(_LOWERED) <= 8
+
+
+def test_a_renamed_copy_is_kept_with_its_entry_on_its_second_ask() -> None:
+    """An entry keeps its copies under other names: the second ask keeps one, the third
+    finds it; the copies an entry keeps are bounded."""
+    made: list[str] = []
+
+    def make(name: str) -> str:
+        made.append(name)
+        return name.upper()
+
+    moves: dict[object, str | None] = {}
+    assert moved(moves, "layer3.2", make, "layer3.2") == "LAYER3.2"
+    assert moved(moves, "layer3.2", make, "layer3.2") == "LAYER3.2"
+    assert moved(moves, "layer3.2", make, "layer3.2") == "LAYER3.2"
+    assert made == ["layer3.2", "layer3.2"]
+    for i in range(3 * MAX_MOVES):
+        moved(moves, i, make, str(i))
+        moved(moves, i, make, str(i))
+    assert len(moves) == MAX_MOVES
+    # resnet50 three times: by the third, every renamed copy is kept with its entry
+    clear_memo()
+    for _ in range(3):
+        archcompiler.analyze("resnet50", overrides={"head.classes": 7})
+    entries = [e for e in _LOWERED._data.values() if e.moves]
+    assert entries and all(v is not None for e in entries for v in e.moves.values())
