@@ -99,6 +99,69 @@ def summary_ratio(tree: Path, torch_python: str, repeat: int) -> tuple[float, fl
     return archc, best([torch_python, "-c", TORCH_PATH], env, max(2, repeat // 2))
 
 
+FLOOR = "import pydantic, yaml; from pydantic import BaseModel"  # what validation must import
+
+
+def _wall(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, str]:
+    """Wall seconds of one whole process, and its stderr."""
+    t = time.perf_counter()
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True, cwd="/tmp")
+    return time.perf_counter() - t, done.stderr
+
+
+def final(args: argparse.Namespace, trees: dict[str, Path]
+          ) -> dict[str, tuple[float, str, int, str]]:
+    """Issue 17's three targets as a user meets them, in one run (rounds interleaved).
+
+    1. 10,000 resnet50 variants in-process, before and now (median wall of `--repeat` rounds);
+    2. `archc sample --space regnetx --count N --jobs J` whole process (every draw analysed),
+       and N RegNetX in one process (`run`'s generator);
+    3. `archc summary resnet152` whole process against the torch route, and against a process
+       that only imports what validation needs (Python, pydantic and PyYAML): the floor.
+    """
+    figs: dict[str, tuple[float, str, int, str]] = {}
+    walls: dict[str, list[float]] = {name: [] for name in trees}
+    for _ in range(args.repeat):
+        for name, tree in trees.items():
+            walls[name].append(run(tree, "classes", args.variants)["wall"])
+    for name, times in walls.items():
+        figs[f"memo.round2.classes_{name}"] = (
+            statistics.median(times), "s", 2, f"{args.variants:,} resnet50 variants in-process, "
+            f"{name} (median wall of {args.repeat} interleaved rounds)")
+    cmd = [sys.executable, "-m", "archcompiler", "sample", "regnetx_002", "--space", "regnetx",
+           "--count", str(args.regnets), "--seed", "0", "--csv", "--jobs", str(args.jobs)]
+    wall, err = _wall(cmd, {**os.environ, "PYTHONPATH": str(HERE)})
+    print(err.strip().splitlines()[-1], flush=True)
+    figs["memo.round2.sample_wall"] = (wall, "s", 1, f"archc sample --space regnetx --count "
+                                       f"{args.regnets:,} --jobs {args.jobs}, whole process")
+    figs["memo.round2.sample_ms"] = (wall / args.regnets * 1e3, "ms", 3,
+                                     "wall a draw of that sample")
+    one = run(HERE, "regnet", args.regnets_one)
+    figs["memo.round2.regnet_one_ms"] = (one["wall"] / args.regnets_one * 1e3, "ms", 3,
+                                         f"RegNetX in one process, wall a model "
+                                         f"({args.regnets_one:,} models)")
+    env = {**os.environ, "PYTHONPATH": str(HERE)}
+    rounds: dict[str, list[float]] = {"archc": [], "torch": [], "floor": []}
+    from bench_analysis import TORCH_PATH  # type: ignore[import-not-found]
+    for _ in range(args.repeat):
+        rounds["archc"].append(_wall([sys.executable, "-m", "archcompiler", "summary",
+                                      "resnet152"], env)[0])
+        rounds["torch"].append(_wall([args.torch_python, "-c", TORCH_PATH], env)[0])
+        rounds["floor"].append(_wall([sys.executable, "-c", FLOOR])[0])
+    med = {k: statistics.median(v) for k, v in rounds.items()}
+    figs["memo.round2.summary_archc"] = (med["archc"], "s", 3, "archc summary resnet152, whole "
+                                         "process (median of interleaved rounds)")
+    figs["memo.round2.summary_torch"] = (med["torch"], "s", 2, "the torch route, whole process")
+    figs["memo.round2.summary_ratio"] = (med["torch"] / med["archc"], "x", 1, "torch / archc")
+    figs["memo.round2.floor"] = (med["floor"], "s", 3, f"python -c '{FLOOR}', whole process")
+    figs["memo.round2.floor_ratio"] = (med["torch"] / med["floor"], "x", 1,
+                                       "torch route / that floor: the most any summary could "
+                                       "reach while validating with pydantic")
+    for fid, (value, unit, decimals, what) in figs.items():
+        print(f"{fid}: {value:,.{decimals}f} {unit}  ({what})", flush=True)
+    return figs
+
+
 def main() -> None:
     """Run every measurement on both trees, the trees taking turns; print and save them."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -112,6 +175,11 @@ def main() -> None:
     parser.add_argument("--instructions", action="store_true")
     parser.add_argument("--ab", type=int, metavar="ROUNDS",
                         help="interleaved rounds of before, now and now without the memo")
+    parser.add_argument("--final", action="store_true",
+                        help="the three targets as a user meets them (see `final`)")
+    parser.add_argument("--jobs", type=int, default=2, help="--final: the sample's --jobs")
+    parser.add_argument("--regnets-one", type=int, default=20_000,
+                        help="--final: RegNetX models analysed in one process")
     parser.add_argument("--record", action="store_true", help="write to results.json")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
@@ -119,7 +187,10 @@ def main() -> None:
     results: dict[str, dict[str, object]] = {}
     sides = {"before": (trees["before"], True), "now": (HERE, True), "now_off": (HERE, False)}
     figures: dict[str, tuple[float, str, int, str]] = {}
-    if args.instructions:
+    if args.final:
+        sys.path.insert(0, str(HERE / "benchmarks"))
+        figures.update(final(args, trees))
+    elif args.instructions:
         # Start-up (imports, the first analysis) is counted once per side and taken off.
         base = {name: run(tree, "classes", 0, True, memo)["instructions"]
                 for name, (tree, memo) in sides.items()}
