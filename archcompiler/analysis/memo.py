@@ -10,8 +10,9 @@ guarded by a lock, so threads may share them. An entry is admitted on its second
 (a doorkeeper of hashes): in spaces of distinct nets (sampled RegNetX) most blocks occur in one
 net only, and keeping them would only evict and churn the garbage collector; repeats within one
 net are served by a table local to that analysis. Each entry keeps its own renamed copies (a
-sweep's variants repeat their block names), admitted the same way (`moved`). `ARCHC_MEMO=0` in the environment, or
-`memo_enabled(False)`, switches memoisation off (the random-spec cross-checks run both ways).
+sweep's variants repeat their block names), admitted the same way (`moved`). `ARCHC_MEMO=0`
+in the environment, or `memo_enabled(False)`, switches memoisation off (the random-spec
+cross-checks run both ways).
 """
 
 from __future__ import annotations

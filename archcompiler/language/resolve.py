@@ -205,9 +205,8 @@ def _stage_width(entry: StageEntry, block: BlockConfig, kind: BlockType[Any], sp
 
 def _drop_path(rate: float, schedule: str, index: int, total: int) -> float:
     """Block `index`'s drop-path rate: timm's linear ramp from 0, or the rate throughout."""
-    if schedule == "constant" or rate == 0.0:
-        return rate
-    return rate * index / (total - 1) if total > 1 else 0.0
+    ramp = schedule != "constant" and rate != 0.0
+    return rate if not ramp else rate * index / (total - 1) if total > 1 else 0.0
 
 
 def _names(naming: str, i: int) -> tuple[str, str, str]:
@@ -361,16 +360,19 @@ def resolve_spec(spec: Spec, tree: LNode, sources: dict[str, str],
                 shortcut="none", span=span, shortcut_span=span,
                 block_type=scope.get(transition.type), role="transition")
             in_channels, stride = out_channels, 1
-        blocks = []
+        blocks: list[ResolvedBlock] = []
         done = sum(1 for b in all_blocks if b.role == "block")
         for j in range(entry.depth):
-            blocks.append(ResolvedBlock(
+            rate = _drop_path(st.drop_path, st.drop_path_schedule, done + j, total)
+            if j >= 2:  # the same as the block before it, but for its name and place
+                blocks.append(blocks[-1].repeat(f"{prefix}{j}", j, rate))
+                continue
+            blocks.append(ResolvedBlock(  # the first block takes the stride and the widening
                 name=f"{prefix}{j}", stage=i, index=j, config=block,
                 in_channels=in_channels, width=width, out_channels=out_channels,
                 stride=stride if j == 0 else 1, shortcut=shortcut, span=block_span,
                 shortcut_span=shortcut_span, shortcut_pool=st.shortcut_pool,
-                drop_path=_drop_path(st.drop_path, st.drop_path_schedule, done + j, total),
-                block_type=kind))
+                drop_path=rate, block_type=kind))
             in_channels = out_channels
         all_blocks += ([moved] if moved is not None else []) + blocks
         stages.append(ResolvedStage(
