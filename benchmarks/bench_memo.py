@@ -115,7 +115,8 @@ def final(args: argparse.Namespace, trees: dict[str, Path]
 
     1. 10,000 resnet50 variants in-process, before and now (median wall of `--repeat` rounds);
     2. `archc sample --space regnetx --count N --jobs J` whole process (every draw analysed),
-       and N RegNetX in one process (`run`'s generator);
+       the same with the memo bounded at 1,024 and at 8,192 blocks (ARCHC_MEMO_SIZE), and
+       RegNetX in one process (`run`'s generator);
     3. `archc summary resnet152` whole process against the torch route, and against a process
        that only imports what validation needs (Python, pydantic and PyYAML): the floor.
     """
@@ -136,6 +137,17 @@ def final(args: argparse.Namespace, trees: dict[str, Path]
                                        f"{args.regnets:,} --jobs {args.jobs}, whole process")
     figs["memo.round2.sample_ms"] = (wall / args.regnets * 1e3, "ms", 3,
                                      "wall a draw of that sample")
+    # The memo's bound: the default against the bound before this round, in turns.
+    sizes: dict[int, list[float]] = {1024: [], 8192: []}
+    small = [*cmd[:cmd.index("--count") + 1], str(args.size_count), *cmd[cmd.index("--seed"):]]
+    for _ in range(2):
+        for size, times in sizes.items():
+            times.append(_wall(small, {**os.environ, "PYTHONPATH": str(HERE),
+                                       "ARCHC_MEMO_SIZE": str(size)})[0])
+    for size, times in sizes.items():
+        figs[f"memo.round2.size{size}"] = (statistics.median(times), "s", 1,
+                                           f"that sample of {args.size_count:,} draws with "
+                                           f"ARCHC_MEMO_SIZE={size} (median of 2, in turns)")
     one = run(HERE, "regnet", args.regnets_one)
     figs["memo.round2.regnet_one_ms"] = (one["wall"] / args.regnets_one * 1e3, "ms", 3,
                                          f"RegNetX in one process, wall a model "
@@ -178,6 +190,8 @@ def main() -> None:
     parser.add_argument("--final", action="store_true",
                         help="the three targets as a user meets them (see `final`)")
     parser.add_argument("--jobs", type=int, default=2, help="--final: the sample's --jobs")
+    parser.add_argument("--size-count", type=int, default=30_000,
+                        help="--final: draws of the sample that compares memo bounds")
     parser.add_argument("--regnets-one", type=int, default=20_000,
                         help="--final: RegNetX models analysed in one process")
     parser.add_argument("--record", action="store_true", help="write to results.json")

@@ -22,7 +22,7 @@ from ..ir.graph import BlockRecord, Builder, Graph, Node, Role
 from ..ir.ops import Input
 from ..language.resolved import ResolvedSpec
 from .blocklint import lint_block
-from .memo import LRU, MAX_ENTRIES, Key, memo_on, moved, register
+from .memo import LRU, SIZE, Key, memo_on, moved, register
 
 # The optional stem and head modules; a net without one keeps it as a None attribute.
 _OPTIONAL_TOP = ("maxpool", "avgpool_stem", "dropout")
@@ -82,7 +82,7 @@ _CONTENT = operator.attrgetter(*(f.name for f in fields(ResolvedBlock)
 # block config's pydantic __eq__ is the costly part). Bounded by clearing, which only loses
 # sharing; setdefault and clear are atomic, so threads may share it.
 _INTERNED: dict[Key, Key] = register({})
-_INTERNED_MAX = 4 * MAX_ENTRIES
+_INTERNED_MAX = 4 * SIZE
 
 
 def block_key(b: ResolvedBlock, spec: ResolvedSpec) -> Key | None:

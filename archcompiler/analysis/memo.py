@@ -12,7 +12,7 @@ net only, and keeping them would only evict and churn the garbage collector; rep
 net are served by a table local to that analysis. Each entry keeps its own renamed copies (a
 sweep's variants repeat their block names), admitted the same way (`moved`). `ARCHC_MEMO=0`
 in the environment, or `memo_enabled(False)`, switches memoisation off (the random-spec
-cross-checks run both ways).
+cross-checks run both ways); `ARCHC_MEMO_SIZE=N` bounds each table at N blocks.
 """
 
 from __future__ import annotations
@@ -37,6 +37,14 @@ P = ParamSpec("P")
 MAX_ENTRIES = 8192
 
 
+def _size(text: str | None) -> int:
+    """`ARCHC_MEMO_SIZE`, the entries a table keeps (16 or more), or MAX_ENTRIES."""
+    return int(text) if text is not None and text.isdigit() and int(text) >= 16 else MAX_ENTRIES
+
+
+SIZE = _size(os.environ.get("ARCHC_MEMO_SIZE"))  # a smaller bound for a long-lived process
+
+
 class Key:
     """A content key whose hash is computed once (a block's content hashes many fields)."""
 
@@ -58,7 +66,7 @@ class LRU(Generic[K, V]):
     """A bounded, thread-safe, least-recently-used table; with `doorkeeper`, a key is kept on
     its second `put` only."""
 
-    def __init__(self, size: int = MAX_ENTRIES, *, doorkeeper: bool = False) -> None:
+    def __init__(self, size: int = SIZE, *, doorkeeper: bool = False) -> None:
         self.size = size
         self._data: OrderedDict[K, V] = OrderedDict()
         self._lock = threading.Lock()

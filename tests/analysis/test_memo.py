@@ -6,14 +6,26 @@ after a variant whose blocks differ; graphs, shapes, costs and diagnostics must 
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 
 import archcompiler
+from archcompiler.analysis import memo
 from archcompiler.analysis.lower import _LOWERED
-from archcompiler.analysis.memo import LRU, MAX_MOVES, clear_memo, memo_enabled, moved
+from archcompiler.analysis.memo import (
+    LRU,
+    MAX_ENTRIES,
+    MAX_MOVES,
+    clear_memo,
+    memo_enabled,
+    moved,
+)
 from archcompiler.analysis.report import Report
 from archcompiler.language.zoo import builtin_names
 
@@ -138,3 +150,19 @@ def test_a_renamed_copy_is_kept_with_its_entry_on_its_second_ask() -> None:
         archcompiler.analyze("resnet50", overrides={"head.classes": 7})
     entries = [e for e in _LOWERED._data.values() if e.moves]
     assert entries and all(v is not None for e in entries for v in e.moves.values())
+
+
+@pytest.mark.parametrize("text, size", [(None, MAX_ENTRIES), ("64", 64), ("16", 16),
+                                        ("15", MAX_ENTRIES), ("-5", MAX_ENTRIES),
+                                        ("lots", MAX_ENTRIES), ("", MAX_ENTRIES)])
+def test_the_table_bound_comes_from_the_environment(text: str | None, size: int) -> None:
+    """ARCHC_MEMO_SIZE bounds each table; a value that is no count of 16 or more is ignored."""
+    assert memo._size(text) == size
+
+
+def test_a_table_bound_set_in_the_environment_is_kept(tmp_path: Path) -> None:
+    code = ("from archcompiler.analysis import lower, report\n"
+            "print(lower._LOWERED.size, report._SHAPED.size)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "ARCHC_MEMO_SIZE": "300"}, check=True)
+    assert done.stdout.split() == ["300", "300"]
