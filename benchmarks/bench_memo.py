@@ -30,11 +30,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent.parent
 
-WORK = r"""
-import itertools, json, math, random, sys, time
-import archcompiler
-what, n = sys.argv[1], int(sys.argv[2])
-
+# pycls's RegNetX space as the benchmarks draw it (bench_resolve.py uses the same models).
+REGNETS = r"""
 def regnets(n):
     rng = random.Random(0)
     def logu(lo, hi, q):
@@ -43,7 +40,14 @@ def regnets(n):
         yield {"rule": "regnet", "depth": rng.randint(12, 28), "w0": int(logu(8, 256, 8)),
                "wa": round(logu(8, 256, 0.1), 1), "wm": round(logu(1.5, 3, 0.001), 3),
                "group_width": 2 ** rng.randint(0, 5)}
+"""
 
+WORK = r"""
+import itertools, json, math, random, sys, time
+import archcompiler
+what, n = sys.argv[1], int(sys.argv[2])
+
+""" + REGNETS + r"""
 if what == "classes":
     jobs = [("resnet50", {"head.classes": c}) for c in range(1, n + 1)]
 elif what == "depths":

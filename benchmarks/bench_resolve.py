@@ -21,6 +21,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench_memo import REGNETS  # type: ignore[import-not-found]
+
 HERE = Path(__file__).resolve().parent.parent
 
 WORK = r"""
@@ -43,15 +45,7 @@ def timed(name):
             spent[name] += time.perf_counter() - start
     setattr(L, name, call)
 
-def regnets(n):
-    rng = random.Random(0)
-    def logu(lo, hi, q):
-        return round(math.exp(rng.uniform(math.log(lo), math.log(hi))) / q) * q
-    for _ in range(n):
-        yield {"rule": "regnet", "depth": rng.randint(12, 28), "w0": int(logu(8, 256, 8)),
-               "wa": round(logu(8, 256, 0.1), 1), "wm": round(logu(1.5, 3, 0.001), 3),
-               "group_width": 2 ** rng.randint(0, 5)}
-
+""" + REGNETS + r"""
 if what == "classes":
     jobs = [("resnet50", {"head.classes": c}) for c in range(1, n + 1)]
 else:
