@@ -18,6 +18,7 @@ from ..blocks.head import lower_head
 from ..blocks.shortcut import SHORTCUT_MODULES
 from ..blocks.stem import lower_stem
 from ..core.diagnostics import DiagnosticError, Span, error
+from ..core.frozen import changed
 from ..ir.graph import BlockRecord, Builder, Graph, Node, Role
 from ..ir.ops import Input
 from ..language.resolved import ResolvedSpec
@@ -115,8 +116,9 @@ def _renamed(hit: Lowered, b: ResolvedBlock, x: str) -> Lowered:
                                    tuple([names[i] for i in ins]), n.span,
                                    None if module is None else new + module, block, n.stage,
                                    n.role)))
-    return Lowered(tuple(nodes), rec.moved(block, b.index, x, names[plan.output],
-                                           tuple(names[1:])), plan, {})
+    return Lowered(tuple(nodes), changed(rec, name=block, index=b.index, input=x,
+                                         output=names[plan.output], nodes=tuple(names[1:])),
+                   plan, {})
 
 
 def _plan(nodes: list[Node], record: BlockRecord) -> Plan | None:

@@ -57,15 +57,6 @@ class ResolvedBlock:
         """The block type's registry name."""
         return self.config.type
 
-    def repeat(self, name: str, index: int, drop_path: float) -> ResolvedBlock:
-        """The next block of this one's stage: the same block under another name and place."""
-        # The frozen __init__ sets each of fifteen fields by object.__setattr__, by keyword; a
-        # stage repeats its second block a dozen times and a sample resolves a stage per draw.
-        block = object.__new__(ResolvedBlock)
-        object.__setattr__(block, "__dict__", {**self.__dict__, "name": name, "index": index,
-                                                "drop_path": drop_path})
-        return block
-
     @property
     def shortcut_kind(self) -> ShortcutKind:
         """The shortcut this block gets under its option (the one predicate, in shortcut.py)."""

@@ -75,17 +75,6 @@ class BlockRecord:
     absent_modules: tuple[str, ...] = ()
     role: str = "block"  # "block", or "transition": a stage's downsampling layer (ConvNeXt)
 
-    def moved(self, name: str, index: int, input: str, output: str,
-              nodes: tuple[str, ...]) -> BlockRecord:
-        """This record for an identical block elsewhere: another name, place, input and nodes."""
-        # dataclasses.replace introspects the fields on every call, and the frozen __init__
-        # sets them one by one; memoised lowering moves a record per repeated block.
-        moved = object.__new__(BlockRecord)
-        object.__setattr__(moved, "__dict__", {**self.__dict__, "name": name, "index": index,
-                                                "input": input, "output": output,
-                                                "nodes": nodes})
-        return moved
-
 
 @dataclass(frozen=True)
 class StageRecord:

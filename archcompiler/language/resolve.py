@@ -11,6 +11,7 @@ from ..blocks.head import ResolvedHead
 from ..blocks.scope import GLOBAL_SCOPE, BlockScope
 from ..blocks.shortcut import shape_changes
 from ..core.diagnostics import Diagnostic, DiagnosticError, Severity, Span, error
+from ..core.frozen import changed
 from ..core.limits import DEFAULT_LIMITS
 from ..ir.ops import same_padding
 from .regnet import RegNetParams, rule_stages
@@ -365,7 +366,7 @@ def resolve_spec(spec: Spec, tree: LNode, sources: dict[str, str],
         for j in range(entry.depth):
             rate = _drop_path(st.drop_path, st.drop_path_schedule, done + j, total)
             if j >= 2:  # the same as the block before it, but for its name and place
-                blocks.append(blocks[-1].repeat(f"{prefix}{j}", j, rate))
+                blocks.append(changed(blocks[-1], name=f"{prefix}{j}", index=j, drop_path=rate))
                 continue
             blocks.append(ResolvedBlock(  # the first block takes the stride and the widening
                 name=f"{prefix}{j}", stage=i, index=j, config=block,
